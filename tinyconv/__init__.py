@@ -1,0 +1,8 @@
+"""tinyconv: a small from-scratch deep-learning framework for image recognition."""
+from .autograd import Function, no_grad, is_grad_enabled
+from .tensor import Tensor, Parameter, tensor, as_tensor
+from .random import manual_seed, default_rng
+from . import functional, nn, optim, data
+from .gradcheck import gradcheck
+
+__version__ = "0.1.0"

@@ -1,0 +1,117 @@
+"""Reverse-mode automatic differentiation: Function, graph recording and the backward engine.
+
+A :class:`Function` computes ``forward(*arrays)`` on raw backend arrays (NumPy or CuPy) and
+``backward(*grad_outputs)`` returning one gradient array (or None) per input. Calling a
+Function on Tensors records it as the ``creator`` of its outputs (define-by-run). The engine
+walks the recorded graph iteratively, newest Function first (by generation), so graphs of any
+depth backpropagate without recursion, and gradients of tensors used more than once add up.
+"""
+import contextlib
+import heapq
+import itertools
+
+from .backend import get_array_module
+
+_grad_enabled = True
+
+
+def is_grad_enabled():
+    """Return True when operations are being recorded for backpropagation."""
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Context manager in which no graph is recorded (inference, parameter updates)."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+class Function:
+    """Base class of differentiable operations.
+
+    Subclasses implement ``forward(*arrays)`` returning an array or a tuple of arrays and
+    ``backward(*grad_outputs)`` returning a gradient per input (a single array when there is one
+    input, else a tuple; None for an input that needs none). ``self.needs_input_grad`` (a tuple
+    of bools) is set before ``forward`` so that work for unused gradients can be skipped.
+    """
+
+    inputs = None
+    generation = 0
+
+    def __call__(self, *inputs):
+        from .tensor import Tensor, as_tensor
+        tensors = [as_tensor(x) for x in inputs]
+        get_array_module(*(t.data for t in tensors))
+        record = _grad_enabled and any(t.requires_grad for t in tensors)
+        self.needs_input_grad = tuple(record and t.requires_grad for t in tensors)
+        outputs = self.forward(*(t.data for t in tensors))
+        single = not isinstance(outputs, tuple)
+        results = [Tensor(y, requires_grad=record) for y in ((outputs,) if single else outputs)]
+        if record:
+            self.inputs = tensors
+            self.generation = max(t.generation for t in tensors)
+            self.n_outputs = len(results)
+            for index, result in enumerate(results):
+                result.creator, result.output_index = self, index
+                result.generation = self.generation + 1
+        return results[0] if single else tuple(results)
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, *grad_outputs):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+def _accumulate(current, grad):
+    return grad if current is None else current + grad
+
+
+def run_backward(root, grad, retain_graph=False):
+    """Backpropagate ``grad`` (an array shaped like ``root``) from ``root`` through its graph.
+
+    Leaf tensors with ``requires_grad`` accumulate into ``.grad``; intermediate gradients are
+    kept only while needed. Unless ``retain_graph``, each Function releases its inputs after its
+    backward, and a second backward through it raises RuntimeError.
+    """
+    counter = itertools.count()
+    heap, seen = [], set()
+    pending = {}  # id(Function) -> list of output gradients
+
+    def push(tensor, g):
+        f = tensor.creator
+        if f is None:
+            tensor.grad = _accumulate(tensor.grad, g)
+            return
+        grads = pending.setdefault(id(f), [None] * f.n_outputs)
+        grads[tensor.output_index] = _accumulate(grads[tensor.output_index], g)
+        if id(f) not in seen:
+            seen.add(id(f))
+            heapq.heappush(heap, (-f.generation, next(counter), f))
+
+    push(root, grad)
+    while heap:
+        _, _, f = heapq.heappop(heap)
+        if f.inputs is None:
+            raise RuntimeError(f"backward through {f!r} a second time: its graph was freed by the "
+                               "first backward; pass retain_graph=True to the first call")
+        output_grads = pending.pop(id(f))  # None for an output that received no gradient
+        input_grads = f.backward(*output_grads)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        for tensor, g, needed in zip(f.inputs, input_grads, f.needs_input_grad):
+            if needed and g is not None:
+                if g.shape != tensor.shape:
+                    raise RuntimeError(f"{f!r}.backward returned a gradient of shape {g.shape} "
+                                       f"for an input of shape {tensor.shape}")
+                push(tensor, g)
+        if not retain_graph:
+            f.inputs = None

@@ -1,0 +1,9 @@
+"""Differentiable operations: each file holds a family of Functions and their wrappers."""
+from .math import add, sub, mul, div, neg, pow, matmul, exp, log, sum, mean, max, sum_to
+from .shape import reshape, transpose, flatten, getitem, concat
+from .activation import sigmoid, tanh, relu, leaky_relu, softmax, log_softmax
+from .loss import softmax_cross_entropy, mse_loss
+from .linear import linear
+from .conv import conv2d
+from .pooling import max_pool2d, avg_pool2d
+from .dropout import dropout

@@ -1,0 +1,108 @@
+"""Activations: sigmoid, tanh, ReLU, leaky ReLU, softmax and log-softmax."""
+from ..autograd import Function
+from ..backend import get_array_module
+
+
+class Sigmoid(Function):
+    """1 / (1 + exp(-x)), evaluated as 0.5 * (1 + tanh(x / 2)), which never overflows."""
+
+    def forward(self, x):
+        half = x.dtype.type(0.5)
+        self.y = half * (get_array_module(x).tanh(half * x) + 1)
+        return self.y
+
+    def backward(self, g):
+        return g * self.y * (1 - self.y)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        self.y = get_array_module(x).tanh(x)
+        return self.y
+
+    def backward(self, g):
+        return g * (1 - self.y * self.y)
+
+
+class ReLU(Function):
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, g):
+        return g * self.mask
+
+
+class LeakyReLU(Function):
+    def __init__(self, negative_slope):
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.scale = xp.where(x > 0, x.dtype.type(1), x.dtype.type(self.negative_slope))
+        return x * self.scale
+
+    def backward(self, g):
+        return g * self.scale
+
+
+def _log_softmax(x, axis):
+    xp = get_array_module(x)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        self.y = get_array_module(x).exp(_log_softmax(x, self.axis))
+        return self.y
+
+    def backward(self, g):
+        gy = g * self.y
+        return gy - self.y * gy.sum(axis=self.axis, keepdims=True)
+
+
+class LogSoftmax(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        self.y = _log_softmax(x, self.axis)
+        return self.y
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        return g - xp.exp(self.y) * g.sum(axis=self.axis, keepdims=True)
+
+
+def sigmoid(x):
+    """Logistic sigmoid, elementwise; stable for any magnitude."""
+    return Sigmoid()(x)
+
+
+def tanh(x):
+    """Hyperbolic tangent, elementwise."""
+    return Tanh()(x)
+
+
+def relu(x):
+    """max(x, 0), elementwise (gradient 0 at 0)."""
+    return ReLU()(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x for x > 0, else ``negative_slope`` * x (Maas et al. 2013)."""
+    return LeakyReLU(float(negative_slope))(x)
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis``, computed with the max subtracted."""
+    return Softmax(axis)(x)
+
+
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) along ``axis``, by log-sum-exp."""
+    return LogSoftmax(axis)(x)

@@ -1,0 +1,37 @@
+"""Fully connected layer: y = x @ W.T + b."""
+from ..autograd import Function
+from .validation import require_float, require_ndim
+
+
+class Linear(Function):
+    def forward(self, x, weight, bias=None):
+        self.x, self.weight = x, weight
+        y = x @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+
+    def backward(self, g):
+        gx = g @ self.weight if self.needs_input_grad[0] else None
+        gw = g.T @ self.x if self.needs_input_grad[1] else None
+        return (gx, gw) if len(self.needs_input_grad) == 2 else (gx, gw, g.sum(axis=0))
+
+
+def linear(x, weight, bias=None):
+    """Affine map ``x @ weight.T + bias``.
+
+    Args:
+        x: (N, in_features) float. weight: (out_features, in_features). bias: optional (out_features,).
+
+    Raises:
+        ValueError: wrong ranks or sizes. TypeError: non-float input.
+    """
+    require_ndim("x", x, 2, "(N, in_features)")
+    require_ndim("weight", weight, 2, "(out_features, in_features)")
+    require_float("x", x)
+    if x.shape[1] != weight.shape[1]:
+        raise ValueError(f"x: expected {weight.shape[1]} features to match weight {tuple(weight.shape)}, "
+                         f"got shape {tuple(x.shape)}")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"bias: expected shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    return (Linear()(x, weight) if bias is None else Linear()(x, weight, bias))

@@ -1,0 +1,224 @@
+"""Elementwise arithmetic, matmul and reductions, with broadcasting-aware gradients."""
+from ..autograd import Function
+from ..backend import get_array_module
+from ..tensor import Tensor
+
+
+def sum_to(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting expanded, so that it has ``shape``."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+class _Binary(Function):
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return self.compute(a, b)
+
+    def reduce(self, ga, gb):
+        return sum_to(ga, self.shapes[0]), sum_to(gb, self.shapes[1])
+
+
+class Add(_Binary):
+    compute = staticmethod(lambda a, b: a + b)
+
+    def backward(self, g):
+        return self.reduce(g, g)
+
+
+class Sub(_Binary):
+    compute = staticmethod(lambda a, b: a - b)
+
+    def backward(self, g):
+        return self.reduce(g, -g)
+
+
+class Mul(_Binary):
+    def compute(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        return self.reduce(g * self.b, g * self.a)
+
+
+class Div(_Binary):
+    def compute(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, g):
+        ga = g / self.b
+        return self.reduce(ga, -ga * self.a / self.b)
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Pow(Function):
+    """``a ** exponent`` for a constant (non-differentiated) exponent."""
+
+    def __init__(self, exponent):
+        self.exponent = exponent
+
+    def forward(self, a):
+        self.a = a
+        return a ** self.exponent
+
+    def backward(self, g):
+        return g * self.exponent * self.a ** (self.exponent - 1)
+
+
+class MatMul(Function):
+    """Matrix product of (..., N, K) and (..., K, M) arrays (1-D operands as in numpy.matmul)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = g.reshape(a2.shape[:-1] + b2.shape[-1:]) if a.ndim == 1 or b.ndim == 1 else g
+        ga = sum_to(g2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Exp(Function):
+    def forward(self, a):
+        self.y = get_array_module(a).exp(a)
+        return self.y
+
+    def backward(self, g):
+        return g * self.y
+
+
+class Log(Function):
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).log(a)
+
+    def backward(self, g):
+        return g / self.a
+
+
+def _normalize_axis(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for ax in axes:
+        if not -ndim <= ax < (ndim or 1):
+            raise ValueError(f"axis: expected values in [{-ndim}, {ndim}), got {axis}")
+    return tuple(ax % (ndim or 1) for ax in axes)
+
+
+class Sum(Function):
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, a):
+        self.shape = a.shape
+        self.axes = _normalize_axis(self.axis, a.ndim)
+        return a.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        if not self.keepdims:
+            g = xp.expand_dims(g, self.axes)
+        return xp.broadcast_to(g, self.shape).copy()
+
+
+class Mean(Sum):
+    def forward(self, a):
+        y = super().forward(a)
+        self.count = a.size // y.size if y.size else 1
+        return y / a.dtype.type(self.count)
+
+    def backward(self, g):
+        return super().backward(g) / g.dtype.type(self.count)
+
+
+class Max(Function):
+    """Maximum over ``axis``; the gradient is shared equally among tied maxima."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, a):
+        if a.size == 0:
+            raise ValueError(f"max(): expected a non-empty tensor, got shape {a.shape}")
+        self.axes = _normalize_axis(self.axis, a.ndim)
+        y = a.max(axis=self.axes, keepdims=True)
+        mask = a == y
+        self.weights = mask / mask.sum(axis=self.axes, keepdims=True)
+        return y if self.keepdims else y.squeeze(self.axes)
+
+    def backward(self, g):
+        if not self.keepdims:
+            g = get_array_module(g).expand_dims(g, self.axes)
+        return (g * self.weights).astype(g.dtype, copy=False)
+
+
+def _operands(a, b):
+    """Wrap Python scalars in the dtype of the Tensor operand (so float32 stays float32)."""
+    if isinstance(a, Tensor) and not isinstance(b, Tensor) and not hasattr(b, "shape"):
+        b = Tensor(get_array_module(a.data).asarray(b, dtype=a.dtype))
+    elif isinstance(b, Tensor) and not isinstance(a, Tensor) and not hasattr(a, "shape"):
+        a = Tensor(get_array_module(b.data).asarray(a, dtype=b.dtype))
+    return a, b
+
+
+def add(a, b): return Add()(*_operands(a, b))
+def sub(a, b): return Sub()(*_operands(a, b))
+def mul(a, b): return Mul()(*_operands(a, b))
+def div(a, b): return Div()(*_operands(a, b))
+def neg(a): return Neg()(a)
+def exp(a): return Exp()(a)
+def log(a): return Log()(a)
+
+
+def pow(a, exponent):
+    """``a ** exponent`` for a Python number ``exponent``."""
+    if not isinstance(exponent, (int, float)):
+        raise TypeError(f"exponent: expected a Python int or float, got {type(exponent).__name__}")
+    return Pow(exponent)(a)
+
+
+def matmul(a, b):
+    """Matrix product, as ``numpy.matmul``.
+
+    Raises:
+        ValueError: the inner dimensions differ.
+    """
+    sa, sb = getattr(a, "shape", ()), getattr(b, "shape", ())
+    if len(sa) == 0 or len(sb) == 0:
+        raise ValueError(f"matmul: expected operands with at least 1 dimension, got shapes {sa} and {sb}")
+    inner_b = sb[0] if len(sb) == 1 else sb[-2]
+    if sa[-1] != inner_b:
+        raise ValueError(f"matmul: inner dimensions must match, got shapes {sa} and {sb}")
+    return MatMul()(a, b)
+
+
+def sum(a, axis=None, keepdims=False):
+    """Sum over ``axis`` (int, tuple or None for all)."""
+    return Sum(axis, keepdims)(a)
+
+
+def mean(a, axis=None, keepdims=False):
+    """Mean over ``axis`` (int, tuple or None for all)."""
+    return Mean(axis, keepdims)(a)
+
+
+def max(a, axis=None, keepdims=False):
+    """Maximum over ``axis`` (int, tuple or None for all)."""
+    return Max(axis, keepdims)(a)

@@ -1,0 +1,142 @@
+"""Tensor: an array with a gradient, and Parameter: a Tensor a Module trains."""
+import numpy as np
+
+from . import autograd
+from .backend import get_array_module, to_numpy
+
+
+class Tensor:
+    """A NumPy or CuPy array that records the operations applied to it.
+
+    Args:
+        data: array-like. Python scalars and lists of floats become float32 (the default
+            dtype); arrays keep their dtype unless ``dtype`` is given.
+        requires_grad: accumulate the gradient of a backward pass into ``.grad``.
+        dtype: optional dtype to convert to.
+
+    Raises:
+        TypeError: ``requires_grad`` on a non-floating dtype.
+    """
+
+    __array_priority__ = 1000  # numpy_scalar * tensor goes to Tensor.__rmul__
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        xp = get_array_module(data) if hasattr(data, "__array__") else np
+        if not hasattr(data, "dtype") and dtype is None:
+            data = xp.asarray(data)
+            if data.dtype == np.float64:
+                data = data.astype(np.float32)
+        self.data = xp.asarray(data, dtype=dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"requires_grad: expected a floating-point tensor, got dtype {self.data.dtype}")
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self.creator = None
+        self.generation = 0
+
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+    device = property(lambda self: "cpu" if isinstance(self.data, np.ndarray) else "cuda")
+    T = property(lambda self: self.transpose())
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({self.data!r}{grad})"
+
+    def numpy(self):
+        """Return the data as a NumPy array (a copy only when it lives on the GPU)."""
+        return to_numpy(self.data)
+
+    def item(self):
+        """Return the value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): expected a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def detach(self):
+        """Return a Tensor sharing the data, cut from the graph."""
+        return Tensor(self.data)
+
+    def backward(self, grad=None, retain_graph=False):
+        """Backpropagate from this tensor, accumulating into the ``.grad`` of leaf tensors.
+
+        Args:
+            grad: gradient of the final objective w.r.t. this tensor, same shape; may be omitted
+                only for a tensor with one element (then 1).
+            retain_graph: keep the graph so that backward can run through it again.
+
+        Raises:
+            RuntimeError: the tensor does not require grad, or ``grad`` is omitted for a
+                non-scalar tensor, or the graph was already freed.
+            ValueError: ``grad`` has the wrong shape.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward(): this tensor does not require grad and has no graph")
+        xp = get_array_module(self.data)
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward(): grad can be omitted only for a tensor with one "
+                                   f"element, got shape {self.shape}")
+            grad = xp.ones_like(self.data)
+        grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+        if grad.shape != self.shape:
+            raise ValueError(f"backward(): grad must have shape {self.shape}, got {grad.shape}")
+        autograd.run_backward(self, grad, retain_graph)
+
+    # Operators and methods: thin wrappers over tinyconv.functional.
+    def __add__(self, other): return F.add(self, other)
+    def __radd__(self, other): return F.add(other, self)
+    def __sub__(self, other): return F.sub(self, other)
+    def __rsub__(self, other): return F.sub(other, self)
+    def __mul__(self, other): return F.mul(self, other)
+    def __rmul__(self, other): return F.mul(other, self)
+    def __truediv__(self, other): return F.div(self, other)
+    def __rtruediv__(self, other): return F.div(other, self)
+    def __matmul__(self, other): return F.matmul(self, other)
+    def __rmatmul__(self, other): return F.matmul(other, self)
+    def __pow__(self, exponent): return F.pow(self, exponent)
+    def __neg__(self): return F.neg(self)
+    def __getitem__(self, index): return F.getitem(self, index)
+
+    def reshape(self, *shape): return F.reshape(self, _shape_args(shape))
+    def transpose(self, *axes): return F.transpose(self, _shape_args(axes) or None)
+    def flatten(self, start_dim=0, end_dim=-1): return F.flatten(self, start_dim, end_dim)
+    def sum(self, axis=None, keepdims=False): return F.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return F.mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return F.max(self, axis, keepdims)
+    def exp(self): return F.exp(self)
+    def log(self): return F.log(self)
+
+
+def _shape_args(args):
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers and an optimizer updates (``requires_grad`` by default)."""
+
+    def __init__(self, data, requires_grad=True, dtype=None):
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+
+    def __repr__(self):
+        return f"Parameter({self.data!r})"
+
+
+def as_tensor(value):
+    """Return ``value`` if it is a Tensor, else wrap it (no gradient)."""
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    """Create a Tensor from array-like ``data`` (see :class:`Tensor`)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+from . import functional as F  # noqa: E402  (the operators above need it; it needs Tensor)
