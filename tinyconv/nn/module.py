@@ -1,0 +1,119 @@
+"""Module: the base of layers and models (parameters registered by attribute assignment)."""
+import os
+import tempfile
+from collections import OrderedDict
+
+import numpy as np
+
+from ..backend import get_array_module
+from ..tensor import Parameter
+
+
+class Module:
+    """Base class of layers. Assigning a :class:`Parameter` or a Module to an attribute registers
+    it; subclasses implement ``forward``; calling the module calls ``forward``."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def forward(self, *args):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def __call__(self, *args):
+        return self.forward(*args)
+
+    def named_parameters(self, prefix=""):
+        """Yield ``(name, Parameter)`` pairs, depth first, names joined with dots."""
+        for name, p in self._parameters.items():
+            yield prefix + name, p
+        for name, m in self._modules.items():
+            yield from m.named_parameters(f"{prefix}{name}.")
+
+    def parameters(self):
+        """Return the list of all Parameters of this module and its submodules."""
+        return [p for _, p in self.named_parameters()]
+
+    def modules(self):
+        """Yield this module and every submodule, depth first."""
+        yield self
+        for m in self._modules.values():
+            yield from m.modules()
+
+    def train(self, mode=True):
+        """Set training mode (dropout active) on this module and its submodules; returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Set evaluation mode; returns self."""
+        return self.train(False)
+
+    def zero_grad(self):
+        """Reset the gradients of all parameters to None."""
+        for p in self.parameters():
+            p.grad = None
+
+    def state_dict(self):
+        """Return an OrderedDict name -> NumPy array (a copy) of every parameter."""
+        return OrderedDict((name, np.array(p.numpy(), copy=True)) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state_dict):
+        """Copy arrays from ``state_dict`` into the parameters, in place.
+
+        Raises:
+            ValueError: listing every missing or unexpected name and every shape or dtype
+                mismatch at once; nothing is changed in that case.
+        """
+        own = dict(self.named_parameters())
+        problems = [f"missing: {n}" for n in own if n not in state_dict]
+        problems += [f"unexpected: {n}" for n in state_dict if n not in own]
+        for name in own.keys() & state_dict.keys():
+            got, want = np.asarray(state_dict[name]), own[name]
+            if got.shape != want.shape or got.dtype != want.dtype:
+                problems.append(f"{name}: expected {want.dtype} {want.shape}, got {got.dtype} {got.shape}")
+        if problems:
+            raise ValueError("state_dict does not match the model:\n  " + "\n  ".join(sorted(problems)))
+        for name, p in own.items():
+            p.data[...] = get_array_module(p.data).asarray(state_dict[name])
+
+    def save(self, path):
+        """Write the state_dict to ``path`` (.npz), atomically: a crash never leaves a partial file."""
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **self.state_dict())
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    def load(self, path):
+        """Load parameters saved by :meth:`save` (checked as in :meth:`load_state_dict`)."""
+        with np.load(path, allow_pickle=False) as f:
+            self.load_state_dict({name: f[name] for name in f.files})
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"  ({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
+        body = "\n" + "\n".join(lines) + "\n" if lines else ""
+        return f"{type(self).__name__}({self.extra_repr()}{body})"

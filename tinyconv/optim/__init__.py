@@ -1,0 +1,4 @@
+"""Optimizers."""
+from .optimizer import Optimizer
+from .sgd import SGD
+from .adam import Adam

@@ -1,0 +1,28 @@
+"""Stochastic gradient descent with momentum, Nesterov momentum and L2 weight decay."""
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """v <- momentum * v + g (g includes weight_decay * w); w <- w - lr * v, or with Nesterov
+    w <- w - lr * (g + momentum * v) (Sutskever et al. 2013; PyTorch's formulation).
+
+    Raises:
+        ValueError: negative momentum or weight_decay, or Nesterov without momentum.
+    """
+
+    def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(params, lr)
+        if momentum < 0 or weight_decay < 0:
+            raise ValueError(f"momentum, weight_decay: expected >= 0, got {momentum}, {weight_decay}")
+        if nesterov and momentum == 0:
+            raise ValueError("nesterov: expected momentum > 0 with nesterov=True, got momentum 0")
+        self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
+
+    def update(self, param, grad, state):
+        if self.weight_decay:
+            grad = grad + self.weight_decay * param
+        if self.momentum:
+            v = state.get("velocity")
+            v = state["velocity"] = grad.copy() if v is None else self.momentum * v + grad
+            grad = grad + self.momentum * v if self.nesterov else v
+        param -= (self.lr * grad).astype(param.dtype, copy=False)
