@@ -5,7 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from tinyconv.data.idx import DTYPES, atomic_write, idx_bytes, parse_idx, read_idx, write_idx
+from tinyconv.data.idx import DTYPES, idx_bytes, parse_idx, read_idx, write_idx
+from tinyconv.fileio import atomic_write
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])

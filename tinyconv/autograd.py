@@ -88,8 +88,8 @@ def run_backward(root, grad, retain_graph=False):
 
     def push(tensor, g):
         f = tensor.creator
-        if f is None:
-            tensor.grad = _accumulate(tensor.grad, g)
+        if f is None:  # a leaf owns its .grad: never an array shared with another tensor
+            tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g
             return
         grads = pending.setdefault(id(f), [None] * f.n_outputs)
         grads[tensor.output_index] = _accumulate(grads[tensor.output_index], g)

@@ -48,8 +48,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
             flat[i] = original
             grad[i] = (plus - minus) / (2 * eps)
         error = np.abs(analytic - numeric) - rtol * np.abs(numeric)
-        if error.size and error.max() > atol:
-            worst = np.unravel_index(error.argmax(), array.shape)
+        bad = ~(error <= atol)  # NaN counts as a mismatch
+        if bad.any():
+            worst = np.unravel_index(np.where(bad, np.nan_to_num(error, nan=np.inf), -np.inf).argmax(), array.shape)
+            worst = tuple(int(i) for i in worst)
             raise AssertionError(f"gradcheck: input {index} {array.shape}, element {worst}: "
                                  f"backward {analytic[worst]:.8g}, numeric {numeric[worst]:.8g}")
     return True

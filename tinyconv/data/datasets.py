@@ -20,7 +20,8 @@ import urllib.request
 
 import numpy as np
 
-from .idx import atomic_write, decompress, parse_idx
+from ..fileio import atomic_write
+from .idx import decompress, parse_idx
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")

@@ -14,9 +14,10 @@ not by the file name.
 """
 import gzip
 import os
-import tempfile
 
 import numpy as np
+
+from ..fileio import atomic_write
 
 #: IDX data type code -> big-endian numpy dtype.
 DTYPES = {
@@ -116,32 +117,6 @@ def idx_bytes(array):
         raise ValueError(f"array: expected 1 to 255 dimensions, got {array.ndim}")
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
     return header + np.ascontiguousarray(array, DTYPES[code]).tobytes()
-
-
-def atomic_write(path, data):
-    """Write ``data`` (bytes) to ``path`` atomically.
-
-    The bytes go to a temporary file in the same folder, which is flushed, fsynced and then
-    renamed over ``path``; on any error the temporary file is removed and ``path`` is left as
-    it was, so no partial file is ever visible under ``path``.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if hasattr(os, "fchmod"):  # mkstemp makes 0600; a cache is readable by all
-                os.fchmod(f.fileno(), 0o644)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def write_idx(path, array, compress=False):

@@ -1,14 +1,17 @@
 """Activations: sigmoid, tanh, ReLU, leaky ReLU, softmax and log-softmax."""
 from ..autograd import Function
 from ..backend import get_array_module
+from .validation import require_float
 
 
 class Sigmoid(Function):
-    """1 / (1 + exp(-x)), evaluated as 0.5 * (1 + tanh(x / 2)), which never overflows."""
+    """1 / (1 + exp(-x)), evaluated with e = exp(-|x|) <= 1 as 1 / (1 + e) for x >= 0 and
+    e / (1 + e) for x < 0: it never overflows and keeps full relative precision in both tails."""
 
     def forward(self, x):
-        half = x.dtype.type(0.5)
-        self.y = half * (get_array_module(x).tanh(half * x) + 1)
+        xp = get_array_module(x)
+        e = xp.exp(-xp.abs(x))
+        self.y = xp.where(x >= 0, 1, e) / (1 + e)
         return self.y
 
     def backward(self, g):
@@ -79,12 +82,14 @@ class LogSoftmax(Function):
 
 
 def sigmoid(x):
-    """Logistic sigmoid, elementwise; stable for any magnitude."""
+    """Logistic sigmoid, elementwise; stable for any magnitude. Raises TypeError for non-float x."""
+    require_float("x", x)
     return Sigmoid()(x)
 
 
 def tanh(x):
-    """Hyperbolic tangent, elementwise."""
+    """Hyperbolic tangent, elementwise. Raises TypeError for non-float x."""
+    require_float("x", x)
     return Tanh()(x)
 
 
@@ -94,15 +99,18 @@ def relu(x):
 
 
 def leaky_relu(x, negative_slope=0.01):
-    """x for x > 0, else ``negative_slope`` * x (Maas et al. 2013)."""
+    """x for x > 0, else ``negative_slope`` * x (Maas et al. 2013). Raises TypeError for non-float x."""
+    require_float("x", x)
     return LeakyReLU(float(negative_slope))(x)
 
 
 def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis``, computed with the max subtracted."""
+    """exp(x) / sum(exp(x)) along ``axis``, computed with the max subtracted. Raises TypeError for non-float x."""
+    require_float("x", x)
     return Softmax(axis)(x)
 
 
 def log_softmax(x, axis=-1):
-    """log(softmax(x)) along ``axis``, by log-sum-exp."""
+    """log(softmax(x)) along ``axis``, by log-sum-exp. Raises TypeError for non-float x."""
+    require_float("x", x)
     return LogSoftmax(axis)(x)

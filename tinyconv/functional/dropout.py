@@ -3,6 +3,7 @@ scale the survivors by 1 / (1 - p) during training, so evaluation is the identit
 from ..autograd import Function
 from ..backend import get_array_module
 from ..random import resolve_rng
+from .validation import require_float
 
 
 class Dropout(Function):
@@ -26,9 +27,11 @@ def dropout(x, p=0.5, training=True, rng=None):
 
     Raises:
         ValueError: ``p`` outside [0, 1).
+        TypeError: non-float ``x``.
     """
     if not 0 <= p < 1:
         raise ValueError(f"p: expected a probability in [0, 1), got {p}")
+    require_float("x", x)
     if not training or p == 0:
         return x
     return Dropout(p, resolve_rng(rng))(x)

@@ -24,11 +24,12 @@ def linear(x, weight, bias=None):
         x: (N, in_features) float. weight: (out_features, in_features). bias: optional (out_features,).
 
     Raises:
-        ValueError: wrong ranks or sizes. TypeError: non-float input.
+        ValueError: wrong ranks or sizes. TypeError: non-float input or weight.
     """
     require_ndim("x", x, 2, "(N, in_features)")
     require_ndim("weight", weight, 2, "(out_features, in_features)")
     require_float("x", x)
+    require_float("weight", weight)
     if x.shape[1] != weight.shape[1]:
         raise ValueError(f"x: expected {weight.shape[1]} features to match weight {tuple(weight.shape)}, "
                          f"got shape {tuple(x.shape)}")

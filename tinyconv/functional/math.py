@@ -88,7 +88,9 @@ class MatMul(Function):
         a, b = self.a, self.b
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g2 = g.reshape(a2.shape[:-1] + b2.shape[-1:]) if a.ndim == 1 or b.ndim == 1 else g
+        # Restore the axes that numpy.matmul drops for 1-D operands (before any batch axes of g).
+        g2 = g[..., None] if b.ndim == 1 else g
+        g2 = g2[..., None, :] if a.ndim == 1 else g2
         ga = sum_to(g2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape) if self.needs_input_grad[1] else None
         return ga, gb
@@ -170,11 +172,14 @@ class Max(Function):
 
 
 def _operands(a, b):
-    """Wrap Python scalars in the dtype of the Tensor operand (so float32 stays float32)."""
+    """Wrap Python scalars as NumPy would treat them beside the Tensor operand
+    (float32 stays float32; an integer tensor times 0.5 becomes float)."""
     if isinstance(a, Tensor) and not isinstance(b, Tensor) and not hasattr(b, "shape"):
-        b = Tensor(get_array_module(a.data).asarray(b, dtype=a.dtype))
+        xp = get_array_module(a.data)
+        b = Tensor(xp.asarray(b, dtype=xp.result_type(a.dtype, b)))
     elif isinstance(b, Tensor) and not isinstance(a, Tensor) and not hasattr(a, "shape"):
-        a = Tensor(get_array_module(b.data).asarray(a, dtype=b.dtype))
+        xp = get_array_module(b.data)
+        a = Tensor(xp.asarray(a, dtype=xp.result_type(a, b.dtype)))
     return a, b
 
 

@@ -2,6 +2,8 @@
 expected and what came."""
 import numbers
 
+import numpy as np
+
 from ..backend import get_array_module
 
 
@@ -21,9 +23,11 @@ def pair(name, value, minimum):
 
 
 def require_float(name, x):
-    """Raise TypeError unless tensor/array ``x`` has a floating-point dtype."""
-    if x.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating-point tensor (float32 or float64), got dtype {x.dtype}")
+    """Raise TypeError unless tensor/array ``x`` (or array-like: a list, a number) has a
+    floating-point dtype."""
+    dtype = x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
+    if dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating-point tensor (float32 or float64), got dtype {dtype}")
 
 
 def require_finite(name, x):

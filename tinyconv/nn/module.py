@@ -1,11 +1,11 @@
 """Module: the base of layers and models (parameters registered by attribute assignment)."""
-import os
-import tempfile
+import io
 from collections import OrderedDict
 
 import numpy as np
 
 from ..backend import get_array_module
+from ..fileio import atomic_write
 from ..tensor import Parameter
 
 
@@ -35,12 +35,17 @@ class Module:
     def __call__(self, *args):
         return self.forward(*args)
 
-    def named_parameters(self, prefix=""):
-        """Yield ``(name, Parameter)`` pairs, depth first, names joined with dots."""
+    def named_parameters(self, prefix="", _seen=None):
+        """Yield ``(name, Parameter)`` pairs, depth first, names joined with dots; a Parameter
+        shared by several submodules is yielded once, under its first name (so an optimizer
+        updates it once per step)."""
+        seen = set() if _seen is None else _seen
         for name, p in self._parameters.items():
-            yield prefix + name, p
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield prefix + name, p
         for name, m in self._modules.items():
-            yield from m.named_parameters(f"{prefix}{name}.")
+            yield from m.named_parameters(f"{prefix}{name}.", seen)
 
     def parameters(self):
         """Return the list of all Parameters of this module and its submodules."""
@@ -92,18 +97,9 @@ class Module:
 
     def save(self, path):
         """Write the state_dict to ``path`` (.npz), atomically: a crash never leaves a partial file."""
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **self.state_dict())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        buffer = io.BytesIO()
+        np.savez(buffer, **self.state_dict())
+        atomic_write(path, buffer.getvalue())
 
     def load(self, path):
         """Load parameters saved by :meth:`save` (checked as in :meth:`load_state_dict`)."""

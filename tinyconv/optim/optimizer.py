@@ -10,13 +10,15 @@ class Optimizer:
         lr: learning rate (> 0).
 
     Raises:
-        ValueError: no parameters, or lr <= 0.
+        ValueError: no parameters, a parameter given twice, or lr <= 0.
     """
 
     def __init__(self, params, lr):
         self.params = list(params)
         if not self.params:
             raise ValueError("params: expected at least one parameter, got an empty list")
+        if len({id(p) for p in self.params}) != len(self.params):
+            raise ValueError("params: expected each parameter once, got a parameter more than once")
         if not lr > 0:
             raise ValueError(f"lr: expected a positive learning rate, got {lr}")
         self.lr = lr

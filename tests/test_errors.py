@@ -1,0 +1,294 @@
+"""Bad input fails early with an error that names the argument, what was expected and what came."""
+import re
+
+import numpy as np
+import pytest
+
+import tinyconv as tc
+from tinyconv import Tensor, nn
+from tinyconv import functional as F
+
+
+def floats(*shape, dtype=np.float32):
+    return Tensor(np.random.default_rng(0).standard_normal(shape).astype(dtype))
+
+
+def ints(*shape):
+    return Tensor(np.ones(shape, dtype=np.int64))
+
+
+X = floats(2, 3, 8, 8)
+W = floats(4, 3, 3, 3)
+
+
+# ---------------------------------------------------------------- conv2d
+
+def test_conv2d_weight_channel_mismatch():
+    with pytest.raises(ValueError, match=r"weight: expected 3 input channels.*\(2, 3, 8, 8\).*\(4, 5, 3, 3\)"):
+        F.conv2d(X, floats(4, 5, 3, 3))
+
+
+def test_conv2d_kernel_larger_than_padded_input():
+    with pytest.raises(ValueError, match=r"weight: kernel height 9 .*larger than the padded input height 8"):
+        F.conv2d(X, floats(4, 3, 9, 3))
+    with pytest.raises(ValueError, match=r"kernel width 11 .*padded input width 10"):
+        F.conv2d(X, floats(4, 3, 3, 11), padding=1)
+    with pytest.raises(ValueError, match=r"kernel height 5 \(dilation 3\)"):
+        F.conv2d(X, floats(4, 3, 5, 1), dilation=3)  # dilated extent 13 > 8
+    assert F.conv2d(X, floats(4, 3, 10, 10), padding=1).shape == (2, 4, 1, 1)  # exactly fits
+
+
+@pytest.mark.parametrize("x, w, match", [
+    (floats(3, 8, 8), W, r"x: expected a 4-D tensor \(N, C, H, W\), got shape \(3, 8, 8\)"),
+    (floats(1, 2, 3, 8, 8), W, r"x: expected a 4-D tensor.*\(1, 2, 3, 8, 8\)"),
+    (X, floats(4, 3, 3), r"weight: expected a 4-D tensor \(O, C, KH, KW\), got shape \(4, 3, 3\)"),
+])
+def test_conv2d_wrong_ranks(x, w, match):
+    with pytest.raises(ValueError, match=match):
+        F.conv2d(x, w)
+
+
+@pytest.mark.parametrize("bias", [floats(3), floats(4, 1), floats(5)])
+def test_conv2d_bias_wrong_shape(bias):
+    with pytest.raises(ValueError, match=r"bias: expected shape \(4,\), got " + re.escape(str(tuple(bias.shape)))):
+        F.conv2d(X, W, bias)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(padding=-1), r"padding: expected values >= 0, got -1"),
+    (dict(padding=(0, -2)), r"padding: expected values >= 0, got \(0, -2\)"),
+    (dict(stride=0), r"stride: expected values >= 1, got 0"),
+    (dict(stride=(1, 0)), r"stride: expected values >= 1"),
+    (dict(dilation=0), r"dilation: expected values >= 1, got 0"),
+])
+def test_conv2d_bad_sizes_raise_value_error(kw, match):
+    with pytest.raises(ValueError, match=match):
+        F.conv2d(X, W, **kw)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(stride=1.0), r"stride: expected an int or a pair of ints, got 1\.0"),
+    (dict(stride=(1, 2.5)), r"stride: expected an int or a pair of ints"),
+    (dict(padding="same"), r"padding: expected an int or a pair of ints, got 'same'"),
+    (dict(stride=(1, 1, 1)), r"stride: expected an int or a pair"),
+    (dict(dilation=True), r"dilation"),
+])
+def test_conv2d_bad_size_types_raise_type_error(kw, match):
+    with pytest.raises(TypeError, match=match):
+        F.conv2d(X, W, **kw)
+
+
+def test_conv2d_integer_input_or_weight():
+    with pytest.raises(TypeError, match=r"x: expected a floating-point tensor.*got dtype int64"):
+        F.conv2d(ints(2, 3, 8, 8), W)
+    with pytest.raises(TypeError, match=r"weight: expected a floating-point tensor.*got dtype int64"):
+        F.conv2d(X, ints(4, 3, 3, 3))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_conv2d_non_finite_input(bad):
+    data = X.data.copy()
+    data[1, 2, 3, 4] = bad
+    with pytest.raises(ValueError, match="x: expected finite values, got NaN or Inf"):
+        F.conv2d(Tensor(data), W)
+
+
+def test_conv2d_layer_reports_through_the_same_checks():
+    with pytest.raises(ValueError, match="input channels"):
+        nn.Conv2d(1, 4, 3)(X)
+    with pytest.raises(ValueError, match="kernel_size: expected values >= 1"):
+        nn.Conv2d(3, 4, 0)
+
+
+# ---------------------------------------------------------------- pooling
+
+@pytest.mark.parametrize("pool", [F.max_pool2d, F.avg_pool2d], ids=["max", "avg"])
+def test_pool_kernel_larger_than_input(pool):
+    x = floats(1, 2, 4, 6)
+    with pytest.raises(ValueError, match=r"kernel_size: kernel height 5 is larger than the padded input height 4"):
+        pool(x, 5)
+    with pytest.raises(ValueError, match=r"kernel width 7 is larger than the padded input width 6"):
+        pool(x, (2, 7))
+
+
+@pytest.mark.parametrize("pool", [F.max_pool2d, F.avg_pool2d], ids=["max", "avg"])
+def test_pool_padding_more_than_half_the_kernel(pool):
+    x = floats(1, 2, 8, 8)
+    with pytest.raises(ValueError, match=r"padding: expected at most half the kernel height \(1\), got 2"):
+        pool(x, 3, padding=2)
+    with pytest.raises(ValueError, match=r"padding: expected at most half the kernel width \(1\), got 2"):
+        pool(x, 2, padding=(1, 2))
+    assert pool(x, 2, padding=1).shape == (1, 2, 5, 5)  # exactly half is allowed
+
+
+@pytest.mark.parametrize("pool", [F.max_pool2d, F.avg_pool2d], ids=["max", "avg"])
+def test_pool_bad_arguments(pool):
+    with pytest.raises(ValueError, match=r"x: expected a 4-D tensor \(N, C, H, W\), got shape \(2, 8, 8\)"):
+        pool(floats(2, 8, 8), 2)
+    with pytest.raises(TypeError, match=r"x: expected a floating-point tensor.*int64"):
+        pool(ints(1, 1, 4, 4), 2)
+    with pytest.raises(ValueError, match=r"kernel_size: expected values >= 1, got 0"):
+        pool(floats(1, 1, 4, 4), 0)
+    with pytest.raises(ValueError, match=r"stride: expected values >= 1, got 0"):
+        pool(floats(1, 1, 4, 4), 2, stride=0)
+    with pytest.raises(TypeError, match=r"stride: expected an int or a pair of ints, got 2\.0"):
+        pool(floats(1, 1, 4, 4), 2, stride=2.0)
+    with pytest.raises(ValueError, match=r"padding: expected values >= 0, got -1"):
+        pool(floats(1, 1, 4, 4), 2, padding=-1)
+
+
+# ---------------------------------------------------------------- losses
+
+LOGITS = floats(4, 3)
+
+
+@pytest.mark.parametrize("labels, shown", [
+    (np.array([0, 1, 3, 2]), r"\[0, 3\]"),
+    (np.array([0, -1, 2, 2]), r"\[-1, 2\]"),
+])
+def test_cross_entropy_labels_out_of_range(labels, shown):
+    with pytest.raises(ValueError, match=r"labels: expected values in \[0, 3\), got values in " + shown):
+        F.softmax_cross_entropy(LOGITS, labels)
+
+
+@pytest.mark.parametrize("labels", [np.array([0.0, 1.0, 2.0, 1.0]), Tensor([0.0, 1.0, 2.0, 1.0])])
+def test_cross_entropy_float_labels(labels):
+    with pytest.raises(TypeError, match=r"labels: expected an integer tensor, got dtype float"):
+        F.softmax_cross_entropy(LOGITS, labels)
+
+
+@pytest.mark.parametrize("labels, shape", [
+    (np.zeros(3, dtype=np.int64), r"\(3,\)"),
+    (np.zeros((4, 1), dtype=np.int64), r"\(4, 1\)"),
+    (np.zeros((4, 3), dtype=np.int64), r"\(4, 3\)"),
+])
+def test_cross_entropy_wrong_label_shape(labels, shape):
+    with pytest.raises(ValueError, match=r"labels: expected shape \(4,\) matching logits \(4, 3\).*got " + shape):
+        F.softmax_cross_entropy(LOGITS, labels)
+
+
+def test_cross_entropy_bad_logits():
+    labels = np.array([0, 1, 2, 0])
+    with pytest.raises(ValueError, match=r"logits: expected a 2-D tensor \(N, K\), got shape \(4,\)"):
+        F.softmax_cross_entropy(floats(4), labels)
+    with pytest.raises(TypeError, match=r"logits: expected a floating-point tensor.*int64"):
+        F.softmax_cross_entropy(ints(4, 3), labels)
+    data = LOGITS.data.copy()
+    data[2, 1] = np.nan
+    with pytest.raises(ValueError, match="logits: expected finite values, got NaN or Inf"):
+        F.softmax_cross_entropy(Tensor(data), labels)
+    with pytest.raises(ValueError, match="N > 0"):
+        F.softmax_cross_entropy(floats(0, 3), np.zeros(0, dtype=np.int64))
+
+
+def test_mse_loss_shape_and_dtype():
+    with pytest.raises(ValueError, match=r"target: expected shape \(4, 3\) like x, got \(3, 4\)"):
+        F.mse_loss(LOGITS, floats(3, 4))
+    with pytest.raises(TypeError, match=r"x: expected a floating-point tensor"):
+        F.mse_loss(ints(2), ints(2))
+
+
+# ---------------------------------------------------------------- integer input where floats are needed
+
+@pytest.mark.parametrize("fn", [F.sigmoid, F.tanh, F.softmax, F.log_softmax, F.leaky_relu,
+                                lambda x: F.dropout(x, 0.5), nn.Sigmoid(), nn.Tanh(), nn.LeakyReLU()],
+                         ids=["sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "dropout",
+                              "Sigmoid", "Tanh", "LeakyReLU"])
+def test_integer_input_to_float_ops(fn):
+    with pytest.raises(TypeError, match=r"x: expected a floating-point tensor \(float32 or float64\), got dtype int64"):
+        fn(ints(2, 3))
+
+
+def test_integer_input_to_linear():
+    with pytest.raises(TypeError, match=r"x: expected a floating-point tensor.*int64"):
+        F.linear(ints(2, 3), floats(4, 3))
+    with pytest.raises(TypeError, match=r"weight: expected a floating-point tensor.*int64"):
+        F.linear(floats(2, 3), ints(4, 3))
+    with pytest.raises(TypeError, match="int64"):
+        nn.Linear(3, 4)(ints(2, 3))
+
+
+def test_float_ops_accept_python_floats():
+    np.testing.assert_allclose(F.sigmoid([0.0]).data, [0.5])
+    np.testing.assert_allclose(F.tanh(Tensor([0.0])).data, [0.0])
+
+
+# ---------------------------------------------------------------- linear, reshape, matmul, shapes
+
+def test_linear_feature_mismatch():
+    with pytest.raises(ValueError, match=r"x: expected 3 features to match weight \(4, 3\), got shape \(2, 5\)"):
+        F.linear(floats(2, 5), floats(4, 3))
+    with pytest.raises(ValueError, match=r"x: expected 10 features.*got shape \(2, 5\)"):
+        nn.Linear(10, 4)(floats(2, 5))
+
+
+def test_linear_wrong_ranks_and_bias():
+    with pytest.raises(ValueError, match=r"x: expected a 2-D tensor \(N, in_features\), got shape \(2, 3, 4\)"):
+        F.linear(floats(2, 3, 4), floats(4, 3))
+    with pytest.raises(ValueError, match=r"weight: expected a 2-D tensor \(out_features, in_features\), got shape \(3,\)"):
+        F.linear(floats(2, 3), floats(3))
+    with pytest.raises(ValueError, match=r"bias: expected shape \(4,\), got \(3,\)"):
+        F.linear(floats(2, 3), floats(4, 3), floats(3))
+
+
+@pytest.mark.parametrize("shape", [(4,), (5, -1), (2, 2), (-1, -1), (7, 1)])
+def test_reshape_to_an_incompatible_shape(shape):
+    x = floats(2, 3)
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape a tensor of shape \(2, 3\) \(6 elements\) into"):
+        x.reshape(shape)
+
+
+def test_reshape_error_names_the_target_shape():
+    with pytest.raises(ValueError, match=r"into \(4, 2\)"):
+        F.reshape(floats(2, 3), (4, 2))
+
+
+@pytest.mark.parametrize("a, b, shown", [
+    ((2, 3), (4, 5), r"\(2, 3\) and \(4, 5\)"),
+    ((3,), (4,), r"\(3,\) and \(4,\)"),
+    ((2, 3), (2,), r"\(2, 3\) and \(2,\)"),
+    ((5, 2, 3), (2, 3), r"\(5, 2, 3\) and \(2, 3\)"),
+])
+def test_matmul_inner_dimension_mismatch(a, b, shown):
+    with pytest.raises(ValueError, match=r"matmul: inner dimensions must match, got shapes " + shown):
+        floats(*a) @ floats(*b)
+
+
+def test_matmul_of_a_scalar():
+    with pytest.raises(ValueError, match="at least 1 dimension"):
+        F.matmul(Tensor(2.0), floats(2, 2))
+
+
+def test_transpose_and_concat_errors():
+    with pytest.raises(ValueError, match=r"axes: expected a permutation of range\(3\), got \(0, 0, 1\)"):
+        floats(2, 3, 4).transpose(0, 0, 1)
+    with pytest.raises(ValueError, match=r"concat: shapes must match except along axis 0, got \[\(2, 3\), \(2, 4\)\]"):
+        F.concat([floats(2, 3), floats(2, 4)])
+    with pytest.raises(ValueError, match="tensors: expected at least one tensor"):
+        F.concat([])
+
+
+def test_reduction_axis_out_of_range():
+    with pytest.raises(ValueError, match=r"axis: expected values in \[-2, 2\), got 2"):
+        floats(2, 3).sum(axis=2)
+
+
+def test_pow_exponent_type():
+    with pytest.raises(TypeError, match="exponent: expected a Python int or float, got Tensor"):
+        floats(2) ** floats(2)
+
+
+# ---------------------------------------------------------------- dropout, randomness
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, float("nan")])
+def test_dropout_p_outside_unit_interval(p):
+    shown = "nan" if p != p else repr(p)
+    with pytest.raises(ValueError, match=r"p: expected a probability in \[0, 1\), got " + shown):
+        F.dropout(floats(3, 3), p)
+    with pytest.raises(ValueError, match=r"p: expected a probability in \[0, 1\)"):
+        nn.Dropout(p)
+
+
+def test_dropout_bad_rng():
+    with pytest.raises(TypeError, match="rng: expected a numpy.random.Generator or None, got int"):
+        F.dropout(floats(3, 3), 0.5, rng=42)
