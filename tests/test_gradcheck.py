@@ -1,0 +1,340 @@
+"""Gradient checks: every Function in tinyconv.functional against central differences, over
+hypothesis-drawn shapes and options; and gradcheck itself must reject wrong gradients."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tinyconv
+from tinyconv import Function, Tensor, functional as F
+from strategies import (away_from_zero, axes, broadcast_shapes, conv_geometry, distinct, pool_geometry,
+                        positive, seeds, shapes, uniform)
+
+
+def check(fn, *inputs):
+    assert tinyconv.gradcheck(fn, list(inputs))
+
+
+# ---------------------------------------------------------------- elementwise arithmetic
+
+BINARY = {"add": F.add, "sub": F.sub, "mul": F.mul}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@given(data=st.data())
+def test_binary_broadcast(name, data):
+    sa, sb = data.draw(broadcast_shapes())
+    check(BINARY[name], data.draw(uniform(sa)), data.draw(uniform(sb)))
+
+
+@given(data=st.data())
+def test_div_broadcast(data):
+    sa, sb = data.draw(broadcast_shapes())
+    check(F.div, data.draw(uniform(sa)), data.draw(away_from_zero(sb, margin=0.5)))
+
+
+@pytest.mark.parametrize("op", [lambda t: t * 2, lambda t: 3 - t, lambda t: 1.5 / t, lambda t: t / 4 + 0.5])
+@given(data=st.data())
+def test_arithmetic_with_python_scalars(op, data):
+    check(op, data.draw(away_from_zero(data.draw(shapes()), margin=0.5)))
+
+
+@given(data=st.data())
+def test_neg(data):
+    check(F.neg, data.draw(uniform(data.draw(shapes(min_dims=0)))))
+
+
+@pytest.mark.parametrize("exponent", [2, 3, -1, 0.5, 1.5, -2.5])
+@given(data=st.data())
+def test_pow(exponent, data):
+    shape = data.draw(shapes(min_dims=0))
+    x = data.draw(positive(shape) if isinstance(exponent, float) else away_from_zero(shape, margin=0.5))
+    check(lambda a: F.pow(a, exponent), x)
+
+
+@given(data=st.data())
+def test_exp(data):
+    check(F.exp, data.draw(uniform(data.draw(shapes()), -2, 2)))
+
+
+@given(data=st.data())
+def test_log(data):
+    check(F.log, data.draw(positive(data.draw(shapes()), 0.2, 3.0)))
+
+
+# ---------------------------------------------------------------- matmul
+
+@given(data=st.data(), n=st.integers(1, 4), k=st.integers(1, 4), m=st.integers(1, 4))
+def test_matmul_2d(data, n, k, m):
+    check(F.matmul, data.draw(uniform((n, k))), data.draw(uniform((k, m))))
+
+
+@given(data=st.data(), n=st.integers(1, 3), k=st.integers(1, 3), m=st.integers(1, 3))
+def test_matmul_batched_broadcast(data, n, k, m):
+    batch_a, batch_b = data.draw(broadcast_shapes(max_dims=2))
+    check(F.matmul, data.draw(uniform(batch_a + (n, k))), data.draw(uniform(batch_b + (k, m))))
+
+
+@pytest.mark.parametrize("layout", ["vec@vec", "vec@mat", "mat@vec", "vec@batch", "batch@vec"])
+@given(data=st.data(), n=st.integers(1, 3), k=st.integers(1, 4), m=st.integers(1, 3), b=st.integers(1, 3))
+def test_matmul_1d_operands(layout, data, n, k, m, b):
+    left, right = layout.split("@")
+    sa = {"vec": (k,), "mat": (n, k), "batch": (b, n, k)}[left]
+    sb = {"vec": (k,), "mat": (k, m), "batch": (b, k, m)}[right]
+    check(F.matmul, data.draw(uniform(sa)), data.draw(uniform(sb)))
+
+
+# ---------------------------------------------------------------- reductions
+
+@pytest.mark.parametrize("reduce", [F.sum, F.mean])
+@given(data=st.data(), keepdims=st.booleans())
+def test_sum_mean(reduce, data, keepdims):
+    shape = data.draw(shapes(min_dims=0))
+    axis = data.draw(axes(len(shape)))
+    check(lambda a: reduce(a, axis=axis, keepdims=keepdims), data.draw(uniform(shape)))
+
+
+@given(data=st.data(), keepdims=st.booleans())
+def test_max(data, keepdims):
+    shape = data.draw(shapes(min_dims=1))
+    axis = data.draw(axes(len(shape)))
+    check(lambda a: F.max(a, axis=axis, keepdims=keepdims), data.draw(distinct(shape)))
+
+
+def test_max_shares_gradient_among_ties():
+    x = Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]]), requires_grad=True)
+    F.max(x, axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad, [[0, 0.5, 0.5], [0.5, 0, 0.5]])
+
+
+# ---------------------------------------------------------------- shape operations
+
+@given(data=st.data())
+def test_reshape(data):
+    shape = data.draw(shapes(max_dims=4))
+    size = int(np.prod(shape))
+    target = data.draw(st.sampled_from([(size,), (-1,), (1, size), (size, -1), shape[::-1], (-1,) + shape[1:]]))
+    check(lambda a: F.reshape(a, target), data.draw(uniform(shape)))
+
+
+@given(data=st.data())
+def test_transpose(data):
+    shape = data.draw(shapes(max_dims=4))
+    order = data.draw(st.none() | st.permutations(range(len(shape))))
+    check(lambda a: F.transpose(a, order), data.draw(uniform(shape)))
+
+
+@given(data=st.data())
+def test_flatten(data):
+    shape = data.draw(shapes(max_dims=4))
+    start = data.draw(st.integers(0, len(shape) - 1))
+    end = data.draw(st.integers(start, len(shape) - 1)) - data.draw(st.sampled_from([0, len(shape)]))
+    check(lambda a: F.flatten(a, start, end), data.draw(uniform(shape)))
+
+
+@given(data=st.data())
+def test_getitem_basic(data):
+    shape = data.draw(shapes(min_dims=1, max_dims=3))
+    index = data.draw(hnp.basic_indices(shape, allow_newaxis=True))
+    check(lambda a: F.getitem(a, index), data.draw(uniform(shape)))
+
+
+@given(data=st.data())
+def test_getitem_integer_arrays_with_repeats(data):
+    shape = data.draw(shapes(min_dims=1, max_dims=3))
+    n = shape[0]
+    idx = data.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=6))
+    idx = np.array(idx + idx[:1])  # at least one repeated index: gradients must add up
+    mode = data.draw(st.sampled_from(["array", "list"] + (["with_slice", "two_arrays"] if len(shape) > 1 else [])))
+    if mode == "array":
+        index = idx
+    elif mode == "list":
+        index = idx.tolist()
+    elif mode == "with_slice":
+        index = (idx, slice(None, None, -1))
+    else:
+        index = (idx, idx % shape[1])
+    check(lambda a: F.getitem(a, index), data.draw(uniform(shape)))
+
+
+def test_getitem_repeated_indices_accumulate():
+    x = Tensor(np.arange(3.0), requires_grad=True)
+    F.getitem(x, np.array([2, 0, 2, 2])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1, 0, 3])
+
+
+@given(data=st.data())
+def test_concat(data):
+    shape = data.draw(shapes(max_dims=3))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    sizes = data.draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    parts = [data.draw(uniform(shape[:axis % len(shape)] + (s,) + shape[axis % len(shape) + 1:])) for s in sizes]
+    check(lambda *ts: F.concat(list(ts), axis=axis), *parts)
+
+
+# ---------------------------------------------------------------- activations
+
+@pytest.mark.parametrize("act", [F.sigmoid, F.tanh])
+@given(data=st.data())
+def test_smooth_activations(act, data):
+    check(act, data.draw(uniform(data.draw(shapes()), -3, 3)))
+
+
+@given(data=st.data())
+def test_relu(data):
+    check(F.relu, data.draw(away_from_zero(data.draw(shapes()))))
+
+
+@given(data=st.data(), slope=st.sampled_from([0.0, 0.01, 0.2, -0.5, 1.5]))
+def test_leaky_relu(data, slope):
+    check(lambda a: F.leaky_relu(a, slope), data.draw(away_from_zero(data.draw(shapes()))))
+
+
+@pytest.mark.parametrize("act", [F.softmax, F.log_softmax])
+@given(data=st.data())
+def test_softmax_family(act, data):
+    shape = data.draw(shapes())
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    check(lambda a: act(a, axis=axis), data.draw(uniform(shape, -3, 3)))
+
+
+# ---------------------------------------------------------------- losses and linear
+
+@given(data=st.data(), n=st.integers(1, 4), k=st.integers(1, 5))
+def test_softmax_cross_entropy(data, n, k):
+    labels = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    check(F.softmax_cross_entropy, data.draw(uniform((n, k), -3, 3)), labels)
+
+
+@given(data=st.data())
+def test_mse_loss(data):
+    shape = data.draw(shapes())
+    check(F.mse_loss, data.draw(uniform(shape)), data.draw(uniform(shape)))
+
+
+@given(data=st.data(), n=st.integers(1, 4), i=st.integers(1, 4), o=st.integers(1, 4), bias=st.booleans())
+def test_linear(data, n, i, o, bias):
+    inputs = [data.draw(uniform((n, i))), data.draw(uniform((o, i)))] + ([data.draw(uniform((o,)))] if bias else [])
+    check(lambda x, w, *b: F.linear(x, w, *b), *inputs)
+
+
+# ---------------------------------------------------------------- convolution and pooling
+
+@settings(max_examples=60)  # the geometry space is large; each example is cheap
+@given(data=st.data(), g=conv_geometry(), bias=st.booleans())
+def test_conv2d(data, g, bias):
+    inputs = [data.draw(uniform(g.x_shape)), data.draw(uniform(g.weight_shape))]
+    if bias:
+        inputs.append(data.draw(uniform((g.o,))))
+
+    def fn(x, w, *b):
+        y = F.conv2d(x, w, *b, stride=g.stride, padding=g.padding, dilation=g.dilation)
+        assert y.shape == (g.n, g.o) + g.out_size
+        return y
+    check(fn, *inputs)
+
+
+@settings(max_examples=60)  # the geometry space is large; each example is cheap
+@given(data=st.data(), g=pool_geometry())
+def test_max_pool2d(data, g):
+    check(lambda x: F.max_pool2d(x, g.kernel, g.stride, g.padding), data.draw(distinct(g.x_shape)))
+
+
+@settings(max_examples=60)  # the geometry space is large; each example is cheap
+@given(data=st.data(), g=pool_geometry())
+def test_avg_pool2d(data, g):
+    check(lambda x: F.avg_pool2d(x, g.kernel, g.stride, g.padding), data.draw(uniform(g.x_shape)))
+
+
+@given(data=st.data(), p=st.sampled_from([0.2, 0.5, 0.8]), seed=seeds)
+def test_dropout(data, p, seed):
+    x = data.draw(away_from_zero(data.draw(shapes())))
+    # Survivors are scaled by 1 / (1 - p), the others are zero.
+    ratio = F.dropout(Tensor(x), p, rng=np.random.default_rng(seed)).data / x
+    assert np.all(np.isclose(ratio, 0) | np.isclose(ratio, 1 / (1 - p)))
+    # A fresh generator per call: every perturbed forward samples the same mask.
+    check(lambda t: F.dropout(t, p, rng=np.random.default_rng(seed)), x)
+
+
+# Every Function class of tinyconv.functional, and the test above that checks its gradient.
+COVERED = {
+    "Add": "test_binary_broadcast", "Sub": "test_binary_broadcast", "Mul": "test_binary_broadcast",
+    "Div": "test_div_broadcast", "Neg": "test_neg", "Pow": "test_pow", "MatMul": "test_matmul_*",
+    "Exp": "test_exp", "Log": "test_log", "Sum": "test_sum_mean", "Mean": "test_sum_mean", "Max": "test_max",
+    "Reshape": "test_reshape", "Transpose": "test_transpose", "GetItem": "test_getitem_*",
+    "Concat": "test_concat", "Sigmoid": "test_smooth_activations", "Tanh": "test_smooth_activations",
+    "ReLU": "test_relu", "LeakyReLU": "test_leaky_relu", "Softmax": "test_softmax_family",
+    "LogSoftmax": "test_softmax_family", "SoftmaxCrossEntropy": "test_softmax_cross_entropy",
+    "MSELoss": "test_mse_loss", "Linear": "test_linear", "Conv2d": "test_conv2d",
+    "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "Dropout": "test_dropout",
+}
+
+
+def test_every_function_has_a_gradient_check():
+    import inspect
+    import pkgutil
+    import importlib
+    found = set()
+    for info in pkgutil.iter_modules(F.__path__):
+        module = importlib.import_module(f"{F.__name__}.{info.name}")
+        found |= {name for name, obj in vars(module).items()
+                  if inspect.isclass(obj) and issubclass(obj, Function) and obj.__module__ == module.__name__
+                  and not name.startswith("_")}
+    assert found - set(COVERED) == set(), "Functions without a gradient check"
+    assert set(COVERED) - found == set(), "gradient checks listed for Functions that no longer exist"
+
+
+# ---------------------------------------------------------------- gradcheck must fail on wrong gradients
+
+class Square(Function):
+    """x ** 2 with a backward that is wrong by ``scale`` (or NaN)."""
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def backward(self, g):
+        return g * self.scale * self.x
+
+
+class ScaledProduct(Function):
+    """a * b with a wrong gradient for the second input only."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        return g * self.b, g * self.a * 1.01
+
+
+X = np.array([[0.3, -1.2, 0.7], [2.0, -0.5, 1.1]])
+
+
+def test_gradcheck_accepts_correct_backward():
+    assert tinyconv.gradcheck(lambda x: Square(2.0)(x), [X])
+
+
+@pytest.mark.parametrize("scale", [1.0, -2.0, 2.01, np.nan])
+def test_gradcheck_rejects_wrong_backward(scale):
+    with pytest.raises(AssertionError, match="gradcheck: input 0"):
+        tinyconv.gradcheck(lambda x: Square(scale)(x), [X])
+
+
+def test_gradcheck_rejects_wrong_second_input():
+    with pytest.raises(AssertionError, match="gradcheck: input 1"):
+        tinyconv.gradcheck(lambda a, b: ScaledProduct()(a, b), [X, X[::-1]])
+
+
+def test_gradcheck_rejects_missing_gradient():
+    class Detached(Function):
+        def forward(self, x):
+            return 3 * x
+
+        def backward(self, g):
+            return None
+    with pytest.raises(AssertionError):
+        tinyconv.gradcheck(lambda x: Detached()(x), [X])
