@@ -81,7 +81,7 @@ def test_conv2d_bad_size_types_raise_type_error(kw, match):
 def test_conv2d_integer_input_or_weight():
     with pytest.raises(TypeError, match=r"x: expected a floating-point tensor.*got dtype int64"):
         F.conv2d(ints(2, 3, 8, 8), W)
-    with pytest.raises(TypeError, match=r"weight: expected a floating-point tensor.*got dtype int64"):
+    with pytest.raises(TypeError, match=r"weight: expected dtype float32 like x, got int64"):
         F.conv2d(X, ints(4, 3, 3, 3))
 
 
@@ -202,7 +202,7 @@ def test_integer_input_to_float_ops(fn):
 def test_integer_input_to_linear():
     with pytest.raises(TypeError, match=r"x: expected a floating-point tensor.*int64"):
         F.linear(ints(2, 3), floats(4, 3))
-    with pytest.raises(TypeError, match=r"weight: expected a floating-point tensor.*int64"):
+    with pytest.raises(TypeError, match=r"weight: expected dtype float32 like x, got int64"):
         F.linear(floats(2, 3), ints(4, 3))
     with pytest.raises(TypeError, match="int64"):
         nn.Linear(3, 4)(ints(2, 3))
@@ -292,3 +292,14 @@ def test_dropout_p_outside_unit_interval(p):
 def test_dropout_bad_rng():
     with pytest.raises(TypeError, match="rng: expected a numpy.random.Generator or None, got int"):
         F.dropout(floats(3, 3), 0.5, rng=42)
+
+
+@pytest.mark.parametrize("op", ["conv2d", "linear"])
+def test_weight_and_bias_dtype_must_match_input(op):
+    x = np.zeros((2, 3, 5, 5) if op == "conv2d" else (2, 3), np.float32)
+    w = np.zeros((4, 3, 3, 3) if op == "conv2d" else (4, 3), np.float64)
+    fn = getattr(F, op)
+    with pytest.raises(TypeError, match=r"weight: expected dtype float32 like x, got float64"):
+        fn(Tensor(x), Tensor(w))
+    with pytest.raises(TypeError, match=r"bias: expected dtype float32 like x, got float64"):
+        fn(Tensor(x), Tensor(w.astype(np.float32)), Tensor(np.zeros(4)))

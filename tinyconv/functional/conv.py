@@ -9,7 +9,7 @@ Processing"; the Caffe im2col design).
 from .. import backend
 from ..autograd import Function
 from ..kernels.reference import output_size
-from .validation import pair, require_finite, require_float, require_ndim
+from .validation import pair, require_finite, require_float, require_ndim, require_same_dtype
 
 
 class Conv2d(Function):
@@ -59,18 +59,21 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     Raises:
         ValueError: wrong ranks, channel mismatch, bias size, a (dilated) kernel larger than the
             padded input, or non-finite input.
-        TypeError: non-float input or weight, or a bad stride/padding/dilation type.
+        TypeError: non-float input, weight or bias of another dtype than x, or a bad
+            stride/padding/dilation type.
     """
     stride, padding, dilation = pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)
     require_ndim("x", x, 4, "(N, C, H, W)")
     require_ndim("weight", weight, 4, "(O, C, KH, KW)")
     require_float("x", x)
-    require_float("weight", weight)
+    require_same_dtype("weight", weight, "x", x)
     if weight.shape[1] != x.shape[1]:
         raise ValueError(f"weight: expected {x.shape[1]} input channels to match x of shape {tuple(x.shape)}, "
                          f"got weight of shape {tuple(weight.shape)}")
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"bias: expected shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    if bias is not None:
+        require_same_dtype("bias", bias, "x", x)
     for axis, name in ((0, "height"), (1, "width")):
         k, size = weight.shape[2 + axis], x.shape[2 + axis]
         if output_size(size, k, stride[axis], padding[axis], dilation[axis]) < 1:

@@ -1,6 +1,6 @@
 """Fully connected layer: y = x @ W.T + b."""
 from ..autograd import Function
-from .validation import require_float, require_ndim
+from .validation import require_float, require_ndim, require_same_dtype
 
 
 class Linear(Function):
@@ -29,10 +29,12 @@ def linear(x, weight, bias=None):
     require_ndim("x", x, 2, "(N, in_features)")
     require_ndim("weight", weight, 2, "(out_features, in_features)")
     require_float("x", x)
-    require_float("weight", weight)
+    require_same_dtype("weight", weight, "x", x)
     if x.shape[1] != weight.shape[1]:
         raise ValueError(f"x: expected {weight.shape[1]} features to match weight {tuple(weight.shape)}, "
                          f"got shape {tuple(x.shape)}")
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"bias: expected shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    if bias is not None:
+        require_same_dtype("bias", bias, "x", x)
     return (Linear()(x, weight) if bias is None else Linear()(x, weight, bias))

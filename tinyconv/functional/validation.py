@@ -41,3 +41,9 @@ def require_ndim(name, x, ndim, layout):
     """Raise ValueError unless ``x`` has ``ndim`` dimensions (``layout`` names them, e.g. "(N, C, H, W)")."""
     if x.ndim != ndim:
         raise ValueError(f"{name}: expected a {ndim}-D tensor {layout}, got shape {tuple(x.shape)}")
+
+
+def require_same_dtype(name, x, reference_name, reference):
+    """Raise TypeError unless ``x`` has the dtype of ``reference`` (no silent upcasts)."""
+    if x.dtype != reference.dtype:
+        raise TypeError(f"{name}: expected dtype {reference.dtype} like {reference_name}, got {x.dtype}")
