@@ -1,8 +1,11 @@
 """Reference im2col / col2im and pooling kernels in NumPy (or CuPy: one ``xp`` code path).
 
-Column layout (Caffe's per-image column buffer, batched): ``col[n, c, kh, kw, oh, ow]`` is the
-input pixel ``x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW]`` (``pad_value`` outside the
-image). Reshaped to (N, C*KH*KW, OH*OW) it is the right operand of the convolution GEMM.
+Column layout (Caffe's column buffer, with the batch folded into the columns): ``col`` has
+shape (C*KH*KW, N*OH*OW); row ``(c*KH + kh)*KW + kw``, column ``(n*OH + oh)*OW + ow`` holds
+the input pixel ``x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW]`` (``pad_value`` outside the
+image). The convolution is then one GEMM: (O, C*KH*KW) @ col -> (O, N*OH*OW).
+Pooling treats every (n, c) plane as an image of one channel: its column buffer has shape
+(KH*KW, N*C*OH*OW), and the reduction runs over the rows.
 Shape letters: N batch, C channels, H/W input size, KH/KW kernel, SH/SW stride, PH/PW padding,
 DH/DW dilation, OH/OW output size.
 """
@@ -19,7 +22,7 @@ def _window(offset, stride, count):
 
 
 def im2col(x, kernel, stride, padding, dilation, pad_value=0.0):
-    """Unfold sliding windows of ``x`` (N, C, H, W) into ``col`` (N, C, KH, KW, OH, OW).
+    """Unfold the sliding windows of ``x`` (N, C, H, W) into ``col`` (C*KH*KW, N*OH*OW).
 
     ``kernel``, ``stride``, ``padding``, ``dilation`` are (height, width) pairs of ints;
     ``pad_value`` fills the padding (0 for convolution, -inf for max pooling).
@@ -27,33 +30,37 @@ def im2col(x, kernel, stride, padding, dilation, pad_value=0.0):
     xp = get_array_module(x)
     (n, c, h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = x.shape, kernel, stride, padding, dilation
     oh, ow = output_size(h, kh, sh, ph, dh), output_size(w, kw, sw, pw, dw)
+    x = x.transpose(1, 0, 2, 3)
     if ph or pw:
         x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
-    col = xp.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    col = xp.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            col[:, :, i, j] = x[:, :, _window(i * dh, sh, oh), _window(j * dw, sw, ow)]
-    return col
+            col[:, i, j] = x[:, :, _window(i * dh, sh, oh), _window(j * dw, sw, ow)]
+    return col.reshape(c * kh * kw, n * oh * ow)
 
 
-def col2im(col, size, stride, padding, dilation):
-    """Fold ``col`` (N, C, KH, KW, OH, OW) back to an image (N, C, H, W), summing overlaps.
-
-    The adjoint of :func:`im2col`: ``size`` is (H, W); other arguments as there.
-    """
+def col2im(col, shape, kernel, stride, padding, dilation):
+    """Fold ``col`` (C*KH*KW, N*OH*OW) back to an image of ``shape`` (N, C, H, W), summing the
+    overlaps: the adjoint of :func:`im2col`."""
     xp = get_array_module(col)
-    (n, c, kh, kw, oh, ow), (h, w), (sh, sw), (ph, pw), (dh, dw) = col.shape, size, stride, padding, dilation
-    x = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=col.dtype)
+    (n, c, h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = shape, kernel, stride, padding, dilation
+    oh, ow = output_size(h, kh, sh, ph, dh), output_size(w, kw, sw, pw, dw)
+    col = col.reshape(c, kh, kw, n, oh, ow)
+    x = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=col.dtype)
     for i in range(kh):
         for j in range(kw):
-            x[:, :, _window(i * dh, sh, oh), _window(j * dw, sw, ow)] += col[:, :, i, j]
-    return x[:, :, ph:ph + h, pw:pw + w]
+            x[:, :, _window(i * dh, sh, oh), _window(j * dw, sw, ow)] += col[:, i, j]
+    return xp.ascontiguousarray(x[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3))
 
 
-def _pool_columns(x, kernel, stride, padding, pad_value):
-    col = im2col(x, kernel, stride, padding, (1, 1), pad_value)
-    n, c, kh, kw, oh, ow = col.shape
-    return col.reshape(n, c, kh * kw, oh, ow)
+def _planes(shape):
+    n, c, h, w = shape
+    return (n * c, 1, h, w)
+
+
+def _pooled(shape, kernel, stride, padding):
+    return tuple(output_size(shape[2 + a], kernel[a], stride[a], padding[a], 1) for a in (0, 1))
 
 
 def max_pool_forward(x, kernel, stride, padding):
@@ -62,30 +69,33 @@ def max_pool_forward(x, kernel, stride, padding):
     Returns ``(y, argmax)``: ``y`` (N, C, OH, OW) and ``argmax`` (N, C, OH, OW) int64, the
     index ``kh * KW + kw`` of the maximum inside each window (the first one on ties).
     """
-    col = _pool_columns(x, kernel, stride, padding, -float("inf"))
-    argmax = col.argmax(axis=2)
-    y = get_array_module(x).take_along_axis(col, argmax[:, :, None], axis=2)[:, :, 0]
-    return y, argmax
+    xp = get_array_module(x)
+    out_shape = x.shape[:2] + _pooled(x.shape, kernel, stride, padding)
+    col = im2col(x.reshape(_planes(x.shape)), kernel, stride, padding, (1, 1), -float("inf"))
+    argmax = col.argmax(axis=0)
+    y = col[argmax, xp.arange(col.shape[1])]
+    return y.reshape(out_shape), argmax.reshape(out_shape)
 
 
-def max_pool_backward(grad, argmax, size, kernel, stride, padding):
-    """Gradient of max pooling: ``grad`` (N, C, OH, OW) routed to each window's argmax; returns (N, C, H, W)."""
+def max_pool_backward(grad, argmax, shape, kernel, stride, padding):
+    """Gradient of max pooling: ``grad`` (N, C, OH, OW) routed to each window's argmax; returns
+    an array of ``shape`` (N, C, H, W)."""
     xp = get_array_module(grad)
-    n, c, oh, ow = grad.shape
-    gcol = xp.zeros((n, c, kernel[0] * kernel[1], oh, ow), dtype=grad.dtype)
-    xp.put_along_axis(gcol, argmax[:, :, None], grad[:, :, None], axis=2)
-    return col2im(gcol.reshape(n, c, *kernel, oh, ow), size, stride, padding, (1, 1))
+    gcol = xp.zeros((kernel[0] * kernel[1], grad.size), dtype=grad.dtype)
+    gcol[argmax.ravel(), xp.arange(grad.size)] = grad.ravel()
+    return col2im(gcol, _planes(shape), kernel, stride, padding, (1, 1)).reshape(shape)
 
 
 def avg_pool_forward(x, kernel, stride, padding):
     """Average pooling of ``x`` (N, C, H, W); padded zeros count in the average. Returns (N, C, OH, OW)."""
-    return _pool_columns(x, kernel, stride, padding, 0.0).mean(axis=2)
+    col = im2col(x.reshape(_planes(x.shape)), kernel, stride, padding, (1, 1))
+    return col.mean(axis=0).reshape(x.shape[:2] + _pooled(x.shape, kernel, stride, padding))
 
 
-def avg_pool_backward(grad, size, kernel, stride, padding):
-    """Gradient of average pooling: ``grad`` (N, C, OH, OW) spread evenly over each window; returns (N, C, H, W)."""
+def avg_pool_backward(grad, shape, kernel, stride, padding):
+    """Gradient of average pooling: ``grad`` (N, C, OH, OW) spread evenly over each window;
+    returns an array of ``shape`` (N, C, H, W)."""
     xp = get_array_module(grad)
-    n, c, oh, ow = grad.shape
-    share = grad / grad.dtype.type(kernel[0] * kernel[1])
-    gcol = xp.broadcast_to(share[:, :, None, None], (n, c, *kernel, oh, ow))
-    return col2im(gcol, size, stride, padding, (1, 1))
+    share = grad.ravel() / grad.dtype.type(kernel[0] * kernel[1])
+    gcol = xp.broadcast_to(share, (kernel[0] * kernel[1], grad.size))
+    return col2im(gcol, _planes(shape), kernel, stride, padding, (1, 1)).reshape(shape)

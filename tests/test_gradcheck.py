@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinyconv
-from tinyconv import Function, Tensor, functional as F
+from tinyconv import Function, Tensor, backend, functional as F
 from strategies import (away_from_zero, axes, broadcast_shapes, conv_geometry, distinct, pool_geometry,
                         positive, seeds, shapes, uniform)
 
@@ -220,9 +220,10 @@ def test_linear(data, n, i, o, bias):
 
 # ---------------------------------------------------------------- convolution and pooling
 
+@pytest.mark.parametrize("kernels", backend.KERNELS)
 @settings(max_examples=60)  # the geometry space is large; each example is cheap
 @given(data=st.data(), g=conv_geometry(), bias=st.booleans())
-def test_conv2d(data, g, bias):
+def test_conv2d(kernels, data, g, bias):
     inputs = [data.draw(uniform(g.x_shape)), data.draw(uniform(g.weight_shape))]
     if bias:
         inputs.append(data.draw(uniform((g.o,))))
@@ -231,19 +232,24 @@ def test_conv2d(data, g, bias):
         y = F.conv2d(x, w, *b, stride=g.stride, padding=g.padding, dilation=g.dilation)
         assert y.shape == (g.n, g.o) + g.out_size
         return y
-    check(fn, *inputs)
+    with backend.use_kernels(kernels):
+        check(fn, *inputs)
 
 
+@pytest.mark.parametrize("kernels", backend.KERNELS)
 @settings(max_examples=60)  # the geometry space is large; each example is cheap
 @given(data=st.data(), g=pool_geometry())
-def test_max_pool2d(data, g):
-    check(lambda x: F.max_pool2d(x, g.kernel, g.stride, g.padding), data.draw(distinct(g.x_shape)))
+def test_max_pool2d(kernels, data, g):
+    with backend.use_kernels(kernels):
+        check(lambda x: F.max_pool2d(x, g.kernel, g.stride, g.padding), data.draw(distinct(g.x_shape)))
 
 
+@pytest.mark.parametrize("kernels", backend.KERNELS)
 @settings(max_examples=60)  # the geometry space is large; each example is cheap
 @given(data=st.data(), g=pool_geometry())
-def test_avg_pool2d(data, g):
-    check(lambda x: F.avg_pool2d(x, g.kernel, g.stride, g.padding), data.draw(uniform(g.x_shape)))
+def test_avg_pool2d(kernels, data, g):
+    with backend.use_kernels(kernels):
+        check(lambda x: F.avg_pool2d(x, g.kernel, g.stride, g.padding), data.draw(uniform(g.x_shape)))
 
 
 @given(data=st.data(), p=st.sampled_from([0.2, 0.5, 0.8]), seed=seeds)

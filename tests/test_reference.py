@@ -117,28 +117,30 @@ def test_pooling_default_stride_is_kernel():
 def test_im2col_matches_definition(pad_value, data, g):
     x = data.draw(uniform(g.x_shape))
     col = K.im2col(x, g.kernel, g.stride, g.padding, g.dilation, pad_value)
-    oh, ow = g.out_size
-    assert col.shape == g.x_shape[:2] + g.kernel + (oh, ow)
+    (n, c), (kh, kw), (oh, ow) = g.x_shape[:2], g.kernel, g.out_size
+    assert col.shape == (c * kh * kw, n * oh * ow)
+    col = col.reshape(c, kh, kw, n, oh, ow)
     (sh, sw), (ph, pw), (dh, dw) = g.stride, g.padding, g.dilation
-    for p in range(g.kernel[0]):
-        for q in range(g.kernel[1]):
+    for p in range(kh):
+        for q in range(kw):
             for i in range(oh):
                 for j in range(ow):
                     r, s = i * sh - ph + p * dh, j * sw - pw + q * dw
                     inside = 0 <= r < g.h and 0 <= s < g.w
-                    expected = x[:, :, r, s] if inside else np.full(g.x_shape[:2], pad_value)
-                    np.testing.assert_array_equal(col[:, :, p, q, i, j], expected)
+                    expected = x[:, :, r, s] if inside else np.full((n, c), pad_value)
+                    np.testing.assert_array_equal(col[:, p, q, :, i, j], expected.T)
 
 
 @settings(max_examples=60)  # the geometry space is large; each example is cheap
 @given(data=st.data(), g=conv_geometry())
 def test_col2im_is_adjoint_of_im2col(data, g):
+    (n, c), (kh, kw), (oh, ow) = g.x_shape[:2], g.kernel, g.out_size
     x = data.draw(uniform(g.x_shape))
-    c = data.draw(uniform(g.x_shape[:2] + g.kernel + g.out_size))
+    c_ = data.draw(uniform((c * kh * kw, n * oh * ow)))
     col = K.im2col(x, g.kernel, g.stride, g.padding, g.dilation)
-    back = K.col2im(c, (g.h, g.w), g.stride, g.padding, g.dilation)
+    back = K.col2im(c_, g.x_shape, g.kernel, g.stride, g.padding, g.dilation)
     assert back.shape == x.shape
-    lhs, rhs = float((col * c).sum()), float((x * back).sum())
+    lhs, rhs = float((col * c_).sum()), float((x * back).sum())
     assert math.isclose(lhs, rhs, rel_tol=1e-10, abs_tol=1e-10)
 
 

@@ -3,6 +3,9 @@
 Ops call :func:`get_array_module` on their inputs and are written once against the returned
 module (``numpy`` or ``cupy``). CuPy is imported lazily, so tinyconv runs without it.
 """
+import contextlib
+import os
+
 import numpy as np
 
 
@@ -46,10 +49,61 @@ def to_numpy(array):
     return array.get()
 
 
-def kernels(array):
-    """Return the kernel module (im2col, col2im, pooling) that serves ``array``.
+_column_buffer_limit = 256 * 2**20
 
-    The NumPy reference kernels serve both NumPy and CuPy arrays (one ``xp`` code path).
+
+def column_buffer_limit():
+    """Bytes one convolution's im2col buffer may take before the batch is split into chunks."""
+    return _column_buffer_limit
+
+
+def set_column_buffer_limit(nbytes):
+    """Set the im2col buffer limit in bytes (> 0); returns the previous limit.
+
+    Raises:
+        ValueError: ``nbytes`` is not a positive integer.
     """
+    global _column_buffer_limit
+    if not isinstance(nbytes, int) or nbytes <= 0:
+        raise ValueError(f"nbytes: expected a positive int, got {nbytes!r}")
+    previous, _column_buffer_limit = _column_buffer_limit, nbytes
+    return previous
+
+
+KERNELS = ("numba", "reference")
+_kernels = os.environ.get("TINYCONV_KERNELS", "numba")
+
+
+def set_kernels(name):
+    """Choose the CPU kernels: "numba" (compiled, the default) or "reference" (NumPy, the
+    readable oracle). The environment variable ``TINYCONV_KERNELS`` sets the initial choice.
+
+    Raises:
+        ValueError: an unknown name.
+    """
+    global _kernels
+    if name not in KERNELS:
+        raise ValueError(f"name: expected one of {KERNELS}, got {name!r}")
+    _kernels = name
+
+
+@contextlib.contextmanager
+def use_kernels(name):
+    """Context manager: run the block with the CPU kernels ``name`` (see :func:`set_kernels`)."""
+    previous = _kernels
+    set_kernels(name)
+    try:
+        yield
+    finally:
+        set_kernels(previous)
+
+
+def kernels(array):
+    """Return the kernel module (im2col, col2im, pooling) that serves ``array``: the Numba
+    kernels for NumPy arrays when selected, else the reference kernels (which also serve CuPy
+    arrays through the one ``xp`` code path)."""
+    if _kernels == "numba" and isinstance(array, np.ndarray):
+        from .kernels import cpu
+        return cpu
     from .kernels import reference
     return reference

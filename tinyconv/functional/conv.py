@@ -1,10 +1,12 @@
 """2-D convolution (cross-correlation, as in every framework) by im2col + GEMM.
 
-Forward: ``col = im2col(x)`` reshaped to (N, C*KH*KW, OH*OW); ``y[n] = W2 @ col[n]`` with
-``W2 = weight.reshape(O, C*KH*KW)``, which yields NCHW directly. Backward:
-``dW = sum_n dy[n] @ col[n].T``, ``dx = col2im(W2.T @ dy[n])``, ``db = sum dy over N, OH, OW``
-(Chellapilla, Puri & Simard 2006, "High Performance Convolutional Neural Networks for Document
-Processing"; the Caffe im2col design).
+Forward: ``col = im2col(x)`` (C*KH*KW, N*OH*OW); ``y = W2 @ col`` with
+``W2 = weight.reshape(O, C*KH*KW)``, giving (O, N*OH*OW), then NCHW. Backward, with ``g2`` the
+output gradient as (O, N*OH*OW): ``dW = g2 @ col.T``, ``dx = col2im(W2.T @ g2)``,
+``db = g2.sum(1)`` (Chellapilla, Puri & Simard 2006, "High Performance Convolutional Neural
+Networks for Document Processing"; the Caffe im2col design). When the column buffer of the
+whole batch would exceed :func:`tinyconv.backend.column_buffer_limit` bytes, the batch is
+processed in chunks and the columns are recomputed in backward instead of being kept.
 """
 from .. import backend
 from ..autograd import Function
@@ -12,32 +14,54 @@ from ..kernels.reference import output_size
 from .validation import pair, require_finite, require_float, require_ndim, require_same_dtype
 
 
+def batch_chunks(n, bytes_per_image, limit):
+    """Split range(n) into consecutive slices whose column buffers stay within ``limit`` bytes
+    (at least one image per chunk)."""
+    step = max(1, min(n, limit // max(bytes_per_image, 1)))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
 class Conv2d(Function):
     def __init__(self, stride, padding, dilation):
         self.stride, self.padding, self.dilation = stride, padding, dilation
 
+    def _columns(self, x):
+        return backend.kernels(x).im2col(x, self.weight.shape[2:], self.stride, self.padding, self.dilation)
+
     def forward(self, x, weight, bias=None):
-        k = backend.kernels(x)
+        xp = backend.get_array_module(x)
         o, c, kh, kw = weight.shape
-        col = k.im2col(x, (kh, kw), self.stride, self.padding, self.dilation)
-        n, oh, ow = x.shape[0], col.shape[4], col.shape[5]
-        self.col = col.reshape(n, c * kh * kw, oh * ow)
-        self.x_shape, self.weight = x.shape, weight
-        y = weight.reshape(o, -1) @ self.col
-        if bias is not None:
-            y += bias[:, None]
-        return y.reshape(n, o, oh, ow)
+        n, _, h, w = x.shape
+        oh = output_size(h, kh, self.stride[0], self.padding[0], self.dilation[0])
+        ow = output_size(w, kw, self.stride[1], self.padding[1], self.dilation[1])
+        self.weight, self.x = weight, x
+        self.chunks = batch_chunks(n, c * kh * kw * oh * ow * x.itemsize, backend.column_buffer_limit())
+        y = xp.empty((n, o, oh, ow), dtype=x.dtype)
+        for chunk in self.chunks:
+            self.col = self._columns(x[chunk])
+            y_chunk = weight.reshape(o, -1) @ self.col
+            if bias is not None:
+                y_chunk += bias[:, None]
+            y[chunk] = y_chunk.reshape(o, -1, oh, ow).transpose(1, 0, 2, 3)
+        if len(self.chunks) > 1:
+            self.col = None
+        return y
 
     def backward(self, g):
-        k = backend.kernels(g)
-        n, o, oh, ow = g.shape
-        w2 = self.weight.reshape(o, -1)
-        g3 = g.reshape(n, o, oh * ow)
-        gw = (g3 @ self.col.transpose(0, 2, 1)).sum(axis=0).reshape(self.weight.shape) if self.needs_input_grad[1] else None
-        gx = None
-        if self.needs_input_grad[0]:
-            gcol = (w2.T @ g3).reshape(n, *self.weight.shape[1:], oh, ow)
-            gx = k.col2im(gcol, self.x_shape[2:], self.stride, self.padding, self.dilation)
+        xp = backend.get_array_module(g)
+        w2 = self.weight.reshape(self.weight.shape[0], -1)
+        need_x, need_w = self.needs_input_grad[:2]
+        gw = xp.zeros_like(w2) if need_w else None
+        gx = xp.empty_like(self.x) if need_x else None
+        for chunk in self.chunks:
+            col = self._columns(self.x[chunk]) if self.col is None else self.col
+            g2 = xp.ascontiguousarray(g[chunk].transpose(1, 0, 2, 3)).reshape(w2.shape[0], -1)
+            if need_w:
+                gw += (col @ g2.T).T  # measured faster than g2 @ col.T for these skinny shapes
+            if need_x:
+                gx[chunk] = backend.kernels(g).col2im(w2.T @ g2, self.x[chunk].shape, self.weight.shape[2:],
+                                                      self.stride, self.padding, self.dilation)
+        gw = None if gw is None else gw.reshape(self.weight.shape)
         if len(self.needs_input_grad) == 2:
             return gx, gw
         return gx, gw, g.sum(axis=(0, 2, 3))

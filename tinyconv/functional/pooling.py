@@ -10,12 +10,12 @@ class MaxPool2d(Function):
         self.kernel, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, x):
-        self.size = x.shape[2:]
+        self.shape = x.shape
         y, self.argmax = backend.kernels(x).max_pool_forward(x, self.kernel, self.stride, self.padding)
         return y
 
     def backward(self, g):
-        return backend.kernels(g).max_pool_backward(g, self.argmax, self.size, self.kernel, self.stride, self.padding)
+        return backend.kernels(g).max_pool_backward(g, self.argmax, self.shape, self.kernel, self.stride, self.padding)
 
 
 class AvgPool2d(Function):
@@ -23,11 +23,11 @@ class AvgPool2d(Function):
         self.kernel, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, x):
-        self.size = x.shape[2:]
+        self.shape = x.shape
         return backend.kernels(x).avg_pool_forward(x, self.kernel, self.stride, self.padding)
 
     def backward(self, g):
-        return backend.kernels(g).avg_pool_backward(g, self.size, self.kernel, self.stride, self.padding)
+        return backend.kernels(g).avg_pool_backward(g, self.shape, self.kernel, self.stride, self.padding)
 
 
 def _pool_args(x, kernel_size, stride, padding):

@@ -1,0 +1,161 @@
+"""Numba (``@njit``) CPU kernels: the same contracts as :mod:`tinyconv.kernels.reference`.
+
+Loops follow Caffe's order (channel, kernel row, kernel col, then output row and col). col2im
+is a scatter made race-free by giving each thread whole channels, so no two threads ever write
+the same element (no atomics). The outer loops are ``prange`` loops; Numba's thread count
+(``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``) decides how many threads share them.
+Compiled code is cached on disk (``cache=True``).
+"""
+import numpy as np
+from numba import njit, prange
+
+from .reference import output_size
+
+
+@njit(cache=True, parallel=True)
+def _im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, pad_value):
+    n, c, h, w = x.shape
+    for row in prange(c * kh * kw):
+        ci, i, j = row // (kh * kw), row // kw % kh, row % kw
+        for ni in range(n):
+            for y in range(oh):
+                hi = y * sh - ph + i * dh
+                base = (ni * oh + y) * ow
+                for xo in range(ow):
+                    wi = xo * sw - pw + j * dw
+                    inside = 0 <= hi < h and 0 <= wi < w
+                    col[row, base + xo] = x[ni, ci, hi, wi] if inside else pad_value
+
+
+@njit(cache=True, parallel=True)
+def _col2im(col, x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    n, c, h, w = x.shape
+    x[...] = 0
+    for ci in prange(c):  # one thread owns all rows of a channel: the scatter never races
+        for i in range(kh):
+            for j in range(kw):
+                row = (ci * kh + i) * kw + j
+                for ni in range(n):
+                    for y in range(oh):
+                        hi = y * sh - ph + i * dh
+                        if 0 <= hi < h:
+                            base = (ni * oh + y) * ow
+                            for xo in range(ow):
+                                wi = xo * sw - pw + j * dw
+                                if 0 <= wi < w:
+                                    x[ni, ci, hi, wi] += col[row, base + xo]
+
+
+def _geometry(shape, kernel, stride, padding, dilation):
+    return (output_size(shape[2], kernel[0], stride[0], padding[0], dilation[0]),
+            output_size(shape[3], kernel[1], stride[1], padding[1], dilation[1]))
+
+
+def im2col(x, kernel, stride, padding, dilation, pad_value=0.0):
+    """Unfold ``x`` (N, C, H, W) into ``col`` (C*KH*KW, N*OH*OW); see the reference kernel."""
+    n, c = x.shape[:2]
+    oh, ow = _geometry(x.shape, kernel, stride, padding, dilation)
+    col = np.empty((c * kernel[0] * kernel[1], n * oh * ow), dtype=x.dtype)
+    _im2col(np.ascontiguousarray(x), col, *kernel, *stride, *padding, *dilation, oh, ow, x.dtype.type(pad_value))
+    return col
+
+
+def col2im(col, shape, kernel, stride, padding, dilation):
+    """Fold ``col`` (C*KH*KW, N*OH*OW) into an image of ``shape`` (N, C, H, W) by gathering."""
+    oh, ow = _geometry(shape, kernel, stride, padding, dilation)
+    x = np.empty(shape, dtype=col.dtype)
+    _col2im(np.ascontiguousarray(col), x, *kernel, *stride, *padding, *dilation, oh, ow)
+    return x
+
+
+@njit(cache=True, parallel=True)
+def _max_pool_forward(x, y, argmax, kh, kw, sh, sw, ph, pw):
+    n, c, h, w = x.shape
+    oh, ow = y.shape[2], y.shape[3]
+    for plane in prange(n * c):
+        ni, ci = plane // c, plane % c
+        for yo in range(oh):
+            h0 = yo * sh - ph
+            for xo in range(ow):
+                w0 = xo * sw - pw
+                best, best_k = -np.inf, 0  # padding counts as -inf: index 0 if nothing beats it
+                for i in range(max(0, -h0), min(kh, h - h0)):
+                    for j in range(max(0, -w0), min(kw, w - w0)):
+                        if x[ni, ci, h0 + i, w0 + j] > best:
+                            best, best_k = x[ni, ci, h0 + i, w0 + j], i * kw + j
+                y[ni, ci, yo, xo] = best
+                argmax[ni, ci, yo, xo] = best_k
+
+
+@njit(cache=True, parallel=True)
+def _max_pool_backward(grad, argmax, dx, kw, sh, sw, ph, pw):
+    n, c, oh, ow = grad.shape
+    h, w = dx.shape[2], dx.shape[3]
+    for plane in prange(n * c):
+        ni, ci = plane // c, plane % c
+        for yo in range(oh):
+            for xo in range(ow):
+                k = argmax[ni, ci, yo, xo]
+                hi, wi = yo * sh - ph + k // kw, xo * sw - pw + k % kw
+                if 0 <= hi < h and 0 <= wi < w:  # a window of -inf padding only has no input
+                    dx[ni, ci, hi, wi] += grad[ni, ci, yo, xo]
+
+
+@njit(cache=True, parallel=True)
+def _avg_pool(x, y, kh, kw, sh, sw, ph, pw, backward):
+    """Forward (``backward`` False): y = window means of x. Backward: x += y / (KH*KW) spread
+    over each window (serial within a plane, so the overlapping windows never race)."""
+    n, c, h, w = x.shape
+    oh, ow = y.shape[2], y.shape[3]
+    scale = 1.0 / (kh * kw)
+    for plane in prange(n * c):
+        ni, ci = plane // c, plane % c
+        for yo in range(oh):
+            for xo in range(ow):
+                acc = 0.0
+                share = y[ni, ci, yo, xo] * scale
+                for i in range(kh):
+                    hi = yo * sh - ph + i
+                    for j in range(kw):
+                        wi = xo * sw - pw + j
+                        if 0 <= hi < h and 0 <= wi < w:
+                            if backward:
+                                x[ni, ci, hi, wi] += share
+                            else:
+                                acc += x[ni, ci, hi, wi]
+                if not backward:
+                    y[ni, ci, yo, xo] = acc * scale
+
+
+def _pooled_shape(shape, kernel, stride, padding):
+    return shape[:2] + _geometry(shape, kernel, stride, padding, (1, 1))
+
+
+def max_pool_forward(x, kernel, stride, padding):
+    """Max pooling, -inf padding; returns ``(y, argmax)`` as the reference kernel."""
+    out_shape = _pooled_shape(x.shape, kernel, stride, padding)
+    y = np.empty(out_shape, dtype=x.dtype)
+    argmax = np.empty(out_shape, dtype=np.int64)
+    _max_pool_forward(np.ascontiguousarray(x), y, argmax, *kernel, *stride, *padding)
+    return y, argmax
+
+
+def max_pool_backward(grad, argmax, shape, kernel, stride, padding):
+    """Route ``grad`` (N, C, OH, OW) to each window's argmax; returns an array of ``shape``."""
+    dx = np.zeros(shape, dtype=grad.dtype)
+    _max_pool_backward(np.ascontiguousarray(grad), np.ascontiguousarray(argmax), dx, kernel[1], *stride, *padding)
+    return dx
+
+
+def avg_pool_forward(x, kernel, stride, padding):
+    """Average pooling counting padded zeros; returns (N, C, OH, OW)."""
+    y = np.empty(_pooled_shape(x.shape, kernel, stride, padding), dtype=x.dtype)
+    _avg_pool(np.ascontiguousarray(x), y, *kernel, *stride, *padding, False)
+    return y
+
+
+def avg_pool_backward(grad, shape, kernel, stride, padding):
+    """Spread ``grad`` (N, C, OH, OW) evenly over each window; returns an array of ``shape``."""
+    dx = np.zeros(shape, dtype=grad.dtype)
+    _avg_pool(dx, np.ascontiguousarray(grad), *kernel, *stride, *padding, True)
+    return dx

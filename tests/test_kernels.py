@@ -1,0 +1,129 @@
+"""The Numba CPU kernels against the NumPy reference kernels on hypothesis-drawn geometry.
+
+Exact equality where both do the same arithmetic (im2col copies, max pooling); float tolerance
+where the summation order differs (col2im, average pooling and its gradient).
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tinyconv import backend
+from tinyconv.kernels import cpu, reference as ref
+from strategies import conv_geometry, distinct, pool_geometry, uniform
+
+DTYPES = [np.float32, np.float64]
+
+
+def conv_args(g):
+    return g.kernel, g.stride, g.padding, g.dilation
+
+
+def pool_args(g):
+    return g.kernel, g.stride, g.padding
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("pad_value", [0.0, -np.inf])
+@settings(max_examples=60)
+@given(data=st.data(), g=conv_geometry(max_channels=4, max_kernel=4))
+def test_im2col(dtype, pad_value, data, g):
+    x = data.draw(uniform(g.x_shape, dtype=dtype))
+    expected = ref.im2col(x, *conv_args(g), pad_value)
+    got = cpu.im2col(x, *conv_args(g), pad_value)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@settings(max_examples=60)
+@given(data=st.data(), g=conv_geometry(max_channels=4, max_kernel=4))
+def test_col2im(dtype, data, g):
+    (kh, kw), (oh, ow) = g.kernel, g.out_size
+    col = data.draw(uniform((g.c * kh * kw, g.n * oh * ow), dtype=dtype))
+    got = cpu.col2im(col, g.x_shape, *conv_args(g))
+    assert got.dtype == dtype and got.shape == g.x_shape
+    np.testing.assert_allclose(got, ref.col2im(col, g.x_shape, *conv_args(g)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@settings(max_examples=60)
+@given(data=st.data(), g=pool_geometry(max_channels=3, max_kernel=4))
+def test_max_pool(dtype, data, g):
+    x = data.draw(distinct(g.x_shape)).astype(dtype) - 5  # negative values too: padding is -inf
+    y, argmax = cpu.max_pool_forward(x, *pool_args(g))
+    y_ref, argmax_ref = ref.max_pool_forward(x, *pool_args(g))
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    assert argmax.dtype == np.int64
+    grad = data.draw(uniform(y.shape, dtype=dtype))
+    np.testing.assert_allclose(cpu.max_pool_backward(grad, argmax, x.shape, *pool_args(g)),
+                               ref.max_pool_backward(grad, argmax, x.shape, *pool_args(g)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@settings(max_examples=60)
+@given(data=st.data(), g=pool_geometry(max_channels=3, max_kernel=4))
+def test_avg_pool(dtype, data, g):
+    x = data.draw(uniform(g.x_shape, dtype=dtype))
+    y = cpu.avg_pool_forward(x, *pool_args(g))
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y, ref.avg_pool_forward(x, *pool_args(g)), rtol=1e-5, atol=1e-6)
+    grad = data.draw(uniform(y.shape, dtype=dtype))
+    np.testing.assert_allclose(cpu.avg_pool_backward(grad, x.shape, *pool_args(g)),
+                               ref.avg_pool_backward(grad, x.shape, *pool_args(g)), rtol=1e-5, atol=1e-6)
+
+
+def test_max_pool_window_of_padding_only_gets_no_gradient():
+    # kernel 3, padding 1, stride 3 on a 1x1 image: one window, its first entry is padding.
+    x = np.full((1, 1, 1, 1), -np.inf)
+    for k in (cpu, ref):
+        y, argmax = k.max_pool_forward(x, (3, 3), (3, 3), (1, 1))
+        assert argmax[0, 0, 0, 0] == 0 and y[0, 0, 0, 0] == -np.inf
+        np.testing.assert_array_equal(k.max_pool_backward(np.ones_like(y), argmax, x.shape, (3, 3), (3, 3), (1, 1)), [[[[0.0]]]])
+
+
+def test_dispatch_follows_the_selection():
+    x = np.zeros((1, 1, 2, 2))
+    with backend.use_kernels("reference"):
+        assert backend.kernels(x) is ref
+    with backend.use_kernels("numba"):
+        assert backend.kernels(x) is cpu
+    with pytest.raises(ValueError, match=r"name: expected one of \('numba', 'reference'\), got 'fast'"):
+        backend.set_kernels("fast")
+
+
+@pytest.mark.parametrize("kernels", backend.KERNELS)
+@settings(max_examples=20)
+@given(data=st.data(), g=conv_geometry(max_batch=5), limit=st.integers(1, 400))
+def test_conv2d_in_batch_chunks_equals_whole_batch(kernels, data, g, limit):
+    from tinyconv import Tensor, functional as F
+    x, w = data.draw(uniform(g.x_shape)), data.draw(uniform(g.weight_shape))
+    grad = data.draw(uniform((g.n, g.o) + g.out_size))
+
+    def run():
+        xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+        y = F.conv2d(xt, wt, stride=g.stride, padding=g.padding, dilation=g.dilation)
+        y.backward(grad)
+        return y.data, xt.grad, wt.grad
+
+    with backend.use_kernels(kernels):
+        whole = run()
+        previous = backend.set_column_buffer_limit(limit)  # a few bytes: one image per chunk
+        try:
+            chunked = run()
+        finally:
+            backend.set_column_buffer_limit(previous)
+    for a, b in zip(whole, chunked):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_batch_chunks_cover_the_batch_within_the_limit():
+    from tinyconv.functional.conv import batch_chunks
+    assert batch_chunks(10, 100, 1000) == [slice(0, 10)]
+    assert batch_chunks(10, 100, 300) == [slice(0, 3), slice(3, 6), slice(6, 9), slice(9, 10)]
+    assert batch_chunks(3, 100, 1) == [slice(0, 1), slice(1, 2), slice(2, 3)]  # one image at least
+
+
+def test_column_buffer_limit_rejects_bad_values():
+    with pytest.raises(ValueError, match="nbytes: expected a positive int, got 0"):
+        backend.set_column_buffer_limit(0)
