@@ -7,22 +7,17 @@ activation -> pool 2 -> 120 -> 84 -> 10, trained with softmax cross-entropy.
     python examples/mnist_lenet.py                    # defaults: 10 epochs, Adam, ReLU, max pooling
     python examples/mnist_lenet.py --epochs 1 --activation tanh --pool avg --optimizer sgd --lr 0.05
 """
+import argparse
+import json
 import os
+import time
 
-# Measured on 2 cores: one BLAS thread beside the kernels runs a LeNet step about 2x faster
-# than OpenBLAS's default threads (the GEMMs are small). Set before NumPy is imported.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
+from tqdm import tqdm
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-import tinyconv as tc  # noqa: E402
-from tinyconv import functional as F, nn  # noqa: E402
-from tinyconv.data import MNIST, DataLoader, Normalize, MNIST_MEAN, MNIST_STD  # noqa: E402
+import tinyconv as tc
+from tinyconv import functional as F, nn
+from tinyconv.data import MNIST, DataLoader, Normalize, MNIST_MEAN, MNIST_STD
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}

@@ -49,11 +49,15 @@ def to_numpy(array):
     return array.get()
 
 
-_column_buffer_limit = 256 * 2**20
+_column_buffer_limit = 8 * 2**20
 
 
 def column_buffer_limit():
-    """Bytes one convolution's im2col buffer may take before the batch is split into chunks."""
+    """Bytes one convolution's im2col buffer may take before the batch is split into chunks.
+
+    The default, 8 MiB, holds LeNet-5's largest buffer (batch 64) whole, and on larger layers
+    keeps each chunk's buffer small enough to stay in cache between im2col and the GEMM
+    (``benchmarks/conv_layers.py``); it also bounds the memory of any batch size."""
     return _column_buffer_limit
 
 
@@ -98,6 +102,22 @@ def use_kernels(name):
         set_kernels(previous)
 
 
+def set_blas_threads(n):
+    """Limit the BLAS library (OpenBLAS, MKL) under NumPy to ``n`` threads (>= 1).
+
+    tinyconv starts with ``$TINYCONV_BLAS_THREADS`` or 1: on 2 cores, one BLAS thread beside
+    Numba's parallel kernels trained LeNet-5 fastest, since BLAS threads that spin after a
+    GEMM take the cores the kernels need (``benchmarks/lenet_step.py`` measures the settings).
+
+    Raises:
+        ValueError: ``n`` is not a positive int.
+    """
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n: expected a positive int, got {n!r}")
+    import threadpoolctl
+    threadpoolctl.threadpool_limits(n, user_api="blas")
+
+
 def kernels(array):
     """Return the kernel module (im2col, col2im, pooling) that serves ``array``: the Numba
     kernels for NumPy arrays when selected, else the reference kernels (which also serve CuPy
@@ -107,3 +127,6 @@ def kernels(array):
         return cpu
     from .kernels import reference
     return reference
+
+
+set_blas_threads(int(os.environ.get("TINYCONV_BLAS_THREADS", "1")))

@@ -1,0 +1,125 @@
+"""conv2d forward + backward on a table of shapes: NumPy reference kernels, Numba kernels and
+PyTorch (CPU), alternating over the repetitions in one process; plus the machine's float32 GEMM
+rate, the ceiling an im2col + GEMM design can approach, and the peak memory of a large batch
+with and without the column-buffer limit.
+
+    python benchmarks/conv_layers.py
+    python benchmarks/conv_layers.py --repeats 20
+"""
+import argparse
+import os
+import statistics
+import time
+import tracemalloc
+
+import numpy as np
+
+import tinyconv as tc
+from tinyconv import backend, functional as F
+
+# name, (N, C, H, W), O, kernel, padding
+SHAPES = [
+    ("LeNet conv1 5x5 1->6 28x28", (64, 1, 28, 28), 6, 5, 2),
+    ("LeNet conv2 5x5 6->16 14x14", (64, 6, 14, 14), 16, 5, 0),
+    ("3x3 3->32 32x32", (64, 3, 32, 32), 32, 3, 1),
+    ("3x3 32->32 32x32", (64, 32, 32, 32), 32, 3, 1),
+    ("3x3 64->64 32x32", (64, 64, 32, 32), 64, 3, 1),
+]
+
+
+def tinyconv_step(kernels, x, w, padding):
+    xt, wt = tc.Tensor(x, requires_grad=True), tc.Tensor(w, requires_grad=True)
+
+    def step():
+        with backend.use_kernels(kernels):
+            y = F.conv2d(xt, wt, padding=padding)
+            y.backward(np.ones(y.shape, np.float32))
+    return step
+
+
+def torch_step(x, w, padding):
+    import torch
+    xt, wt = torch.from_numpy(x).requires_grad_(), torch.from_numpy(w).requires_grad_()
+
+    def step():
+        y = torch.nn.functional.conv2d(xt, wt, padding=padding)
+        y.backward(torch.ones_like(y))
+        xt.grad = wt.grad = None
+    return step
+
+
+def median_times(steps, repeats):
+    for step in steps.values():
+        step()  # warm-up (and compilation)
+    times = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def gemm_gflops(threads, n=2048, repeats=5):
+    a, b = np.random.rand(n, n).astype(np.float32), np.random.rand(n, n).astype(np.float32)
+    backend.set_blas_threads(threads)
+    try:
+        seconds = median_times({"gemm": lambda: a @ b}, repeats)["gemm"]
+    finally:
+        backend.set_blas_threads(int(os.environ.get("TINYCONV_BLAS_THREADS", "1")))
+    return 2 * n ** 3 / seconds / 1e9
+
+
+def peak_mib(fn):
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--repeats", type=int, default=10)
+    args = p.parse_args()
+    try:
+        import torch
+        torch.set_num_threads(os.cpu_count())
+    except ImportError:
+        torch = None
+        print("torch is not installed: no PyTorch column (pip install 'tinyconv[bench]')")
+    rng = np.random.default_rng(0)
+    print(f"conv2d forward+backward (input and weight gradients), float32, {os.cpu_count()} cores, "
+          f"median of {args.repeats}; GFLOP/s counts 3 GEMMs of 2*N*O*OH*OW*C*KH*KW")
+    print(f"{'shape':30s} {'reference':>14s} {'numba':>14s} {'pytorch':>14s} {'numba/pytorch':>14s} {'reference/numba':>16s}")
+    for name, (n, c, h, w), o, k, pad in SHAPES:
+        x = rng.standard_normal((n, c, h, w), dtype=np.float32)
+        wt = rng.standard_normal((o, c, k, k), dtype=np.float32)
+        steps = {kern: tinyconv_step(kern, x, wt, pad) for kern in backend.KERNELS}
+        if torch is not None:
+            steps["pytorch"] = torch_step(x, wt, pad)
+        t = median_times(steps, args.repeats)
+        oh, ow = h + 2 * pad - k + 1, w + 2 * pad - k + 1
+        gflop = 3 * 2 * n * o * oh * ow * c * k * k / 1e9
+        cells = [f"{t[s] * 1e3:6.2f} ms {gflop / t[s]:5.1f}" if s in t else f"{'-':>14s}"
+                 for s in ("reference", "numba", "pytorch")]
+        ratio = f"{t['numba'] / t['pytorch']:14.2f}" if "pytorch" in t else f"{'-':>14s}"
+        print(f"{name:30s} {cells[0]:>14s} {cells[1]:>14s} {cells[2]:>14s} {ratio} {t['reference'] / t['numba']:16.2f}")
+    print(f"float32 GEMM 2048^3: {gemm_gflops(1):.0f} GFLOP/s with 1 BLAS thread, "
+          f"{gemm_gflops(os.cpu_count()):.0f} GFLOP/s with {os.cpu_count()}")
+
+    x = rng.standard_normal((256, 64, 32, 32), dtype=np.float32)
+    wt = rng.standard_normal((64, 64, 3, 3), dtype=np.float32)
+    step = tinyconv_step("numba", x, wt, 1)
+    limited = peak_mib(step)
+    previous = backend.set_column_buffer_limit(2**40)
+    try:
+        unlimited = peak_mib(step)
+    finally:
+        backend.set_column_buffer_limit(previous)
+    print(f"peak traced memory, 3x3 64->64 32x32 batch 256 forward+backward: {limited:.0f} MiB with the "
+          f"{previous / 2**20:.0f} MiB column-buffer limit, {unlimited:.0f} MiB without")
+
+
+if __name__ == "__main__":
+    main()

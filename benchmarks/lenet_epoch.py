@@ -1,0 +1,135 @@
+"""LeNet-5 training on the real MNIST: tinyconv against PyTorch (CPU), side by side.
+
+Both train the example's LeNet-5 (ReLU, max pooling) with Adam (lr 1e-3), batch 64, on the same
+batches from tinyconv's DataLoader. Every run is a fresh process, alternating the frameworks
+over the repetitions; each reports the epoch time (after one warm-up batch), images/s and its
+peak resident memory. tinyconv also reports the time of its first step in the process (Numba
+loading or compiling its kernels). Thread settings: tinyconv runs with its defaults (Numba's
+threads on every core, one BLAS thread) and any other "BLAS:NUMBA" thread counts given with
+--threads; PyTorch uses torch.set_num_threads(os.cpu_count()).
+
+    python benchmarks/lenet_epoch.py                   # one full epoch per run, 3 runs each
+    python benchmarks/lenet_epoch.py --batches 200 --repeats 5 --threads 2:2 1:1 2:1
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def tinyconv_trainer():
+    import tinyconv as tc
+    from tinyconv import functional as F
+    sys.path.insert(0, os.path.join(HERE, "..", "examples"))
+    from mnist_lenet import lenet5
+
+    tc.manual_seed(0)
+    model = lenet5()
+    optimizer = tc.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step(images, labels):
+        loss = F.softmax_cross_entropy(model(tc.Tensor(images)), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return step
+
+
+def torch_trainer():
+    import torch
+    from torch import nn
+    torch.set_num_threads(os.cpu_count())
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step(images, labels):
+        loss = loss_fn(model(torch.from_numpy(images)), torch.from_numpy(labels))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return step
+
+
+def child(framework, batches, batch_size):
+    from tinyconv.data import MNIST, DataLoader, Normalize, MNIST_MEAN, MNIST_STD
+    loader = DataLoader(MNIST(transform=Normalize(MNIST_MEAN, MNIST_STD)), batch_size=batch_size,
+                        shuffle=True, drop_last=True, rng=__import__("numpy").random.default_rng(0))
+    batch_list = [(x.data, y.data) for _, (x, y) in zip(range(batches or len(loader)), loader)]
+    start = time.perf_counter()
+    step = (tinyconv_trainer if framework == "tinyconv" else torch_trainer)()
+    step(*batch_list[0])
+    first_step = time.perf_counter() - start
+    start = time.perf_counter()
+    for images, labels in batch_list[1:]:
+        step(images, labels)
+    seconds = time.perf_counter() - start
+    images = (len(batch_list) - 1) * batch_size
+    print(json.dumps(dict(seconds=seconds, images=images, first_step=first_step,
+                          peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+
+
+def torch_available():
+    return subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
+
+
+def run_child(framework, args, env):
+    cmd = [sys.executable, __file__, "--child", framework.split()[0], "--batches", str(args.batches),
+           "--batch-size", str(args.batch_size)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--batches", type=int, default=0, help="batches per run (default: a full epoch)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", nargs="*", default=[], metavar="BLAS:NUMBA",
+                   help="further tinyconv thread settings to time, e.g. 2:2")
+    p.add_argument("--child", choices=["tinyconv", "torch"], help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        return child(args.child, args.batches, args.batch_size)
+    settings = {"tinyconv": {}}
+    for t in args.threads:
+        blas, numba_threads = t.split(":")
+        settings[f"tinyconv blas={blas} numba={numba_threads}"] = dict(
+            TINYCONV_BLAS_THREADS=blas, NUMBA_NUM_THREADS=numba_threads)
+    if torch_available():
+        settings["torch"] = {}
+    else:
+        print("torch is not installed: timing tinyconv only (pip install 'tinyconv[bench]')")
+    frameworks = list(settings)
+    with tempfile.TemporaryDirectory() as cache:  # an empty Numba cache: the kernels compile
+        cold = run_child("tinyconv", args, dict(os.environ, NUMBA_CACHE_DIR=cache))
+    runs = {f: [] for f in frameworks}
+    for _ in range(args.repeats):
+        for f in frameworks:
+            runs[f].append(run_child(f, args, dict(os.environ, **settings[f])))
+    print(f"LeNet-5 on MNIST, batch {args.batch_size}, Adam, {os.cpu_count()} cores; median of {args.repeats} runs")
+    median = {f: statistics.median(r["seconds"] for r in runs[f]) for f in frameworks}
+    for f in frameworks:
+        r = runs[f][0]
+        epoch = median[f] / r["images"] * 60000
+        print(f"{f:30s} {r['images'] / median[f]:8.0f} images/s  {epoch:5.1f} s per 60,000 images  "
+              f"first step {statistics.median(x['first_step'] for x in runs[f]):.2f} s  "
+              f"peak RSS {max(x['peak_mib'] for x in runs[f]):.0f} MiB")
+    print(f"tinyconv first step with an empty Numba cache (compiling the kernels): {cold['first_step']:.1f} s")
+    if "torch" in median:
+        print(f"time ratio tinyconv / PyTorch: {median['tinyconv'] / median['torch']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
