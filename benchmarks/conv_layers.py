@@ -4,7 +4,7 @@ rate, the ceiling an im2col + GEMM design can approach, and the peak memory of a
 with and without the column-buffer limit.
 
     python benchmarks/conv_layers.py
-    python benchmarks/conv_layers.py --repeats 20
+    python benchmarks/conv_layers.py --repeats 20 --column-buffer-limit 256
 """
 import argparse
 import os
@@ -81,7 +81,11 @@ def peak_mib(fn):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--column-buffer-limit", type=int, default=None, metavar="MIB",
+                   help="im2col buffer limit in MiB (default: tinyconv's)")
     args = p.parse_args()
+    if args.column_buffer_limit:
+        backend.set_column_buffer_limit(args.column_buffer_limit * 2**20)
     try:
         import torch
         torch.set_num_threads(os.cpu_count())

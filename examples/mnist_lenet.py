@@ -4,7 +4,7 @@ LeNet-5 (LeCun et al. 1998, "Gradient-based learning applied to document recogni
 common modern form: conv 6@5x5 (padding 2) -> activation -> pool 2 -> conv 16@5x5 ->
 activation -> pool 2 -> 120 -> 84 -> 10, trained with softmax cross-entropy.
 
-    python examples/mnist_lenet.py                    # defaults: 10 epochs, Adam, ReLU, max pooling
+    python examples/mnist_lenet.py                    # defaults: 10 epochs, Adam, ReLU, max pooling, dropout 0.25
     python examples/mnist_lenet.py --epochs 1 --activation tanh --pool avg --optimizer sgd --lr 0.05
 """
 import argparse
@@ -23,23 +23,24 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
 
-def lenet5(activation="relu", pool="max"):
-    """LeNet-5 for (N, 1, 28, 28) inputs -> (N, 10) logits."""
+def lenet5(activation="relu", pool="max", dropout=0.0):
+    """LeNet-5 for (N, 1, 28, 28) inputs -> (N, 10) logits; ``dropout`` before each hidden
+    fully connected layer's output."""
     act, pooling = ACTIVATIONS[activation], POOLS[pool]
     return nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), act(), pooling(2),
         nn.Conv2d(6, 16, 5), act(), pooling(2),
         nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), act(),
-        nn.Linear(120, 84), act(),
+        nn.Linear(16 * 5 * 5, 120), act(), nn.Dropout(dropout),
+        nn.Linear(120, 84), act(), nn.Dropout(dropout),
         nn.Linear(84, 10),
     )
 
 
-def make_optimizer(name, params, lr):
+def make_optimizer(name, params, lr, weight_decay):
     if name == "adam":
-        return tc.optim.Adam(params, lr=lr)
-    return tc.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True)
+        return tc.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    return tc.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
 
 
 def evaluate(model, loader):
@@ -94,9 +95,11 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 1e-3 for adam, 0.05 for sgd)")
-    p.add_argument("--lr-decay", type=float, default=0.8, help="multiply the learning rate by this after each epoch")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 2e-3 for adam, 0.05 for sgd)")
+    p.add_argument("--lr-decay", type=float, default=0.7, help="multiply the learning rate by this after each epoch")
     p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
+    p.add_argument("--dropout", type=float, default=0.25, help="dropout probability in the classifier")
     p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
     p.add_argument("--pool", choices=sorted(POOLS), default="max")
     p.add_argument("--seed", type=int, default=0)
@@ -106,7 +109,7 @@ def parse_args(argv=None):
     if args.epochs < 1 or args.batch_size < 1:
         p.error(f"--epochs and --batch-size must be positive, got {args.epochs} and {args.batch_size}")
     if args.lr is None:
-        args.lr = 1e-3 if args.optimizer == "adam" else 0.05
+        args.lr = 2e-3 if args.optimizer == "adam" else 0.05
     return args
 
 
@@ -118,8 +121,8 @@ def main(argv=None):
     test_set = MNIST(args.data_dir, train=False, transform=normalize)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
     test_loader = DataLoader(test_set, batch_size=1000)
-    model = lenet5(args.activation, args.pool)
-    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
+    model = lenet5(args.activation, args.pool, args.dropout)
+    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
     print(f"LeNet-5 ({sum(p.size for p in model.parameters()):,} parameters), {args.optimizer} lr {args.lr}, "
           f"batch {args.batch_size}, {args.activation}, {args.pool} pooling, {len(train_set):,} training images")
 

@@ -1,5 +1,7 @@
 """Inverted dropout (Srivastava et al. 2014, JMLR 15): zero each element with probability p and
 scale the survivors by 1 / (1 - p) during training, so evaluation is the identity."""
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
 from ..random import resolve_rng
@@ -12,7 +14,7 @@ class Dropout(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        keep = self.rng.random(x.shape) >= self.p
+        keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
         self.mask = xp.asarray(keep, dtype=x.dtype) / x.dtype.type(1 - self.p)
         return x * self.mask
 
