@@ -4,5 +4,7 @@ from .tensor import Tensor, Parameter, tensor, as_tensor
 from .random import manual_seed, default_rng
 from . import functional, nn, optim, data
 from .gradcheck import gradcheck
+from .rbm import RBM
+from .dbn import DBN
 
 __version__ = "0.1.0"

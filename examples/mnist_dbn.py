@@ -1,0 +1,173 @@
+"""Deep belief networks on the real MNIST: classification and a deep autoencoder.
+
+(a) Classification: RBMs 784-500-500-2000 pre-trained greedily with CD-1, then the stack plus a
+    10-way softmax layer fine-tuned by backpropagation (Hinton, Osindero & Teh 2006: 1.25% test
+    error; Hinton & Salakhutdinov 2006: 1.2% for the pre-trained net with backpropagation).
+(b) Reconstruction: RBMs 784-1000-500-300 pre-trained, unrolled into an encoder (300-dimensional
+    codes) and a decoder of the transposed weights, fine-tuned on the squared reconstruction
+    error (Hinton & Salakhutdinov 2006). Saves test digits beside their reconstructions and the
+    first RBM's filters as PNG grids.
+
+    python examples/mnist_dbn.py                      # both parts, the defaults below
+    python examples/mnist_dbn.py --part classify --layers 500 500 2000 --finetune-epochs 20
+"""
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+import tinyconv as tc
+from tinyconv import backend, functional as F
+from tinyconv.data import MNIST, DataLoader, TensorDataset
+
+
+def load_pixels(data_dir, train):
+    """MNIST as (N, 784) float32 pixels in [0, 1] and (N,) int64 labels."""
+    dataset = MNIST(data_dir, train=train)
+    return dataset.data.reshape(len(dataset), -1).astype(np.float32) / 255, dataset.targets
+
+
+def pretrain(sizes, X, args, rng):
+    dbn = tc.DBN(sizes, rng=rng, k=args.k, persistent=args.persistent, lr=args.rbm_lr,
+                 epochs=args.pretrain_epochs, batch_size=args.rbm_batch_size, verbose=True)
+    start = time.perf_counter()
+    dbn.fit(X)
+    seconds = time.perf_counter() - start
+    for rbm in dbn.rbms:
+        last = rbm.history[-1]
+        print(f"  RBM {rbm.n_visible}-{rbm.n_hidden}: reconstruction error {last['reconstruction_error']:.3f}, "
+              f"pseudo-log-likelihood {last.get('pseudo_log_likelihood', float('nan')):.2f}")
+    print(f"  pre-training {dbn!r}: {seconds:.0f} s")
+    return dbn
+
+
+def finetune(model, loader, loss_fn, optimizer, epochs, decay, evaluate, desc):
+    """Backpropagation epochs; ``evaluate()`` after each returns a dict of test figures."""
+    history = []
+    for epoch in range(1, epochs + 1):
+        start, losses = time.perf_counter(), []
+        for x, y in tqdm(loader, desc=f"{desc} {epoch}/{epochs}", leave=False):
+            loss = loss_fn(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        optimizer.lr *= decay
+        model.eval()
+        with tc.no_grad():
+            record = dict(epoch=epoch, train_loss=float(np.mean(losses)), seconds=time.perf_counter() - start, **evaluate())
+        model.train()
+        history.append(record)
+        print("  " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
+    return history
+
+
+def classify(args, data, rng):
+    (X, y), (X_test, y_test) = data
+    print(f"(a) classification: DBN 784-{'-'.join(map(str, args.layers))} + softmax")
+    dbn = pretrain([784, *args.layers], X, args, rng)
+    model = dbn.to_classifier(10, rng=rng)
+    loader = DataLoader(TensorDataset(X, y), batch_size=args.batch_size, shuffle=True, rng=rng)
+    optimizer = tc.optim.SGD(model.parameters(), lr=args.finetune_lr, momentum=0.9)
+
+    def evaluate():
+        predictions = model(tc.Tensor(X_test)).data.argmax(axis=1)
+        return dict(test_error=float((predictions != y_test).mean()))
+    history = finetune(model, loader, F.softmax_cross_entropy, optimizer, args.finetune_epochs,
+                       args.lr_decay, evaluate, "fine-tune")
+    print(f"(a) test error {100 * history[-1]['test_error']:.2f}% after pre-training and "
+          f"{args.finetune_epochs} epochs of fine-tuning")
+    return history
+
+
+def reconstruct(args, data, rng):
+    (X, _), (X_test, _) = data
+    print(f"(b) reconstruction: deep autoencoder 784-{'-'.join(map(str, args.ae_layers))} and back")
+    dbn = pretrain([784, *args.ae_layers], X, args, rng)
+    autoencoder = dbn.to_autoencoder()
+
+    def per_image_error():
+        out = autoencoder(tc.Tensor(X_test)).data
+        return dict(test_squared_error_per_image=float(((out - X_test) ** 2).sum(axis=1).mean()))
+    before = per_image_error()["test_squared_error_per_image"]
+    print(f"  unrolled, before fine-tuning: squared error per test image {before:.2f}")
+    loader = DataLoader(TensorDataset(X, X), batch_size=args.batch_size, shuffle=True, rng=rng)
+    optimizer = tc.optim.Adam(autoencoder.parameters(), lr=args.ae_lr)
+    history = finetune(autoencoder, loader, F.mse_loss, optimizer, args.ae_epochs, args.lr_decay,
+                       per_image_error, "fine-tune autoencoder")
+    error = history[-1]["test_squared_error_per_image"]
+    print(f"(b) squared reconstruction error per test image {error:.2f} (mean squared error per pixel "
+          f"{error / 784:.5f}) with {args.ae_layers[-1]}-dimensional codes")
+    with tc.no_grad():
+        shown = autoencoder(tc.Tensor(X_test[:10])).data
+    save_grid(np.stack([X_test[:10], shown]).reshape(-1, 784), 2, os.path.join(args.out_dir, "reconstructions.png"),
+              "test digits (top) and their reconstructions (bottom)")
+    save_grid(tc.backend.to_numpy(dbn.rbms[0].W.T[:100]), 10, os.path.join(args.out_dir, "filters.png"),
+              "first RBM's filters")
+    return dict(before_finetuning=before, history=history)
+
+
+def save_grid(images, rows, path, title):
+    """Save (M, 784) images as a ``rows``-row grid of 28x28 tiles (each scaled to its range)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"matplotlib is not installed: {path} not written (pip install 'tinyconv[plot]')")
+        return
+    cols = len(images) // rows
+    fig, axes = plt.subplots(rows, cols, figsize=(cols, rows + 0.4))
+    for ax, image in zip(np.ravel(axes), images):
+        ax.imshow(image.reshape(28, 28), cmap="gray")
+        ax.axis("off")
+    fig.suptitle(title, fontsize=9)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    print(f"  saved {path}")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--part", choices=["classify", "reconstruct", "both"], default="both")
+    p.add_argument("--layers", type=int, nargs="+", default=[500, 500, 2000], help="hidden sizes for (a)")
+    p.add_argument("--ae-layers", type=int, nargs="+", default=[1000, 500, 300], help="encoder sizes for (b)")
+    p.add_argument("--pretrain-epochs", type=int, default=10, help="epochs per RBM")
+    p.add_argument("--rbm-lr", type=float, default=0.05)
+    p.add_argument("--rbm-batch-size", type=int, default=100)
+    p.add_argument("--k", type=int, default=1, help="Gibbs steps of CD-k")
+    p.add_argument("--persistent", action="store_true", help="persistent CD instead of CD")
+    p.add_argument("--finetune-epochs", type=int, default=15)
+    p.add_argument("--finetune-lr", type=float, default=0.1, help="SGD (momentum 0.9) for (a)")
+    p.add_argument("--ae-epochs", type=int, default=10)
+    p.add_argument("--ae-lr", type=float, default=1e-3, help="Adam for (b)")
+    p.add_argument("--lr-decay", type=float, default=0.9, help="learning-rate factor per fine-tuning epoch")
+    p.add_argument("--batch-size", type=int, default=100, help="fine-tuning batch size")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--out-dir", default="runs/mnist_dbn")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # No convolution kernels run here: the large GEMMs of RBMs and dense layers use every core.
+    backend.set_blas_threads(os.cpu_count())
+    rng = tc.manual_seed(args.seed)
+    os.makedirs(args.out_dir, exist_ok=True)
+    data = load_pixels(args.data_dir, True), load_pixels(args.data_dir, False)
+    results = {}
+    if args.part in ("classify", "both"):
+        results["classification"] = classify(args, data, rng)
+    if args.part in ("reconstruct", "both"):
+        results["reconstruction"] = reconstruct(args, data, rng)
+    with open(os.path.join(args.out_dir, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    return results
+
+
+if __name__ == "__main__":
+    main()

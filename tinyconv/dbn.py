@@ -1,0 +1,90 @@
+"""Deep belief networks: a stack of RBMs pre-trained greedily, layer by layer, then turned into
+autograd networks for fine-tuning by backpropagation.
+
+Greedy pre-training (Hinton, Osindero & Teh 2006, "A fast learning algorithm for deep belief
+nets"): the first RBM models the data; each next RBM models the hidden probabilities of the one
+below. The stack then initialises
+
+- a classifier (``to_classifier``): Linear + Sigmoid per RBM, plus a new Linear output layer of
+  logits, fine-tuned with softmax cross-entropy;
+- a deep autoencoder (``to_autoencoder``, Hinton & Salakhutdinov 2006, "Reducing the
+  dimensionality of data with neural networks"): the encoder is the stack, the decoder the same
+  layers transposed in reverse order, fine-tuned on reconstruction error.
+"""
+import numpy as np
+
+from . import nn
+from .backend import to_numpy
+from .rbm import RBM
+from .tensor import Parameter
+
+
+class DBN:
+    """A stack of RBMs over ``layer_sizes`` = (n_visible, n_hidden_1, ..., n_hidden_L).
+
+    Args:
+        layer_sizes: at least two positive ints.
+        visible: "bernoulli" or "gaussian" units for the first RBM (the upper ones model hidden
+            probabilities in [0, 1] and are Bernoulli).
+        rng: numpy Generator shared by the RBMs (default: the framework's seeded generator).
+        **rbm_options: passed to every :class:`RBM` (k, persistent, lr, epochs, batch_size, ...).
+
+    Raises:
+        ValueError: fewer than two layer sizes (and whatever RBM raises for its options).
+    """
+
+    def __init__(self, layer_sizes, visible="bernoulli", rng=None, **rbm_options):
+        if len(layer_sizes) < 2:
+            raise ValueError(f"layer_sizes: expected at least 2 sizes (visible, hidden...), got {tuple(layer_sizes)}")
+        self.layer_sizes = tuple(layer_sizes)
+        self.rbms = [RBM(n_in, n_out, visible=visible if i == 0 else "bernoulli", rng=rng, **rbm_options)
+                     for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]))]
+
+    def fit(self, X):
+        """Pre-train the RBMs greedily on ``X`` (N, n_visible); returns self."""
+        for rbm in self.rbms:
+            X = rbm.fit(X).transform(X)
+        return self
+
+    def transform(self, X):
+        """Top-layer hidden probabilities (N, layer_sizes[-1]): a deterministic up pass."""
+        for rbm in self.rbms:
+            X = rbm.transform(X)
+        return X
+
+    def _layer(self, weight, bias):
+        """A Linear layer holding copies of ``weight`` (out, in) and ``bias``, on the CPU."""
+        layer = nn.Linear(weight.shape[1], weight.shape[0], dtype=weight.dtype)
+        layer.weight = Parameter(np.array(to_numpy(weight), copy=True))
+        layer.bias = Parameter(np.array(to_numpy(bias), copy=True))
+        return layer
+
+    def encoder_layers(self):
+        """[Linear, Sigmoid] per RBM, initialised with its W.T and hidden bias."""
+        layers = []
+        for rbm in self.rbms:
+            rbm._require_fitted()
+            layers += [self._layer(rbm.W.T, rbm.hidden_bias), nn.Sigmoid()]
+        return layers
+
+    def to_classifier(self, n_classes, rng=None):
+        """``nn.Sequential`` of the encoder and a new Linear(layer_sizes[-1], n_classes) output
+        layer (logits, PyTorch's default initialisation), for softmax cross-entropy fine-tuning."""
+        dtype = self.rbms[0].dtype
+        return nn.Sequential(*self.encoder_layers(), nn.Linear(self.layer_sizes[-1], n_classes, dtype=dtype, rng=rng))
+
+    def to_autoencoder(self):
+        """``nn.Sequential(encoder, decoder)`` mapping (N, n_visible) to (N, n_visible); the
+        encoder (``autoencoder[0]``) gives the (N, layer_sizes[-1]) codes. The decoder uses each
+        RBM's W and visible bias, top RBM first, each followed by a Sigmoid, except after the last
+        layer for Gaussian visible units (a linear reconstruction)."""
+        decoder = []
+        for rbm in reversed(self.rbms):
+            decoder += [self._layer(rbm.W, rbm.visible_bias), nn.Sigmoid()]
+        if self.rbms[0].visible == "gaussian":
+            decoder.pop()
+        return nn.Sequential(nn.Sequential(*self.encoder_layers()), nn.Sequential(*decoder))
+
+    def __repr__(self):
+        return f"DBN({'-'.join(map(str, self.layer_sizes))})"
+
