@@ -159,3 +159,95 @@ def avg_pool_backward(grad, shape, kernel, stride, padding):
     dx = np.zeros(shape, dtype=grad.dtype)
     _avg_pool(dx, np.ascontiguousarray(grad), *kernel, *stride, *padding, True)
     return dx
+
+
+@njit(cache=True, parallel=True)
+def _stochastic_pool_forward(x, u, y, index, kh, kw, sh, sw, ph, pw):
+    """Inverse-CDF sampling in each window, float64 sums in row-major window order: the
+    reference kernel's arithmetic, so both pick the same locations from the same ``u``."""
+    n, c, h, w = x.shape
+    oh, ow = y.shape[2], y.shape[3]
+    for plane in prange(n * c):
+        ni, ci = plane // c, plane % c
+        for yo in range(oh):
+            h0 = yo * sh - ph
+            i0, i1 = max(0, -h0), min(kh, h - h0)
+            for xo in range(ow):
+                w0 = xo * sw - pw
+                j0, j1 = max(0, -w0), min(kw, w - w0)
+                total = 0.0
+                for i in range(i0, i1):
+                    for j in range(j0, j1):
+                        total += x[ni, ci, h0 + i, w0 + j]
+                y[ni, ci, yo, xo] = 0
+                index[ni, ci, yo, xo] = 0
+                if total > 0:
+                    target = u[ni, ci, yo, xo] * total
+                    cumulative = 0.0
+                    found = False
+                    for i in range(i0, i1):
+                        for j in range(j0, j1):
+                            a = x[ni, ci, h0 + i, w0 + j]
+                            if a > 0 and not found:  # the last positive one, should rounding
+                                cumulative += a      # leave the target unpassed
+                                y[ni, ci, yo, xo] = a
+                                index[ni, ci, yo, xo] = i * kw + j
+                                found = cumulative > target
+
+
+@njit(cache=True, parallel=True)
+def _stochastic_pool_weighted(x, grad, out, kh, kw, sh, sw, ph, pw, backward):
+    """Forward (``backward`` False): out[window] = sum a^2 / sum a (``grad`` only gives the
+    output shape; pass ``out``). Backward: out[j] +=
+    grad[window] * (2 a_j - y) / sum a over the windows holding j (serial within a plane, so
+    overlapping windows never race). Sums in float64; windows that sum to 0 give 0."""
+    n, c, h, w = x.shape
+    oh, ow = grad.shape[2], grad.shape[3]
+    for plane in prange(n * c):
+        ni, ci = plane // c, plane % c
+        for yo in range(oh):
+            h0 = yo * sh - ph
+            i0, i1 = max(0, -h0), min(kh, h - h0)
+            for xo in range(ow):
+                w0 = xo * sw - pw
+                j0, j1 = max(0, -w0), min(kw, w - w0)
+                total = squares = 0.0
+                for i in range(i0, i1):
+                    for j in range(j0, j1):
+                        a = np.float64(x[ni, ci, h0 + i, w0 + j])
+                        total += a
+                        squares += a * a
+                if not backward:
+                    out[ni, ci, yo, xo] = squares / total if total > 0 else 0.0
+                elif total > 0:
+                    value = squares / total
+                    share = grad[ni, ci, yo, xo] / total
+                    for i in range(i0, i1):
+                        for j in range(j0, j1):
+                            out[ni, ci, h0 + i, w0 + j] += share * (2.0 * x[ni, ci, h0 + i, w0 + j] - value)
+
+
+def stochastic_pool_forward(x, kernel, stride, padding, u):
+    """Stochastic pooling by sampling with the uniform draws ``u`` (N, C, OH, OW); returns
+    ``(y, index)`` as the reference kernel (the same locations from the same ``u``)."""
+    out_shape = _pooled_shape(x.shape, kernel, stride, padding)
+    y = np.empty(out_shape, dtype=x.dtype)
+    index = np.empty(out_shape, dtype=np.int64)
+    _stochastic_pool_forward(np.ascontiguousarray(x), np.ascontiguousarray(u, dtype=np.float64), y, index,
+                             *kernel, *stride, *padding)
+    return y, index
+
+
+def stochastic_pool_weighted_forward(x, kernel, stride, padding):
+    """Probabilistic weighting, sum a^2 / sum a per window (0 where it sums to 0); returns (N, C, OH, OW)."""
+    x = np.ascontiguousarray(x)
+    y = np.empty(_pooled_shape(x.shape, kernel, stride, padding), dtype=x.dtype)
+    _stochastic_pool_weighted(x, y, y, *kernel, *stride, *padding, False)
+    return y
+
+
+def stochastic_pool_weighted_backward(grad, x, kernel, stride, padding):
+    """Gradient of the probabilistic weighting, (2 a_j - y) / sum a per window; returns an array shaped like ``x``."""
+    dx = np.zeros(x.shape, dtype=grad.dtype)
+    _stochastic_pool_weighted(np.ascontiguousarray(x), np.ascontiguousarray(grad), dx, *kernel, *stride, *padding, True)
+    return dx

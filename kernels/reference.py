@@ -99,3 +99,61 @@ def avg_pool_backward(grad, shape, kernel, stride, padding):
     share = grad.ravel() / grad.dtype.type(kernel[0] * kernel[1])
     gcol = xp.broadcast_to(share, (kernel[0] * kernel[1], grad.size))
     return col2im(gcol, _planes(shape), kernel, stride, padding, (1, 1)).reshape(shape)
+
+
+def stochastic_pool_forward(x, kernel, stride, padding, u):
+    """Stochastic pooling by sampling (Zeiler & Fergus 2013) of non-negative ``x`` (N, C, H, W);
+    padding counts as 0, so it is never sampled.
+
+    In each window, location i has probability p_i = a_i / sum_k a_k. ``u`` (N, C, OH, OW)
+    holds uniform draws in [0, 1); each window takes, in row-major window order, the first
+    location whose cumulative sum exceeds ``u * total`` (inverse CDF). Sums run in float64, one
+    location after the other, so every kernel that follows this order samples the same
+    locations from the same ``u``.
+
+    Returns ``(y, index)``: ``y`` (N, C, OH, OW) the sampled activations and ``index``
+    (N, C, OH, OW) int64, the sampled position ``kh * KW + kw`` in each window. A window that
+    sums to 0 gives ``y = 0`` and ``index = 0``.
+    """
+    xp = get_array_module(x)
+    out_shape = x.shape[:2] + _pooled(x.shape, kernel, stride, padding)
+    col = im2col(x.reshape(_planes(x.shape)), kernel, stride, padding, (1, 1))
+    total = xp.zeros(col.shape[1], dtype=xp.float64)
+    for row in col:
+        total += row
+    target = u.ravel() * total
+    cumulative = xp.zeros_like(total)
+    index = xp.zeros(col.shape[1], dtype=xp.int64)  # how many cumulative sums stay <= target
+    last = xp.zeros_like(index)  # the last positive location: the answer should rounding leave
+    for k, row in enumerate(col):  # the target unpassed (a subnormal total)
+        cumulative += row
+        index += cumulative <= target
+        last[row > 0] = k
+    index = xp.where(total > 0, xp.minimum(index, last), 0)
+    y = col[index, xp.arange(col.shape[1])]
+    return y.reshape(out_shape), index.reshape(out_shape)
+
+
+def stochastic_pool_weighted_forward(x, kernel, stride, padding):
+    """Stochastic pooling at test time (probabilistic weighting) of non-negative ``x``
+    (N, C, H, W): each window gives sum_i p_i a_i with p_i = a_i / sum_k a_k, i.e.
+    sum a^2 / sum a, and 0 where the window sums to 0. Padding counts as 0.
+    Returns (N, C, OH, OW)."""
+    xp = get_array_module(x)
+    col = im2col(x.reshape(_planes(x.shape)), kernel, stride, padding, (1, 1))
+    total = col.sum(axis=0)
+    p = col / xp.where(total > 0, total, 1)
+    return (p * col).sum(axis=0).reshape(x.shape[:2] + _pooled(x.shape, kernel, stride, padding))
+
+
+def stochastic_pool_weighted_backward(grad, x, kernel, stride, padding):
+    """Gradient of :func:`stochastic_pool_weighted_forward`: with S = sum a and y = sum a^2 / S,
+    dy/da_j = (2 a_j - y) / S (0 where S = 0); overlapping windows add up. Returns an array
+    shaped like ``x``."""
+    xp = get_array_module(x)
+    col = im2col(x.reshape(_planes(x.shape)), kernel, stride, padding, (1, 1))
+    total = col.sum(axis=0)
+    safe = xp.where(total > 0, total, 1)
+    y = ((col / safe) * col).sum(axis=0)
+    gcol = (grad.ravel() / safe) * (2 * col - y)
+    return col2im(gcol, _planes(x.shape), kernel, stride, padding, (1, 1)).reshape(x.shape)

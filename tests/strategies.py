@@ -50,6 +50,15 @@ def distinct(shape, spacing=0.1):
     return seeds.map(lambda s: ((np.random.default_rng(s).permutation(size) - size / 2) * spacing).reshape(shape))
 
 
+def sparse_non_negative(shape, high=2.0, zero_fraction=0.3):
+    """Values in [0, high) of which about ``zero_fraction`` are exactly 0 (activations after a
+    ReLU: windows of zeros, and zeros beside positive values)."""
+    def make(seed):
+        rng = np.random.default_rng(seed)
+        return rng.uniform(0, high, shape) * (rng.random(shape) >= zero_fraction)
+    return seeds.map(make)
+
+
 def axes(ndim):
     """An ``axis`` argument for an ``ndim``-D reduction: None, an int (negative too) or a tuple
     of distinct axes."""

@@ -252,6 +252,29 @@ def test_avg_pool2d(kernels, data, g):
         check(lambda x: F.avg_pool2d(x, g.kernel, g.stride, g.padding), data.draw(uniform(g.x_shape)))
 
 
+@pytest.mark.parametrize("kernels", backend.KERNELS)
+@settings(max_examples=60)  # the geometry space is large; each example is cheap
+@given(data=st.data(), g=pool_geometry())
+def test_stochastic_pool2d_eval(kernels, data, g):
+    # Probabilistic weighting is smooth where the windows sum to more than 0.
+    with backend.use_kernels(kernels):
+        check(lambda x: F.stochastic_pool2d(x, g.kernel, g.stride, g.padding, training=False),
+              data.draw(positive(g.x_shape)))
+
+
+@pytest.mark.parametrize("kernels", backend.KERNELS)
+@settings(max_examples=60)  # the geometry space is large; each example is cheap
+@given(data=st.data(), g=pool_geometry(), seed=seeds)
+def test_stochastic_pool2d_train(kernels, data, g, seed):
+    # Distinct positive values 0.5, 0.6, ...; a fresh generator per call: every perturbed
+    # forward samples the same locations (a step of 1e-6 moves the cumulative sums far less
+    # than the gaps between them and the targets, bar a chance of about 1e-6 per window).
+    x = data.draw(distinct(g.x_shape))
+    x = x - x.min() + 0.5
+    with backend.use_kernels(kernels):
+        check(lambda t: F.stochastic_pool2d(t, g.kernel, g.stride, g.padding, rng=np.random.default_rng(seed)), x)
+
+
 @given(data=st.data(), p=st.sampled_from([0.2, 0.5, 0.8]), seed=seeds)
 def test_dropout(data, p, seed):
     x = data.draw(away_from_zero(data.draw(shapes())))
@@ -273,6 +296,7 @@ COVERED = {
     "LogSoftmax": "test_softmax_family", "SoftmaxCrossEntropy": "test_softmax_cross_entropy",
     "MSELoss": "test_mse_loss", "Linear": "test_linear", "Conv2d": "test_conv2d",
     "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "Dropout": "test_dropout",
+    "StochasticPool2d": "test_stochastic_pool2d_train", "WeightedPool2d": "test_stochastic_pool2d_eval",
 }
 
 

@@ -1,7 +1,8 @@
 """The Numba CPU kernels against the NumPy reference kernels on hypothesis-drawn geometry.
 
-Exact equality where both do the same arithmetic (im2col copies, max pooling); float tolerance
-where the summation order differs (col2im, average pooling and its gradient).
+Exact equality where both do the same arithmetic (im2col copies, max pooling, the locations that
+stochastic pooling samples); float tolerance where the summation order differs (col2im, average
+pooling, probabilistic weighting and their gradients).
 """
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from tinyconv import backend
 from tinyconv.kernels import cpu, reference as ref
-from strategies import conv_geometry, distinct, pool_geometry, uniform
+from strategies import conv_geometry, distinct, pool_geometry, seeds, sparse_non_negative, uniform
 
 DTYPES = [np.float32, np.float64]
 
@@ -71,6 +72,42 @@ def test_avg_pool(dtype, data, g):
     grad = data.draw(uniform(y.shape, dtype=dtype))
     np.testing.assert_allclose(cpu.avg_pool_backward(grad, x.shape, *pool_args(g)),
                                ref.avg_pool_backward(grad, x.shape, *pool_args(g)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@settings(max_examples=60)
+@given(data=st.data(), g=pool_geometry(max_channels=3, max_kernel=4), seed=seeds)
+def test_stochastic_pool(dtype, data, g, seed):
+    x = data.draw(sparse_non_negative(g.x_shape)).astype(dtype)
+    y_shape = (g.n, g.c) + g.out_size
+    u = np.random.default_rng(seed).random(y_shape)
+    u.flat[0], u.flat[-1] = 0.0, np.nextafter(1.0, 0.0)  # both ends of [0, 1)
+    y, index = cpu.stochastic_pool_forward(x, *pool_args(g), u)
+    y_ref, index_ref = ref.stochastic_pool_forward(x, *pool_args(g), u)
+    assert y.dtype == dtype and index.dtype == np.int64
+    np.testing.assert_array_equal(index, index_ref)  # the same locations from the same draws
+    np.testing.assert_array_equal(y, y_ref)
+    # y is the activation at the sampled location, positive unless the window sums to 0.
+    col = ref.im2col(x.reshape(-1, 1, g.h, g.w), *pool_args(g), (1, 1))  # (KH*KW, N*C*OH*OW)
+    np.testing.assert_array_equal(col[index.ravel(), np.arange(col.shape[1])], y.ravel())
+    np.testing.assert_array_equal(y.ravel() > 0, col.sum(axis=0) > 0)
+    weighted = cpu.stochastic_pool_weighted_forward(x, *pool_args(g))
+    assert weighted.dtype == dtype
+    np.testing.assert_allclose(weighted, ref.stochastic_pool_weighted_forward(x, *pool_args(g)), rtol=1e-5, atol=1e-6)
+    grad = data.draw(uniform(y_shape, dtype=dtype))
+    np.testing.assert_allclose(cpu.stochastic_pool_weighted_backward(grad, x, *pool_args(g)),
+                               ref.stochastic_pool_weighted_backward(grad, x, *pool_args(g)), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("k", [cpu, ref], ids=["numba", "reference"])
+def test_stochastic_pool_samples_a_positive_location_even_when_rounding_misses(k):
+    # One subnormal activation: u * total rounds to total, so no cumulative sum exceeds the
+    # target; the last positive location is taken, never the zeros after it.
+    x = np.array([[[[0.0, 5e-324], [0.0, 0.0]]]])
+    y, index = k.stochastic_pool_forward(x, (2, 2), (2, 2), (0, 0), np.full((1, 1, 1, 1), 0.9))
+    assert index[0, 0, 0, 0] == 1 and y[0, 0, 0, 0] == 5e-324
+    y, index = k.stochastic_pool_forward(np.zeros((1, 1, 2, 2)), (2, 2), (2, 2), (0, 0), np.full((1, 1, 1, 1), 0.5))
+    assert index[0, 0, 0, 0] == 0 and y[0, 0, 0, 0] == 0
 
 
 def test_max_pool_window_of_padding_only_gets_no_gradient():

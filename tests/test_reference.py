@@ -278,6 +278,8 @@ OPS = {
     "max_pool2d": (lambda t: F.max_pool2d(t, 2, padding=1), [_x((1, 2, 5, 5))]),
     "avg_pool2d": (lambda t: F.avg_pool2d(t, 3, stride=2, padding=1), [_x((1, 2, 5, 5))]),
     "dropout": (lambda t: F.dropout(t, 0.5, rng=np.random.default_rng(0)), [_x()]),
+    "stochastic_pool2d": (lambda t: F.stochastic_pool2d(t, 2, padding=1, rng=np.random.default_rng(0)), [_x((1, 2, 5, 5))]),
+    "stochastic_pool2d_eval": (lambda t: F.stochastic_pool2d(t, 3, stride=2, padding=1, training=False), [_x((1, 2, 5, 5))]),
 }
 
 

@@ -7,3 +7,4 @@ from .linear import linear
 from .conv import conv2d
 from .pooling import max_pool2d, avg_pool2d
 from .dropout import dropout
+from .stochastic_pooling import stochastic_pool2d

@@ -1,4 +1,5 @@
-"""MaxPool2d and AvgPool2d layers (see tinyconv.functional.pooling)."""
+"""MaxPool2d, AvgPool2d and StochasticPool2d layers (see tinyconv.functional.pooling and
+tinyconv.functional.stochastic_pooling)."""
 from .. import functional as F
 from .module import Module
 
@@ -24,3 +25,18 @@ class AvgPool2d(_Pool2d):
 
     def forward(self, x):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class StochasticPool2d(_Pool2d):
+    """Stochastic pooling (Zeiler & Fergus 2013) of non-negative inputs (N, C, H, W) ->
+    (N, C, OH, OW): in training mode one location per window is sampled with probability
+    proportional to its activation; in evaluation mode the output is the probability-weighted
+    mean sum_i p_i a_i. ``rng`` defaults to the framework's seeded generator; stride defaults
+    to kernel_size."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, rng=None):
+        super().__init__(kernel_size, stride, padding)
+        self.rng = rng
+
+    def forward(self, x):
+        return F.stochastic_pool2d(x, self.kernel_size, self.stride, self.padding, self.training, self.rng)

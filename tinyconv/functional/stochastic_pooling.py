@@ -1,0 +1,79 @@
+"""Stochastic pooling (Zeiler & Fergus 2013, "Stochastic pooling for regularization of deep
+convolutional neural networks", arXiv:1301.3557).
+
+Over each window of non-negative activations a_i (after ReLU), p_i = a_i / sum_k a_k. Training
+samples one location from that multinomial: the output is the sampled activation, and the
+gradient goes to that location only. Evaluation uses probabilistic weighting, sum_i p_i a_i
+(= sum a^2 / sum a), with its exact gradient. A window that sums to 0 outputs 0 and passes no
+gradient; padding counts as 0, so it is never sampled.
+"""
+from .. import backend
+from ..autograd import Function
+from ..kernels.reference import output_size
+from ..random import resolve_rng
+from ..tensor import Tensor
+from .pooling import _pool_args
+from .validation import require_finite
+
+
+class StochasticPool2d(Function):
+    """Training mode: sample a location per window with ``rng`` (one uniform draw per window)."""
+
+    def __init__(self, kernel_size, stride, padding, rng):
+        self.kernel, self.stride, self.padding, self.rng = kernel_size, stride, padding, rng
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        self.shape = x.shape
+        out_shape = x.shape[:2] + tuple(output_size(x.shape[2 + a], self.kernel[a], self.stride[a], self.padding[a], 1)
+                                        for a in (0, 1))
+        u = xp.asarray(self.rng.random(out_shape))  # float64 in [0, 1), drawn on the host
+        y, self.index = backend.kernels(x).stochastic_pool_forward(x, self.kernel, self.stride, self.padding, u)
+        self.live = y > 0  # a sampled activation is positive; 0 only where the window sums to 0
+        return y
+
+    def backward(self, g):
+        return backend.kernels(g).max_pool_backward(g * self.live, self.index, self.shape,
+                                                    self.kernel, self.stride, self.padding)
+
+
+class WeightedPool2d(Function):
+    """Evaluation mode: probabilistic weighting, sum_i p_i a_i per window."""
+
+    def __init__(self, kernel_size, stride, padding):
+        self.kernel, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x):
+        self.x = x
+        return backend.kernels(x).stochastic_pool_weighted_forward(x, self.kernel, self.stride, self.padding)
+
+    def backward(self, g):
+        return backend.kernels(g).stochastic_pool_weighted_backward(g, self.x, self.kernel, self.stride, self.padding)
+
+
+def stochastic_pool2d(x, kernel_size, stride=None, padding=0, training=True, rng=None):
+    """Stochastic pooling of non-negative ``x`` (N, C, H, W) -> (N, C, OH, OW).
+
+    In each window, p_i = a_i / sum_k a_k. With ``training``, one location per window is drawn
+    from p with ``rng`` (a ``numpy.random.Generator``; default: the framework's seeded
+    generator, so the same seed gives the same samples) and its activation is the output; the
+    gradient goes to that location only. Otherwise the output is sum_i p_i a_i, deterministic,
+    with its exact gradient. A window that sums to 0 outputs 0 with zero gradient.
+    ``kernel_size``, ``stride`` (default: ``kernel_size``) and ``padding`` (at most half the
+    kernel; padded zeros have p = 0) are ints or (height, width) pairs, as :func:`max_pool2d`.
+
+    Raises:
+        ValueError: a negative, NaN or infinite value in ``x`` (apply it after a ReLU), wrong
+            rank, padding over half the kernel, or a kernel larger than the padded input.
+        TypeError: non-float input, bad size types, or an ``rng`` that is not a Generator.
+    """
+    kernel, stride, padding = _pool_args(x, kernel_size, stride, padding)
+    rng = resolve_rng(rng)
+    data = x.data if isinstance(x, Tensor) else x
+    require_finite("x", data)
+    if data.size and float(data.min()) < 0:
+        raise ValueError(f"x: expected non-negative values (stochastic pooling samples in proportion to the "
+                         f"activations: apply it after a ReLU), got a minimum of {float(data.min()):.6g}")
+    if training:
+        return StochasticPool2d(kernel, stride, padding, rng)(x)
+    return WeightedPool2d(kernel, stride, padding)(x)
