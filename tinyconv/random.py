@@ -1,8 +1,13 @@
 """The framework's seeded default random generator.
 
 Every random operation in tinyconv takes an explicit ``rng`` (a ``numpy.random.Generator``)
-or falls back to the generator returned by :func:`default_rng`, which :func:`manual_seed`
-re-seeds. Same seed, same result on the CPU.
+or falls back to the generator returned by :func:`default_rng`: weight initialisation, dropout,
+the DataLoader's shuffling and every later random layer or sampler. :func:`manual_seed`
+re-seeds that one generator *in place*, so objects that captured it earlier (a DataLoader, a
+layer) see the new seed too. Same seed, same result on the CPU.
+
+No tinyconv code draws from NumPy's global state (``np.random.rand`` and friends) or from
+Python's ``random`` module; ``tests/test_determinism.py`` checks the sources for it.
 """
 import numpy as np
 
@@ -12,21 +17,23 @@ _default = np.random.default_rng(0)
 def manual_seed(seed):
     """Re-seed the default generator with the integer ``seed`` (>= 0) and return it.
 
+    The generator object stays the same (its ``bit_generator.state`` is replaced), so every
+    holder of :func:`default_rng` is re-seeded.
+
     Raises:
         TypeError: ``seed`` is not an integer.
         ValueError: ``seed`` is negative.
     """
-    global _default
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed: expected a non-negative int, got {type(seed).__name__}")
     if seed < 0:
         raise ValueError(f"seed: expected a non-negative int, got {seed}")
-    _default = np.random.default_rng(int(seed))
+    _default.bit_generator.state = np.random.default_rng(int(seed)).bit_generator.state
     return _default
 
 
 def default_rng():
-    """Return the framework's default ``numpy.random.Generator``."""
+    """Return the framework's default ``numpy.random.Generator`` (always the same object)."""
     return _default
 
 
