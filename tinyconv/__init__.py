@@ -6,5 +6,6 @@ from . import functional, nn, optim, data
 from .gradcheck import gradcheck
 from .rbm import RBM
 from .dbn import DBN
+from .checkpoint import save, load
 
 __version__ = "0.1.0"

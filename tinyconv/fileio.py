@@ -7,8 +7,10 @@ def atomic_write(path, data):
     """Write ``data`` (bytes) to ``path`` atomically.
 
     The bytes go to a temporary file in the same folder, which is flushed, fsynced and then
-    renamed over ``path``; on any error the temporary file is removed and ``path`` is left as
-    it was, so no partial file is ever visible under ``path``.
+    renamed over ``path``; the folder is fsynced after the rename so that the new name
+    survives a power cut. On any error the temporary file is removed and ``path`` is left as
+    it was, so no partial file is ever visible under ``path`` (a process killed outright may
+    leave the hidden temporary file ``.<name>.*.tmp`` behind; it is never read).
     """
     path = os.fspath(path)
     folder = os.path.dirname(path) or "."
@@ -27,3 +29,19 @@ def atomic_write(path, data):
         except FileNotFoundError:
             pass
         raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder):
+    """fsync a folder so that a rename inside it is durable (a no-op where folders cannot be
+    opened, as on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,4 +1,6 @@
 """DataLoader: mini-batches of a dataset as Tensors."""
+import numbers
+
 import numpy as np
 
 from ..random import resolve_rng
@@ -12,6 +14,11 @@ class DataLoader:
     :class:`TensorDataset` do). Each batch is a tuple of Tensors, one per dataset output,
     e.g. ``(images (B, 1, 28, 28) float32, labels (B,) int64)``.
 
+    A loader can be checkpointed: :meth:`state_dict` holds its generator's state and, when
+    taken in the middle of an epoch, that epoch's order and how many samples were handed out,
+    so that after :meth:`load_state_dict` the next iteration finishes the interrupted epoch
+    exactly and later epochs shuffle as they would have.
+
     Args:
         dataset: supports ``len()`` and indexing with an int64 array.
         batch_size: positive int, B; the last batch may be smaller unless ``drop_last``.
@@ -21,7 +28,8 @@ class DataLoader:
             captured here, so the orders of successive epochs are fixed by its seed.
 
     Raises:
-        TypeError: ``batch_size`` is not an int, or ``rng`` is not a Generator.
+        TypeError: ``batch_size`` is not an int, ``rng`` is not a Generator, or ``dataset``
+            has no ``len()`` or no indexing.
         ValueError: ``batch_size`` is not positive.
     """
 
@@ -30,9 +38,15 @@ class DataLoader:
             raise TypeError(f"batch_size: expected a positive int, got {type(batch_size).__name__}")
         if batch_size <= 0:
             raise ValueError(f"batch_size: expected a positive int, got {batch_size}")
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(f"dataset: expected an object with len() and indexing (e.g. TensorDataset), "
+                            f"got {type(dataset).__name__}")
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
         self.rng = resolve_rng(rng)
+        self._order = None      # the current epoch's order while an iteration is under way
+        self._position = 0      # samples of that order handed out so far
+        self._resume = None     # (order, position) restored by load_state_dict
 
     def __len__(self):
         """Number of batches per epoch."""
@@ -42,8 +56,65 @@ class DataLoader:
     def __iter__(self):
         from ..tensor import Tensor
         n = len(self.dataset)
-        order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+        if self._resume is not None:
+            order, start = self._resume
+            self._resume = None
+        else:
+            order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+            start = 0
         order = order.astype(np.int64, copy=False)
-        for i in range(len(self)):
-            out = self.dataset[order[i * self.batch_size:(i + 1) * self.batch_size]]
+        self._order, self._position = order, start
+        end = n - n % self.batch_size if self.drop_last else n
+        for i in range(start, end, self.batch_size):
+            out = self.dataset[order[i:i + self.batch_size]]
+            self._position = min(i + self.batch_size, end)
             yield tuple(Tensor(a) for a in (out if isinstance(out, tuple) else (out,)))
+        self._order, self._position = None, 0
+
+    def state_dict(self):
+        """Return ``{"rng": generator state, "order": int64 array (n,) or None, "position": int}``:
+        ``order`` and ``position`` (samples already handed out) are set only while an epoch is
+        under way; between epochs only the generator state matters."""
+        mid_epoch = self._order is not None and self._position > 0
+        return {"rng": self.rng.bit_generator.state,
+                "order": np.array(self._order, copy=True) if mid_epoch else None,
+                "position": int(self._position) if mid_epoch else 0}
+
+    def load_state_dict(self, state_dict):
+        """Restore a :meth:`state_dict`: the generator's state (in place: a shared default
+        generator is restored for every holder) and, if saved mid-epoch, where the next
+        iteration starts.
+
+        Raises:
+            TypeError: ``state_dict`` is not a dict.
+            ValueError: listing every problem at once (missing or unexpected keys, a generator
+                of another kind, an order that is not a permutation of the dataset's indices,
+                a position outside it); nothing is changed in that case.
+        """
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"state_dict: expected a dict, got {type(state_dict).__name__}")
+        problems = [f"missing: {k}" for k in ("rng", "order", "position") if k not in state_dict]
+        problems += [f"unexpected: {k}" for k in state_dict if k not in ("rng", "order", "position")]
+        rng = state_dict.get("rng")
+        kind = self.rng.bit_generator.state["bit_generator"]
+        if "rng" in state_dict and (not isinstance(rng, dict) or rng.get("bit_generator") != kind):
+            got = rng.get("bit_generator") if isinstance(rng, dict) else type(rng).__name__
+            problems.append(f"rng: expected the state of a {kind} generator, got {got}")
+        order, position = state_dict.get("order"), state_dict.get("position", 0)
+        n = len(self.dataset)
+        if order is not None:
+            order = np.asarray(order)
+            if order.shape != (n,) or order.dtype.kind not in "iu" or \
+                    not np.array_equal(np.sort(order), np.arange(n)):
+                problems.append(f"order: expected a permutation of the {n} dataset indices, "
+                                f"got {order.dtype} {order.shape}")
+        if isinstance(position, bool) or not isinstance(position, numbers.Integral) or not 0 <= position <= n:
+            problems.append(f"position: expected an int in [0, {n}], got {position!r}")
+        if problems:
+            raise ValueError("DataLoader state_dict does not match the loader:\n  " + "\n  ".join(problems))
+        try:
+            self.rng.bit_generator.state = rng
+        except (TypeError, ValueError, KeyError) as e:
+            raise ValueError(f"DataLoader state_dict does not match the loader:\n  rng: {e}") from None
+        self._resume = None if order is None else (order.astype(np.int64), int(position))
+        self._order, self._position = None, 0

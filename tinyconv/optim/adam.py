@@ -1,24 +1,39 @@
 """Adam (Kingma & Ba 2015, arXiv:1412.6980, Algorithm 1)."""
 import math
+import numbers
 
 from .optimizer import Optimizer
+
+
+def _real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class Adam(Optimizer):
     """m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2;
     w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
     ``weight_decay`` adds weight_decay * w to g (L2, as PyTorch's Adam).
+    Per-parameter state: ``step`` (t), ``m`` and ``v`` (shaped like the parameter).
 
     Raises:
-        ValueError: betas outside [0, 1), eps <= 0 or negative weight_decay.
+        ValueError: betas not two numbers in [0, 1), eps <= 0 or negative weight_decay.
+        TypeError: a setting that is not a number.
     """
+
+    hyperparameters = ("lr", "betas", "eps", "weight_decay")
+    state_arrays = ("m", "v")
+    state_counters = ("step",)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
-        if not all(0 <= b < 1 for b in betas) or eps <= 0 or weight_decay < 0:
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(_real(b) for b in betas):
+            raise ValueError(f"betas: expected a pair of numbers in [0, 1), got {betas!r}")
+        if not _real(eps) or not _real(weight_decay):
+            raise TypeError(f"eps, weight_decay: expected numbers, got {eps!r}, {weight_decay!r}")
+        if not all(0 <= b < 1 for b in betas) or not eps > 0 or not weight_decay >= 0:
             raise ValueError(f"betas, eps, weight_decay: expected betas in [0, 1), eps > 0, weight_decay >= 0, "
                              f"got {betas}, {eps}, {weight_decay}")
-        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        self.betas, self.eps, self.weight_decay = tuple(betas), eps, weight_decay
 
     def update(self, param, grad, state):
         b1, b2 = self.betas

@@ -1,22 +1,31 @@
 """Stochastic gradient descent with momentum, Nesterov momentum and L2 weight decay."""
+import numbers
+
 from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
     """v <- momentum * v + g (g includes weight_decay * w); w <- w - lr * v, or with Nesterov
     w <- w - lr * (g + momentum * v) (Sutskever et al. 2013; PyTorch's formulation).
+    Per-parameter state (with momentum): ``velocity``, shaped like the parameter.
 
     Raises:
         ValueError: negative momentum or weight_decay, or Nesterov without momentum.
+        TypeError: momentum or weight_decay is not a number.
     """
+
+    hyperparameters = ("lr", "momentum", "nesterov", "weight_decay")
+    state_arrays = ("velocity",)
 
     def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(params, lr)
-        if momentum < 0 or weight_decay < 0:
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (momentum, weight_decay)):
+            raise TypeError(f"momentum, weight_decay: expected numbers, got {momentum!r}, {weight_decay!r}")
+        if not momentum >= 0 or not weight_decay >= 0:
             raise ValueError(f"momentum, weight_decay: expected >= 0, got {momentum}, {weight_decay}")
         if nesterov and momentum == 0:
             raise ValueError("nesterov: expected momentum > 0 with nesterov=True, got momentum 0")
-        self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
+        self.momentum, self.nesterov, self.weight_decay = momentum, bool(nesterov), weight_decay
 
     def update(self, param, grad, state):
         if self.weight_decay:

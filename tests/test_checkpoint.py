@@ -1,0 +1,438 @@
+"""Checkpoints: round trips, the file format, mismatch reports, atomic writes under SIGKILL, and
+resuming in a new process bit for bit."""
+import glob
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+import tinyconv as tc
+from tinyconv import Tensor, nn, functional as F
+from tinyconv.data import DataLoader, TensorDataset
+from tinyconv.optim import SGD, Adam
+
+import checkpoint_worker as worker
+
+WORKER = os.path.join(os.path.dirname(__file__), "checkpoint_worker.py")
+
+
+def run_worker(*args, **kw):
+    return subprocess.Popen([sys.executable, WORKER, *map(str, args)], stdout=subprocess.PIPE, text=True, **kw)
+
+
+def small_model(hidden=5, seed=0):
+    tc.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, hidden), nn.Tanh(),
+                         nn.Linear(hidden, 3))
+
+
+def train_steps(model, optimizer, steps, seed=0):
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        x = Tensor(rng.standard_normal((4, 1, 6, 6)).astype(np.float32))
+        loss = F.softmax_cross_entropy(model(x), rng.integers(0, 3, 4))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def assert_same_parameters(a, b):
+    for (name, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_array_equal(pa.data, pb.data, err_msg=name)
+
+
+# ---------------------------------------------------------------- plain values
+
+def test_plain_values_round_trip_exactly(tmp_path):
+    value = {
+        "int": 3, "big": 2**100 + 1, "neg": -7, "float": 0.1 + 0.2, "tiny": 5e-324, "zero": -0.0,
+        "nan": float("nan"), "inf": float("inf"), "-inf": float("-inf"), "none": None, "bools": [True, False],
+        "str": "épreuve \u2713", "tuple": (1, (2.5, "x")), "nested": {"a": [{"b": []}], "c": {}},
+        "f32": np.float32(0.1), "i8": np.int8(-3), "bool_": np.bool_(True),
+        "arrays": [np.arange(6, dtype=np.int64).reshape(2, 3), np.zeros((0, 3), np.float32),
+                   np.array(2.5), np.linspace(0, 1, 7, dtype=np.float16), np.array([1 + 2j]),
+                   np.array([True, False]), np.arange(12.0).reshape(3, 4)[:, ::2]],
+        "tensor": Tensor(np.ones((2, 2), np.float64)),
+    }
+    tc.save(value, tmp_path / "c.npz")
+    got = tc.load(tmp_path / "c.npz")
+    assert set(got) == set(value)
+    for key in ("int", "big", "neg", "float", "tiny", "inf", "-inf", "none", "bools", "str", "tuple", "nested"):
+        assert got[key] == value[key] and type(got[key]) is type(value[key]), key
+    assert str(got["zero"]) == "-0.0" and np.isnan(got["nan"])
+    for key in ("f32", "i8", "bool_"):
+        assert type(got[key]) is type(value[key]) and got[key] == value[key]
+    for a, b in zip(got["arrays"], value["arrays"]):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+    assert isinstance(got["tensor"], np.ndarray) and got["tensor"].dtype == np.float64
+
+
+@pytest.mark.parametrize("kind", ["PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"])
+def test_generators_round_trip_and_continue_the_same_stream(tmp_path, kind):
+    g = np.random.Generator(getattr(np.random, kind)(5))
+    g.random(3)
+    g.integers(0, 10, 1, dtype=np.int32)  # leaves a cached half-word in some bit generators
+    tc.save({"g": g}, tmp_path / "g.npz")
+    restored = tc.load(tmp_path / "g.npz")["g"]
+    assert isinstance(restored, np.random.Generator) and restored is not g
+    np.testing.assert_array_equal(restored.random(5), g.random(5))
+    np.testing.assert_array_equal(restored.integers(0, 2**31, 5), g.integers(0, 2**31, 5))
+
+
+def test_file_is_an_npz_with_a_json_header(tmp_path):
+    model = small_model()
+    tc.save({"model": model, "epoch": 4}, tmp_path / "c.npz")
+    with np.load(tmp_path / "c.npz", allow_pickle=False) as f:
+        assert "model/0.weight" in f.files
+        np.testing.assert_array_equal(f["model/0.weight"], model[0].weight.data)
+    with zipfile.ZipFile(tmp_path / "c.npz") as z:
+        meta = json.loads(z.read("checkpoint.json"))
+    assert meta["format"] == "tinyconv-checkpoint" and meta["version"] == 1
+    assert meta["content"]["epoch"] == 4
+    assert meta["content"]["model"]["$state"]["type"] == "Sequential"
+    assert meta["content"]["model"]["$state"]["value"]["0.weight"] == {"$array": "model/0.weight"}
+
+
+def test_array_keys_stay_unique():
+    data = tc.checkpoint.dumps({"a/b": np.zeros(1), "a": {"b": np.ones(1)}})
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert sorted(z.namelist()) == ["a/b#2.npy", "a/b.npy", "checkpoint.json"]
+
+
+# ---------------------------------------------------------------- objects
+
+def test_model_optimizer_loader_and_generator_restore_in_place(tmp_path):
+    model = small_model()
+    opt = Adam(model.parameters(), lr=0.01, betas=(0.8, 0.9))
+    train_steps(model, opt, 3)
+    opt.lr = 0.0042
+    saved = {"model": model, "optimizer": opt, "rng": tc.default_rng(), "epoch": 7}
+    tc.save(saved, tmp_path / "c.npz")
+    expected_next = tc.default_rng().random(3)
+
+    fresh = small_model(seed=1)
+    fresh_opt = Adam(fresh.parameters(), lr=0.5)
+    tc.manual_seed(99)
+    got = tc.load(tmp_path / "c.npz", into={"model": fresh, "optimizer": fresh_opt, "rng": tc.default_rng()})
+    assert got["epoch"] == 7
+    assert_same_parameters(fresh, model)
+    assert fresh_opt.lr == 0.0042 and fresh_opt.betas == (0.8, 0.9)
+    np.testing.assert_array_equal(tc.default_rng().random(3), expected_next)
+    # the restored optimizer continues exactly like the original
+    train_steps(model, opt, 2, seed=5)
+    train_steps(fresh, fresh_opt, 2, seed=5)
+    assert_same_parameters(fresh, model)
+
+
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
+                                  lambda ps: SGD(ps, lr=0.1), lambda ps: Adam(ps, lr=0.01, weight_decay=0.1)],
+                         ids=["sgd-nesterov", "sgd-plain", "adam"])
+def test_optimizer_state_dict_resumes_exactly(make):
+    a, b = small_model(), small_model()
+    opt_a, opt_b = make(a.parameters()), make(b.parameters())
+    train_steps(a, opt_a, 3)
+    state = opt_a.state_dict()
+    assert isinstance(state["state"], list) and len(state["state"]) == len(a.parameters())
+    json.dumps(state["hyperparameters"])  # JSON-able
+    b.load_state_dict(a.state_dict())
+    opt_b.load_state_dict(state)
+    state["state"][0].clear()  # the optimizer holds copies
+    train_steps(a, opt_a, 3, seed=1)
+    train_steps(b, opt_b, 3, seed=1)
+    assert_same_parameters(a, b)
+
+
+def test_optimizer_state_with_unstepped_parameters():
+    a = small_model()
+    opt = Adam(a.parameters())
+    a[0].weight.grad = np.ones_like(a[0].weight.data)
+    opt.step()
+    state = opt.state_dict()
+    assert state["state"][0]["step"] == 1 and state["state"][1] == {}
+    b = small_model()
+    Adam(b.parameters()).load_state_dict(state)
+
+
+def test_optimizer_load_reports_every_mismatch_and_changes_nothing():
+    model = small_model()
+    opt = Adam(model.parameters(), lr=0.01)
+    train_steps(model, opt, 1)
+    state = opt.state_dict()
+    state["state"][0]["m"] = state["state"][0]["m"][:1]
+    state["state"][1]["v"] = state["state"][1]["v"].astype(np.float64)
+    del state["state"][2]["step"]
+    state["state"][3]["extra"] = np.zeros(1)
+    state["hyperparameters"]["momentum"] = 0.9
+    state["hyperparameters"]["lr"] = 123.0
+    other = small_model()
+    target = Adam(other.parameters(), lr=0.5)
+    with pytest.raises(ValueError) as info:
+        target.load_state_dict(state)
+    message = str(info.value)
+    for expected in [r"state[0].m: expected float32 (2, 1, 3, 3) like its parameter, got float32 (1, 1, 3, 3)",
+                     r"state[1].v: expected float32 (2,) like its parameter, got float64 (2,)",
+                     "state[2]: missing: step", "state[3]: unexpected: extra",
+                     "hyperparameters: unexpected: momentum"]:
+        assert expected in message, (expected, message)
+    assert target.lr == 0.5 and all(s == {} for s in target.state)
+    state = opt.state_dict()
+    state["state"] = state["state"][:-1]
+    with pytest.raises(ValueError, match=r"state: expected a list of 6 entries \(one per parameter\), got 5 entries"):
+        target.load_state_dict(state)
+    with pytest.raises(TypeError, match="state_dict: expected a dict, got list"):
+        target.load_state_dict([])
+
+
+def test_load_into_reports_every_mismatch_at_once_and_changes_nothing(tmp_path):
+    model = small_model()
+    opt = Adam(model.parameters())
+    train_steps(model, opt, 1)
+    tc.save({"model": model, "optimizer": opt, "rng": tc.default_rng(), "epoch": 1}, tmp_path / "c.npz")
+
+    tc.manual_seed(3)
+    other = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 5), nn.Tanh(),
+                          nn.Linear(5, 3, dtype=np.float64))
+    before = other.state_dict()
+    rng = tc.default_rng()
+    rng_state = rng.bit_generator.state
+    into = {"model": other, "optimizer": SGD(other.parameters(), lr=1.0), "rng": rng,
+            "scheduler": Adam(other.parameters()), "epoch": None}
+    with pytest.raises(ValueError) as info:
+        tc.load(tmp_path / "c.npz", into=into)
+    message = str(info.value)
+    for expected in ["0.weight: expected float32 (4, 1, 3, 3), got float32 (2, 1, 3, 3)",
+                     "0.bias: expected float32 (4,), got float32 (2,)",
+                     "3.weight: expected float32 (5, 64), got float32 (5, 32)",
+                     "5.weight: expected float64 (3, 5), got float32 (3, 5)",
+                     "into['optimizer']: expected the state of SGD, got that of Adam",
+                     "into['scheduler']: missing from the checkpoint"]:
+        assert expected in message, (expected, message)
+    for name, array in other.state_dict().items():
+        np.testing.assert_array_equal(array, before[name], err_msg=name)
+    assert rng.bit_generator.state == rng_state
+
+
+def test_failed_restore_of_one_object_rolls_back_the_others(tmp_path):
+    a, b = small_model(seed=0), small_model(seed=1)
+    tc.save({"a": a, "b": b}, tmp_path / "c.npz")
+    x, y = small_model(seed=2), small_model(hidden=6, seed=3)  # y does not fit b
+    x_before = x.state_dict()
+    with pytest.raises(ValueError, match=r"into\['b'\]"):
+        tc.load(tmp_path / "c.npz", into={"a": x, "b": y})
+    for name, array in x.state_dict().items():
+        np.testing.assert_array_equal(array, x_before[name], err_msg=name)
+
+
+def test_load_into_kind_mismatches(tmp_path):
+    tc.save({"m": np.zeros(3), "g": np.random.default_rng(0), "t": np.zeros(2, np.float32), "d": 5}, tmp_path / "c.npz")
+    with pytest.raises(ValueError) as info:
+        tc.load(tmp_path / "c.npz", into={"m": small_model(), "g": np.random.Generator(np.random.MT19937(0)),
+                                          "t": Tensor(np.zeros(3, np.float32)), "d": {"x": small_model()}})
+    message = str(info.value)
+    assert "into['m']: expected the state of Sequential, got an array" in message
+    assert "into['g']: expected the state of a MT19937 bit generator, got 'PCG64'" in message
+    assert "into['t']: expected float32 (3,), got float32 (2,)" in message
+    assert "into['d']: expected a dict, got int" in message
+    t = Tensor(np.ones(2, np.float32))
+    tc.load(tmp_path / "c.npz", into={"t": t})
+    np.testing.assert_array_equal(t.data, [0, 0])
+
+
+def test_data_loader_resumes_mid_epoch_and_in_later_epochs(tmp_path):
+    def loader():
+        return DataLoader(TensorDataset(np.arange(23)), batch_size=4, shuffle=True, rng=np.random.default_rng(2))
+
+    def batches(ld, count=None):
+        out = []
+        for (b,) in ld:
+            out.append(b.data.tolist())
+            if count is not None and len(out) == count:
+                break
+        return out
+
+    reference = loader()
+    epochs = [batches(reference) for _ in range(3)]
+
+    interrupted = loader()
+    assert batches(interrupted) == epochs[0]
+    partial = batches(interrupted, count=2)
+    assert partial == epochs[1][:2]
+    tc.save({"loader": interrupted}, tmp_path / "c.npz")
+    assert tc.load(tmp_path / "c.npz")["loader"]["position"] == 8
+
+    resumed = loader()
+    tc.load(tmp_path / "c.npz", into={"loader": resumed})
+    assert batches(resumed) == epochs[1][2:]
+    assert batches(resumed) == epochs[2]
+
+    between = loader()
+    batches(between)
+    state = between.state_dict()
+    assert state["order"] is None and state["position"] == 0
+
+
+def test_data_loader_state_mismatch():
+    ld = DataLoader(TensorDataset(np.arange(10)), batch_size=3, shuffle=True)
+    state = DataLoader(TensorDataset(np.arange(12)), batch_size=3, shuffle=True).state_dict()
+    state["order"], state["position"] = np.arange(12), 13
+    state["rng"] = np.random.Generator(np.random.MT19937(0)).bit_generator.state
+    with pytest.raises(ValueError) as info:
+        ld.load_state_dict(state)
+    message = str(info.value)
+    assert "order: expected a permutation of the 10 dataset indices, got int64 (12,)" in message
+    assert "position: expected an int in [0, 10], got 13" in message
+    assert "rng: expected the state of a PCG64 generator, got MT19937" in message
+
+
+# ---------------------------------------------------------------- bad saves and bad files
+
+@pytest.mark.parametrize("value, error, match", [
+    ({"a": object()}, TypeError, r"obj\['a'\]: cannot save a value of type object"),
+    ({"a": [1, {2: 3}]}, TypeError, r"obj\['a'\]\[1\]: cannot save a dict key of type int \(2\): expected str keys"),
+    ({"$array": 1}, ValueError, r"obj: cannot save the dict key '\$array'"),
+    ({"a": np.array([None, 1])}, TypeError, r"obj\['a'\]: cannot save an array of dtype object"),
+    ({"f": lambda: 0}, TypeError, r"obj\['f'\]: cannot save a value of type function"),
+])
+def test_unsavable_values_raise_and_keep_the_previous_file(tmp_path, value, error, match):
+    path = tmp_path / "c.npz"
+    tc.save({"epoch": 1}, path)
+    with pytest.raises(error, match=match):
+        tc.save(value, path)
+    assert tc.load(path) == {"epoch": 1}
+    assert os.listdir(tmp_path) == ["c.npz"]
+
+
+def test_unreadable_files(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        tc.load(tmp_path / "missing.npz")
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(ValueError, match=r"junk.npz: not a readable tinyconv checkpoint \(not a ZIP/.npz archive"):
+        tc.load(tmp_path / "junk.npz")
+    small_model().save(tmp_path / "weights.npz")
+    with pytest.raises(ValueError, match=r"weights.npz: not a tinyconv checkpoint \(no checkpoint.json; a file "
+                                         r"written by Module.save is read by Module.load\)"):
+        tc.load(tmp_path / "weights.npz")
+    with pytest.raises(ValueError, match="path: expected a checkpoint file, got the folder"):
+        tc.load(tmp_path)
+    full = tc.checkpoint.dumps({"a": np.arange(1000.0)})
+    (tmp_path / "cut.npz").write_bytes(full[: len(full) // 2])
+    with pytest.raises(ValueError, match="cut.npz: not a readable tinyconv checkpoint"):
+        tc.load(tmp_path / "cut.npz")
+
+
+def _zip(path, members):
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+
+
+def test_other_versions_and_damaged_members(tmp_path):
+    header = {"format": "tinyconv-checkpoint", "version": 2, "content": None}
+    _zip(tmp_path / "v2.npz", {"checkpoint.json": json.dumps(header)})
+    with pytest.raises(ValueError, match="checkpoint format version 2, this tinyconv reads version 1"):
+        tc.load(tmp_path / "v2.npz")
+    header.update(version=1, content={"a": {"$array": "a"}})
+    _zip(tmp_path / "missing.npz", {"checkpoint.json": json.dumps(header)})
+    with pytest.raises(ValueError, match="array 'a' is missing or damaged"):
+        tc.load(tmp_path / "missing.npz")
+    _zip(tmp_path / "other.npz", {"checkpoint.json": json.dumps({"format": "something else"})})
+    with pytest.raises(ValueError, match="not a tinyconv checkpoint"):
+        tc.load(tmp_path / "other.npz")
+
+
+def test_loading_never_unpickles(tmp_path):
+    """An object array in a checkpoint (which could run code when unpickled) is refused."""
+    class Boom:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.array([Boom()], dtype=object), allow_pickle=True)
+    header = {"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$array": "a"}}}
+    _zip(tmp_path / "evil.npz", {"checkpoint.json": json.dumps(header), "a.npy": buffer.getvalue()})
+    with pytest.raises(ValueError, match="array 'a' is missing or damaged"):
+        tc.load(tmp_path / "evil.npz")
+    assert not (tmp_path / "pwned").exists()
+
+
+# ---------------------------------------------------------------- resuming in a new process
+
+def test_resume_in_a_new_process_equals_an_uninterrupted_run(tmp_path):
+    """3 epochs in one go == 1 epoch, save, then 2 more in a fresh interpreter (bit for bit):
+    initialisation, dropout masks, shuffling, Adam's moments and the lr decay all resume."""
+    uninterrupted = worker.build()
+    for _ in range(3):
+        worker.train_epoch(uninterrupted)
+    rng_state = tc.default_rng().bit_generator.state
+
+    path = tmp_path / "c.npz"
+    first = worker.build()
+    worker.train_epoch(first)
+    tc.save(first, path)
+    child = run_worker(path, "--until", 3)
+    out, _ = child.communicate(timeout=120)
+    assert child.returncode == 0 and out.startswith("resumed 1")
+
+    resumed = worker.build()
+    assert worker.resume(resumed, path) == 3
+    assert_same_parameters(resumed["model"], uninterrupted["model"])
+    assert resumed["optimizer"].lr == uninterrupted["optimizer"].lr
+    for s, t in zip(resumed["optimizer"].state, uninterrupted["optimizer"].state):
+        assert s["step"] == t["step"]
+        np.testing.assert_array_equal(s["m"], t["m"])
+    assert tc.default_rng().bit_generator.state == rng_state
+
+
+KILL_TASK = ("--hidden", 12000, "--samples", 32)  # 3 MB checkpoints, one batch per epoch
+
+
+def test_sigkill_while_saving_never_loses_the_last_checkpoint(tmp_path):
+    """Kill a process that saves a 3 MB checkpoint after every short epoch, at random moments,
+    many times. Every time, the file under the checkpoint's name must load completely, the next
+    process must resume from it, and the run must end where an uninterrupted one ends."""
+    path = tmp_path / "ckpt.npz"
+    rng = np.random.default_rng(0)
+    last_epoch, kills, mid_write, epochs_seen = 0, 0, 0, set()
+    while kills < 25 or (mid_write == 0 and kills < 60):
+        child = run_worker(path, *KILL_TASK, "--forever")
+        line = child.stdout.readline()
+        assert line == f"resumed {last_epoch}\n", line
+        time.sleep(rng.uniform(0.0, 0.15))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        child.stdout.close()
+        kills += 1
+        leftovers = glob.glob(str(tmp_path / ".ckpt.npz.*.tmp"))
+        mid_write += bool(leftovers)  # killed between the temporary file's creation and the rename
+        for leftover in leftovers:
+            os.unlink(leftover)
+        if not path.exists():
+            continue
+        ckpt = tc.load(path)  # complete and readable, never a torn file
+        assert set(ckpt) == {"model", "optimizer", "loader", "rng", "epoch"}
+        assert ckpt["epoch"] >= last_epoch and ckpt["model"]["0.weight"].shape == (12000, 16)
+        assert len(ckpt["optimizer"]["state"]) == 4
+        assert all(s["step"] > 0 for s in ckpt["optimizer"]["state"])
+        last_epoch = ckpt["epoch"]
+        epochs_seen.add(last_epoch)
+    assert mid_write > 0, "no kill landed inside a write"
+    assert len(epochs_seen) > 3, epochs_seen
+
+    final = last_epoch + 2
+    child = run_worker(path, *KILL_TASK, "--until", final)
+    out, _ = child.communicate(timeout=120)
+    assert child.returncode == 0 and out == f"resumed {last_epoch}\n"
+    uninterrupted = worker.build(12000, 32)
+    while uninterrupted["epoch"] < final:
+        worker.train_epoch(uninterrupted)
+    resumed = worker.build(12000, 32)
+    assert worker.resume(resumed, path) == final
+    assert_same_parameters(resumed["model"], uninterrupted["model"])
