@@ -164,7 +164,8 @@ def avg_pool_backward(grad, shape, kernel, stride, padding):
 @njit(cache=True, parallel=True)
 def _stochastic_pool_forward(x, u, y, index, kh, kw, sh, sw, ph, pw):
     """Inverse-CDF sampling in each window, float64 sums in row-major window order: the
-    reference kernel's arithmetic, so both pick the same locations from the same ``u``."""
+    reference kernel's arithmetic, so both pick the same locations from the same ``u``. The
+    sample is the last positive location whose preceding cumulative sum is <= u * total."""
     n, c, h, w = x.shape
     oh, ow = y.shape[2], y.shape[3]
     for plane in prange(n * c):
@@ -179,20 +180,18 @@ def _stochastic_pool_forward(x, u, y, index, kh, kw, sh, sw, ph, pw):
                 for i in range(i0, i1):
                     for j in range(j0, j1):
                         total += x[ni, ci, h0 + i, w0 + j]
-                y[ni, ci, yo, xo] = 0
-                index[ni, ci, yo, xo] = 0
-                if total > 0:
-                    target = u[ni, ci, yo, xo] * total
-                    cumulative = 0.0
-                    found = False
-                    for i in range(i0, i1):
-                        for j in range(j0, j1):
-                            a = x[ni, ci, h0 + i, w0 + j]
-                            if a > 0 and not found:  # the last positive one, should rounding
-                                cumulative += a      # leave the target unpassed
-                                y[ni, ci, yo, xo] = a
-                                index[ni, ci, yo, xo] = i * kw + j
-                                found = cumulative > target
+                target = u[ni, ci, yo, xo] * total
+                cumulative = 0.0
+                value, k = x.dtype.type(0), 0
+                for i in range(i0, i1):
+                    for j in range(j0, j1):  # selects, not branches: the draws are unpredictable
+                        a = x[ni, ci, h0 + i, w0 + j]
+                        take = (cumulative <= target) & (a > 0)
+                        value = a if take else value
+                        k = i * kw + j if take else k
+                        cumulative += a
+                y[ni, ci, yo, xo] = value
+                index[ni, ci, yo, xo] = k
 
 
 @njit(cache=True, parallel=True)

@@ -123,13 +123,13 @@ def stochastic_pool_forward(x, kernel, stride, padding, u):
         total += row
     target = u.ravel() * total
     cumulative = xp.zeros_like(total)
-    index = xp.zeros(col.shape[1], dtype=xp.int64)  # how many cumulative sums stay <= target
-    last = xp.zeros_like(index)  # the last positive location: the answer should rounding leave
-    for k, row in enumerate(col):  # the target unpassed (a subnormal total)
+    index = xp.zeros(col.shape[1], dtype=xp.int64)
+    # The sample: the last positive location whose preceding cumulative sum is <= target, i.e.
+    # the first whose own sum exceeds it (or the last positive one, should rounding leave the
+    # target unpassed, as a subnormal total can).
+    for k, row in enumerate(col):
+        index[(cumulative <= target) & (row > 0)] = k
         cumulative += row
-        index += cumulative <= target
-        last[row > 0] = k
-    index = xp.where(total > 0, xp.minimum(index, last), 0)
     y = col[index, xp.arange(col.shape[1])]
     return y.reshape(out_shape), index.reshape(out_shape)
 
