@@ -5,11 +5,14 @@ A :class:`Function` computes ``forward(*arrays)`` on raw backend arrays (NumPy o
 Function on Tensors records it as the ``creator`` of its outputs (define-by-run). The engine
 walks the recorded graph iteratively, newest Function first (by generation), so graphs of any
 depth backpropagate without recursion, and gradients of tensors used more than once add up.
+Inside :func:`tinyconv.detect_anomaly` each Function also records where it was created and
+every forward output and gradient is checked for NaN and Inf (see :mod:`tinyconv.anomaly`).
 """
 import contextlib
 import heapq
 import itertools
 
+from . import anomaly
 from .backend import get_array_module
 
 _grad_enabled = True
@@ -42,6 +45,7 @@ class Function:
 
     inputs = None
     generation = 0
+    creation_site = None  # frames of the creation, recorded inside detect_anomaly() only
 
     def __call__(self, *inputs):
         from .tensor import Tensor, as_tensor
@@ -49,8 +53,12 @@ class Function:
         get_array_module(*(t.data for t in tensors))
         record = _grad_enabled and any(t.requires_grad for t in tensors)
         self.needs_input_grad = tuple(record and t.requires_grad for t in tensors)
+        if anomaly._enabled:
+            self.creation_site = anomaly.creation_site(skip=2)
         outputs = self.forward(*(t.data for t in tensors))
         single = not isinstance(outputs, tuple)
+        if anomaly._enabled:
+            anomaly.check_forward(self, [t.data for t in tensors], (outputs,) if single else outputs)
         results = [Tensor(y, requires_grad=record) for y in ((outputs,) if single else outputs)]
         if record:
             self.inputs = tensors
@@ -78,18 +86,25 @@ def _accumulate(current, grad):
 def run_backward(root, grad, retain_graph=False):
     """Backpropagate ``grad`` (an array shaped like ``root``) from ``root`` through its graph.
 
-    Leaf tensors with ``requires_grad`` accumulate into ``.grad``; intermediate gradients are
-    kept only while needed. Unless ``retain_graph``, each Function releases its inputs after its
-    backward, and a second backward through it raises RuntimeError.
+    Leaf tensors with ``requires_grad`` accumulate into ``.grad`` once the whole pass has
+    succeeded (an error on the way leaves every ``.grad`` as it was); intermediate gradients
+    are kept only while needed, and every gradient has its tensor's dtype. Unless
+    ``retain_graph``, each Function releases its inputs after its backward, and a second
+    backward through it raises RuntimeError.
     """
     counter = itertools.count()
     heap, seen = [], set()
     pending = {}  # id(Function) -> list of output gradients
+    leaves = {}   # id(leaf tensor) -> [tensor, summed gradient]
 
     def push(tensor, g):
         f = tensor.creator
-        if f is None:  # a leaf owns its .grad: never an array shared with another tensor
-            tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g
+        if f is None:
+            entry = leaves.get(id(tensor))
+            if entry is None:
+                leaves[id(tensor)] = [tensor, g]
+            else:
+                entry[1] = entry[1] + g
             return
         grads = pending.setdefault(id(f), [None] * f.n_outputs)
         grads[tensor.output_index] = _accumulate(grads[tensor.output_index], g)
@@ -97,21 +112,29 @@ def run_backward(root, grad, retain_graph=False):
             seen.add(id(f))
             heapq.heappush(heap, (-f.generation, next(counter), f))
 
+    if anomaly._enabled:
+        anomaly.check_root_gradient(grad)
     push(root, grad)
     while heap:
         _, _, f = heapq.heappop(heap)
         if f.inputs is None:
-            raise RuntimeError(f"backward through {f!r} a second time: its graph was freed by the "
-                               "first backward; pass retain_graph=True to the first call")
+            raise RuntimeError(f"backward(): the graph through {f!r} was freed by an earlier backward; "
+                               "pass retain_graph=True to that call to backpropagate through it again")
         output_grads = pending.pop(id(f))  # None for an output that received no gradient
         input_grads = f.backward(*output_grads)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
+        if anomaly._enabled:
+            anomaly.check_backward(f, output_grads, input_grads)
         for tensor, g, needed in zip(f.inputs, input_grads, f.needs_input_grad):
             if needed and g is not None:
                 if g.shape != tensor.shape:
                     raise RuntimeError(f"{f!r}.backward returned a gradient of shape {g.shape} "
                                        f"for an input of shape {tensor.shape}")
+                if g.dtype != tensor.data.dtype:
+                    g = g.astype(tensor.data.dtype)
                 push(tensor, g)
         if not retain_graph:
             f.inputs = None
+    for tensor, g in leaves.values():  # a leaf owns its .grad: never an array shared with another
+        tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g

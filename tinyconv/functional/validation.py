@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 
+from ..anomaly import NonFiniteError
 from ..backend import get_array_module
 
 
@@ -31,10 +32,11 @@ def require_float(name, x):
 
 
 def require_finite(name, x):
-    """Raise ValueError if ``x`` holds NaN or Inf (so that no NaN spreads silently)."""
+    """Raise :class:`tinyconv.NonFiniteError` (a ValueError) if ``x`` holds NaN or Inf (so that
+    no NaN spreads silently)."""
     data = getattr(x, "data", x)
     if not bool(get_array_module(data).isfinite(data).all()):
-        raise ValueError(f"{name}: expected finite values, got NaN or Inf")
+        raise NonFiniteError(f"{name}: expected finite values, got NaN or Inf")
 
 
 def require_ndim(name, x, ndim, layout):
