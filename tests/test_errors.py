@@ -303,3 +303,194 @@ def test_weight_and_bias_dtype_must_match_input(op):
         fn(Tensor(x), Tensor(w))
     with pytest.raises(TypeError, match=r"bias: expected dtype float32 like x, got float64"):
         fn(Tensor(x), Tensor(w.astype(np.float32)), Tensor(np.zeros(4)))
+
+
+# ---------------------------------------------------------------- the whole public API, reviewed
+
+def _leaf(*shape):
+    return Tensor(np.ones(shape, np.float32), requires_grad=True)
+
+
+def _backward_twice():
+    y = (_leaf(2) * 2).sum()
+    y.backward()
+    y.backward()
+
+
+REVIEW = [
+    # Tensor construction and backward
+    ("Tensor of a string", lambda: Tensor("abc"), TypeError,
+     r"data: expected numbers \(bool, int, float or complex\), got str"),
+    ("Tensor of None", lambda: Tensor(None), TypeError, r"data: expected numbers .*got NoneType"),
+    ("Tensor of ragged lists", lambda: Tensor([[1, 2], [3]]), ValueError,
+     r"data: expected nested lists of equal lengths \(a rectangular array\), got ragged ones"),
+    ("non-scalar backward without grad", lambda: (_leaf(2) * 2).backward(), RuntimeError,
+     r"backward\(\): grad can be omitted only for a tensor with one element, got shape \(2,\)"),
+    ("backward twice", _backward_twice, RuntimeError,
+     r"backward\(\): the graph through <Sum> was freed by an earlier backward; pass retain_graph=True"),
+    ("backward grad of a string", lambda: (_leaf(2) * 2).backward("ab"), TypeError,
+     r"grad: expected an array of numbers shaped \(2,\), got str"),
+    ("backward grad of the wrong shape", lambda: (_leaf(2) * 2).backward(np.ones(3)), ValueError,
+     r"backward\(\): grad must have shape \(2,\), got \(3,\)"),
+    # arithmetic
+    ("shapes that do not broadcast", lambda: floats(2, 3) + floats(4), ValueError,
+     r"add: shapes \(2, 3\) and \(4,\) do not broadcast"),
+    ("adding None", lambda: floats(2) + None, TypeError, r"b: expected a Tensor, an array or a number, got NoneType"),
+    ("multiplying a string", lambda: "a" * floats(2), TypeError, r"a: expected a Tensor, an array or a number, got str"),
+    ("matmul with None", lambda: F.matmul(floats(2, 2), None), TypeError, r"b: expected a Tensor"),
+    ("float axis", lambda: floats(2, 3).sum(axis=1.5), TypeError,
+     r"axis: expected an int, a tuple of ints or None, got 1\.5"),
+    ("repeated axis", lambda: floats(2, 3).sum(axis=(0, 0)), ValueError, r"axis: expected distinct axes, got \(0, 0\)"),
+    ("mean of nothing", lambda: floats(0, 3).mean(), ValueError,
+     r"mean: expected at least one element to average over axis None, got shape \(0, 3\)"),
+    ("max of nothing", lambda: floats(0, 3).max(axis=0), ValueError,
+     r"max: expected a non-empty tensor along axis 0, got shape \(0, 3\)"),
+    # shapes
+    ("reshape with floats", lambda: floats(2, 3).reshape(2.0, 3), TypeError, r"shape: expected a tuple of ints, got \(2\.0, 3\)"),
+    ("reshape with -2", lambda: floats(2, 3).reshape(-2, -3), ValueError, r"expected sizes >= 0 and at most one -1"),
+    ("flatten start_dim out of range", lambda: floats(2, 3, 4).flatten(5), ValueError,
+     r"start_dim: expected values in \[-3, 3\), got 5 \(the tensor is 3-D\)"),
+    ("index out of range", lambda: floats(2, 3)[5], IndexError,
+     r"index: index 5 is out of bounds for axis 0 with size 2 \(a tensor of shape \(2, 3\)\)"),
+    ("float index", lambda: floats(2, 3)[1.5], TypeError,
+     r"index: expected ints, slices, None, Ellipsis or integer/boolean arrays, got float 1\.5"),
+    ("concat along a missing axis", lambda: F.concat([floats(2, 3), floats(2, 3)], axis=5), ValueError,
+     r"axis: expected values in \[-2, 2\), got 5"),
+    ("concat of mixed dtypes", lambda: F.concat([floats(2, 3), floats(2, 3, dtype=np.float64)]), TypeError,
+     r"tensors\[1\]: expected dtype float32 like tensors\[0\], got float64"),
+    ("concat of one tensor", lambda: F.concat(floats(2, 3)), TypeError,
+     r"tensors: expected a list or tuple of tensors, got Tensor"),
+    # activations
+    ("softmax axis out of range", lambda: F.softmax(floats(2, 3), axis=3), ValueError,
+     r"axis: expected values in \[-2, 2\), got 3"),
+    ("softmax over an empty axis", lambda: F.log_softmax(floats(3, 0)), ValueError,
+     r"x: expected at least one element along axis 1, got shape \(3, 0\)"),
+    ("relu of None", lambda: F.relu(None), TypeError, r"x: expected a Tensor, an array or a number, got NoneType"),
+    ("leaky_relu slope of a string", lambda: F.leaky_relu(floats(2), "a"), TypeError,
+     r"negative_slope: expected a finite real number, got 'a'"),
+    ("float16 input", lambda: F.sigmoid(floats(2, dtype=np.float16)), TypeError,
+     r"x: expected a floating-point tensor \(float32 or float64\), got dtype float16"),
+    # layers' functional ops
+    ("conv2d of None", lambda: F.conv2d(None, W), TypeError, r"x: expected a Tensor, an array or a number, got NoneType"),
+    ("conv2d of float16", lambda: F.conv2d(floats(2, 3, 8, 8, dtype=np.float16), W), TypeError,
+     r"x: expected a floating-point tensor \(float32 or float64\), got dtype float16"),
+    ("max_pool2d of None", lambda: F.max_pool2d(None, 2), TypeError, r"x: expected a Tensor"),
+    ("linear of None", lambda: F.linear(None, floats(4, 3)), TypeError, r"x: expected a Tensor"),
+    ("dropout p of a string", lambda: F.dropout(floats(2), "a"), TypeError,
+     r"p: expected a probability in \[0, 1\), got str 'a'"),
+    # losses
+    ("cross-entropy with no classes", lambda: F.softmax_cross_entropy(floats(2, 0), np.array([0, 0])), ValueError,
+     r"logits: expected at least one class \(K >= 1\), got shape \(2, 0\)"),
+    ("cross-entropy labels None", lambda: F.softmax_cross_entropy(floats(2, 3), None), TypeError,
+     r"labels: expected an integer tensor, got NoneType"),
+    ("mse target of another dtype", lambda: F.mse_loss(floats(2), ints(2)), TypeError,
+     r"target: expected dtype float32 like x, got int64"),
+    ("mse of nothing", lambda: F.mse_loss(floats(0), floats(0)), ValueError, r"x: expected at least one element, got shape \(0,\)"),
+    # layers
+    ("Linear with 0 inputs", lambda: nn.Linear(0, 4), ValueError, r"in_features: expected a positive int, got 0"),
+    ("Linear with 2.5 inputs", lambda: nn.Linear(2.5, 4), TypeError, r"in_features: expected a positive int, got float 2\.5"),
+    ("Linear of int64", lambda: nn.Linear(3, 4, dtype=np.int64), TypeError, r"dtype: expected float32 or float64, got int64"),
+    ("Conv2d with 0 channels", lambda: nn.Conv2d(0, 4, 3), ValueError, r"in_channels: expected a positive int, got 0"),
+    ("Conv2d with stride 0", lambda: nn.Conv2d(1, 4, 3, stride=0), ValueError, r"stride: expected values >= 1, got 0"),
+    ("MaxPool2d of size 0", lambda: nn.MaxPool2d(0), ValueError, r"kernel_size: expected values >= 1, got 0"),
+    ("AvgPool2d padding over half", lambda: nn.AvgPool2d(2, padding=2), ValueError,
+     r"padding: expected at most half the kernel height \(1\), got 2"),
+    ("LeakyReLU slope of a string", lambda: nn.LeakyReLU("a"), TypeError, r"negative_slope: expected a finite real number"),
+    ("Dropout p of a string", lambda: nn.Dropout("a"), TypeError, r"p: expected a probability in \[0, 1\), got str"),
+    ("Flatten at 1.5", lambda: nn.Flatten(1.5), TypeError, r"start_dim: expected an int, got 1\.5"),
+    ("load_state_dict of a list", lambda: nn.Linear(2, 2).load_state_dict([1]), TypeError,
+     r"state_dict: expected a dict of arrays \(name -> array\), got list"),
+    # optimizers, data, gradcheck
+    ("optimizer given the model", lambda: tc.optim.SGD(nn.Linear(2, 2), lr=0.1), TypeError,
+     r"params: expected an iterable of Parameters \(e\.g\. model\.parameters\(\)\), got the Linear module itself"),
+    ("optimizer given arrays", lambda: tc.optim.SGD([np.zeros(2)], lr=0.1), TypeError,
+     r"params\[0\]: expected a Parameter \(a Tensor\), got ndarray"),
+    ("lr of a string", lambda: tc.optim.Adam(nn.Linear(2, 2).parameters(), lr="a"), TypeError,
+     r"lr: expected a positive number, got str"),
+    ("one beta", lambda: tc.optim.Adam(nn.Linear(2, 2).parameters(), betas=(0.9,)), ValueError,
+     r"betas: expected a pair of numbers in \[0, 1\), got \(0\.9,\)"),
+    ("DataLoader of None", lambda: tc.data.DataLoader(None), TypeError,
+     r"dataset: expected an object with len\(\) and indexing"),
+    ("gradcheck without floats", lambda: tc.gradcheck(lambda x: x, [np.array([1, 2])]), ValueError,
+     r"inputs: expected at least one floating-point array to differentiate, got dtypes \['int64'\]"),
+]
+
+
+@pytest.mark.parametrize("call, error, match", [case[1:] for case in REVIEW], ids=[case[0] for case in REVIEW])
+def test_bad_input_is_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_optimizer_step_with_a_gradient_of_the_wrong_shape():
+    p = tc.Parameter(np.zeros(3))
+    opt = tc.optim.SGD([p], lr=0.1)
+    p.grad = np.ones(2)
+    with pytest.raises(ValueError, match=r"params\[0\]\.grad: expected shape \(3,\) like the parameter, got \(2,\)"):
+        opt.step()
+
+
+def test_a_failed_backward_changes_no_gradient():
+    a, b = _leaf(2), _leaf(2)
+    y = (a * b).sum()
+    y.backward(retain_graph=True)
+    first = a.grad.copy()
+    shared = a * 3
+    z1, z2 = (shared * b).sum(), (shared + b).sum()
+    z1.backward()
+    after = a.grad.copy(), b.grad.copy()
+    with pytest.raises(RuntimeError, match="freed"):
+        z2.backward()  # reaches `shared`, freed by z1's backward, after b's gradient was computed
+    np.testing.assert_array_equal(a.grad, after[0])
+    np.testing.assert_array_equal(b.grad, after[1])
+    assert not np.array_equal(first, after[0])
+
+
+def test_empty_batches_and_edge_sizes_work():
+    assert F.conv2d(floats(0, 3, 8, 8), W).shape == (0, 4, 6, 6)
+    assert F.conv2d(floats(2, 3, 8, 8), floats(0, 3, 3, 3)).shape == (2, 0, 6, 6)
+    assert F.max_pool2d(floats(0, 3, 8, 8), 2).shape == (0, 3, 4, 4)
+    assert F.avg_pool2d(floats(2, 3, 1, 1), 1).shape == (2, 3, 1, 1)
+    assert F.linear(floats(0, 3), floats(4, 3)).shape == (0, 4)
+    assert floats(3, 0).max(axis=0).shape == (0,)
+    assert floats(2, 3).transpose(-1, 0).shape == (3, 2)
+    assert Tensor(np.float32(2.0)).flatten().shape == (1,)
+
+
+class _FakeDeviceArray:
+    """Stands in for a CuPy array: get_array_module sees a second device."""
+    __module__ = "cupy"
+    __cuda_array_interface__ = {}
+
+    def __init__(self, shape, dtype=np.float32):
+        self.shape, self.dtype, self.ndim = shape, np.dtype(dtype), len(shape)
+        self.size = int(np.prod(shape))
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    import types
+    from tinyconv import backend
+    module = types.SimpleNamespace(ndarray=_FakeDeviceArray, asarray=lambda a, dtype=None: a)
+    monkeypatch.setattr(backend, "_cupy", lambda: module)
+
+    def on_device(*shape, dtype=np.float32):
+        t = Tensor.__new__(Tensor)
+        t.data, t.requires_grad, t.grad, t.creator, t.generation = _FakeDeviceArray(shape, dtype), False, None, None, 0
+        return t
+    return on_device
+
+
+@pytest.mark.parametrize("call", [
+    lambda gpu: floats(2, 3) + gpu(2, 3),
+    lambda gpu: floats(2, 3) @ gpu(3, 2),
+    lambda gpu: F.conv2d(X, gpu(4, 3, 3, 3)),
+    lambda gpu: F.linear(floats(2, 3), gpu(4, 3)),
+    lambda gpu: F.softmax_cross_entropy(floats(2, 3), gpu(2, dtype=np.int64)),
+    lambda gpu: F.concat([floats(2, 3), gpu(2, 3)]),
+    lambda gpu: (_leaf(2) * 2).backward(gpu(2)),
+], ids=["add", "matmul", "conv2d", "linear", "cross-entropy", "concat", "backward"])
+def test_mixed_devices_raise_runtime_error(fake_gpu, call):
+    with pytest.raises(RuntimeError, match=r"arrays on different devices: expected all on 'cpu' or all on 'cuda', "
+                                           r"got 1 NumPy and 1 CuPy arrays"):
+        call(fake_gpu)

@@ -23,8 +23,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 
     Raises:
         AssertionError: naming the input, the worst element, and both values.
+        ValueError: no floating-point input.
     """
     arrays = [np.array(a, dtype=np.float64) if np.asarray(a).dtype.kind == "f" else np.asarray(a) for a in inputs]
+    if not any(a.dtype.kind == "f" for a in arrays):
+        raise ValueError(f"inputs: expected at least one floating-point array to differentiate, got dtypes "
+                         f"{[str(a.dtype) for a in arrays]}")
     tensors = [Tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
     out = fn(*tensors)
     direction = np.random.default_rng(seed).standard_normal(out.shape)

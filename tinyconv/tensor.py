@@ -15,20 +15,15 @@ class Tensor:
         dtype: optional dtype to convert to.
 
     Raises:
-        TypeError: ``requires_grad`` on a non-floating dtype.
+        TypeError: ``requires_grad`` on a non-floating dtype, or data that are not numbers
+            (None, strings, objects).
+        ValueError: ragged nested lists.
     """
 
     __array_priority__ = 1000  # numpy_scalar * tensor goes to Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        if isinstance(data, Tensor):
-            data = data.data
-        xp = get_array_module(data) if hasattr(data, "__array__") else np
-        if not hasattr(data, "dtype") and dtype is None:
-            data = xp.asarray(data)
-            if data.dtype == np.float64:
-                data = data.astype(np.float32)
-        self.data = xp.asarray(data, dtype=dtype)
+        self.data = to_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"requires_grad: expected a floating-point tensor, got dtype {self.data.dtype}")
         self.requires_grad = bool(requires_grad)
@@ -85,9 +80,14 @@ class Tensor:
                 raise RuntimeError(f"backward(): grad can be omitted only for a tensor with one "
                                    f"element, got shape {self.shape}")
             grad = xp.ones_like(self.data)
-        grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+        if grad is None or isinstance(grad, (str, bytes)):
+            raise TypeError(f"grad: expected an array of numbers shaped {self.shape}, got {type(grad).__name__}")
+        grad = to_array(grad, name="grad")
+        get_array_module(self.data, grad)  # same device
         if grad.shape != self.shape:
             raise ValueError(f"backward(): grad must have shape {self.shape}, got {grad.shape}")
+        if grad.dtype != self.dtype:
+            grad = grad.astype(self.dtype)
         autograd.run_backward(self, grad, retain_graph)
 
     # Operators and methods: thin wrappers over tinyconv.functional.
@@ -127,6 +127,35 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return f"Parameter({self.data!r})"
+
+
+def to_array(data, dtype=None, name="data"):
+    """Return ``data`` (a Tensor, a NumPy or CuPy array, a number or nested lists) as an array:
+    Python floats become float32, arrays keep their dtype unless ``dtype`` is given.
+
+    Raises:
+        TypeError: not numbers (None, strings, objects; bool, int, float and complex are).
+        ValueError: ragged nested lists.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    original = data
+    xp = get_array_module(data) if hasattr(data, "__array__") or hasattr(data, "__cuda_array_interface__") else np
+    try:
+        if not hasattr(data, "dtype") and dtype is None:
+            data = xp.asarray(data)
+            if data.dtype == np.float64:
+                data = data.astype(np.float32)
+        array = xp.asarray(data, dtype=dtype)
+    except ValueError as e:
+        if "inhomogeneous" in str(e) or "sequence" in str(e):
+            raise ValueError(f"{name}: expected nested lists of equal lengths (a rectangular array), "
+                             f"got ragged ones") from None
+        raise ValueError(f"{name}: expected numbers, got {type(original).__name__} ({e})") from None
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"{name}: expected numbers (bool, int, float or complex), got "
+                        f"{type(original).__name__ if array.dtype.kind == 'O' or isinstance(original, (str, bytes)) else 'dtype ' + str(array.dtype)}")
+    return array
 
 
 def as_tensor(value):

@@ -1,7 +1,10 @@
 """Activations: sigmoid, tanh, ReLU, leaky ReLU, softmax and log-softmax."""
+import math
+import numbers
+
 from ..autograd import Function
 from ..backend import get_array_module
-from .validation import require_float
+from .validation import axis_arg, require_float, tensor_arg
 
 
 class Sigmoid(Function):
@@ -83,34 +86,65 @@ class LogSoftmax(Function):
 
 def sigmoid(x):
     """Logistic sigmoid, elementwise; stable for any magnitude. Raises TypeError for non-float x."""
+    x = tensor_arg("x", x)
     require_float("x", x)
     return Sigmoid()(x)
 
 
 def tanh(x):
     """Hyperbolic tangent, elementwise. Raises TypeError for non-float x."""
+    x = tensor_arg("x", x)
     require_float("x", x)
     return Tanh()(x)
 
 
 def relu(x):
-    """max(x, 0), elementwise (gradient 0 at 0)."""
-    return ReLU()(x)
+    """max(x, 0), elementwise (gradient 0 at 0); any numeric dtype."""
+    return ReLU()(tensor_arg("x", x))
 
 
 def leaky_relu(x, negative_slope=0.01):
-    """x for x > 0, else ``negative_slope`` * x (Maas et al. 2013). Raises TypeError for non-float x."""
+    """x for x > 0, else ``negative_slope`` * x (Maas et al. 2013).
+
+    Raises:
+        TypeError: non-float x, or a ``negative_slope`` that is not a real number.
+    """
+    x = tensor_arg("x", x)
     require_float("x", x)
-    return LeakyReLU(float(negative_slope))(x)
+    return LeakyReLU(slope_arg(negative_slope))(x)
+
+
+def slope_arg(negative_slope):
+    """Return ``negative_slope`` as a float; TypeError unless it is a finite real number."""
+    if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real) \
+            or not math.isfinite(negative_slope):
+        raise TypeError(f"negative_slope: expected a finite real number, got {negative_slope!r}")
+    return float(negative_slope)
+
+
+def _softmax_args(x, axis):
+    x = tensor_arg("x", x)
+    require_float("x", x)
+    if x.ndim == 0:
+        raise ValueError("x: expected a tensor with at least 1 dimension, got shape ()")
+    (axis,) = axis_arg("axis", axis, x.ndim, allow_none=False, allow_tuple=False)
+    if x.shape[axis] == 0 and x.size == 0 and all(n for i, n in enumerate(x.shape) if i != axis):
+        raise ValueError(f"x: expected at least one element along axis {axis}, got shape {tuple(x.shape)}")
+    return x, axis
 
 
 def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis``, computed with the max subtracted. Raises TypeError for non-float x."""
-    require_float("x", x)
+    """exp(x) / sum(exp(x)) along ``axis``, computed with the max subtracted.
+
+    Raises:
+        TypeError: non-float x or a non-int axis.
+        ValueError: a 0-d x, an axis out of range, or an empty ``axis`` (with other elements).
+    """
+    x, axis = _softmax_args(x, axis)
     return Softmax(axis)(x)
 
 
 def log_softmax(x, axis=-1):
-    """log(softmax(x)) along ``axis``, by log-sum-exp. Raises TypeError for non-float x."""
-    require_float("x", x)
+    """log(softmax(x)) along ``axis``, by log-sum-exp. Arguments and errors as :func:`softmax`."""
+    x, axis = _softmax_args(x, axis)
     return LogSoftmax(axis)(x)

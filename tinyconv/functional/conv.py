@@ -11,7 +11,7 @@ processed in chunks and the columns are recomputed in backward instead of being 
 from .. import backend
 from ..autograd import Function
 from ..kernels.reference import output_size
-from .validation import pair, require_finite, require_float, require_ndim, require_same_dtype
+from .validation import pair, require_finite, require_float, require_ndim, require_same_dtype, tensor_arg
 
 
 def batch_chunks(n, bytes_per_image, limit):
@@ -39,23 +39,25 @@ class Conv2d(Function):
         y = xp.empty((n, o, oh, ow), dtype=x.dtype)
         for chunk in self.chunks:
             self.col = self._columns(x[chunk])
-            y_chunk = weight.reshape(o, -1) @ self.col
+            y_chunk = weight.reshape(o, c * kh * kw) @ self.col
             if bias is not None:
                 y_chunk += bias[:, None]
-            y[chunk] = y_chunk.reshape(o, -1, oh, ow).transpose(1, 0, 2, 3)
+            y[chunk] = y_chunk.reshape(o, chunk.stop - chunk.start, oh, ow).transpose(1, 0, 2, 3)
         if len(self.chunks) > 1:
             self.col = None
         return y
 
     def backward(self, g):
         xp = backend.get_array_module(g)
-        w2 = self.weight.reshape(self.weight.shape[0], -1)
+        o, c, kh, kw = self.weight.shape
+        w2 = self.weight.reshape(o, c * kh * kw)
         need_x, need_w = self.needs_input_grad[:2]
         gw = xp.zeros_like(w2) if need_w else None
         gx = xp.empty_like(self.x) if need_x else None
         for chunk in self.chunks:
             col = self._columns(self.x[chunk]) if self.col is None else self.col
-            g2 = xp.ascontiguousarray(g[chunk].transpose(1, 0, 2, 3)).reshape(w2.shape[0], -1)
+            gc = g[chunk]
+            g2 = xp.ascontiguousarray(gc.transpose(1, 0, 2, 3)).reshape(o, gc.shape[0] * gc.shape[2] * gc.shape[3])
             if need_w:
                 gw += (col @ g2.T).T  # measured faster than g2 @ col.T for these skinny shapes
             if need_x:
@@ -82,11 +84,15 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
 
     Raises:
         ValueError: wrong ranks, channel mismatch, bias size, a (dilated) kernel larger than the
-            padded input, or non-finite input.
-        TypeError: non-float input, weight or bias of another dtype than x, or a bad
+            padded input, stride or dilation < 1, padding < 0, or non-finite input (a
+            :class:`tinyconv.NonFiniteError`).
+        TypeError: x not float32/float64, weight or bias of another dtype than x, or a bad
             stride/padding/dilation type.
+        RuntimeError: arguments on different devices.
     """
     stride, padding, dilation = pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)
+    x, weight = tensor_arg("x", x), tensor_arg("weight", weight)
+    bias = None if bias is None else tensor_arg("bias", bias)
     require_ndim("x", x, 4, "(N, C, H, W)")
     require_ndim("weight", weight, 4, "(O, C, KH, KW)")
     require_float("x", x)

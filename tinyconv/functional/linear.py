@@ -1,6 +1,6 @@
 """Fully connected layer: y = x @ W.T + b."""
 from ..autograd import Function
-from .validation import require_float, require_ndim, require_same_dtype
+from .validation import require_float, require_ndim, require_same_dtype, tensor_arg
 
 
 class Linear(Function):
@@ -24,8 +24,12 @@ def linear(x, weight, bias=None):
         x: (N, in_features) float. weight: (out_features, in_features). bias: optional (out_features,).
 
     Raises:
-        ValueError: wrong ranks or sizes. TypeError: non-float input or weight.
+        ValueError: wrong ranks or sizes.
+        TypeError: non-float input, or a weight or bias of another dtype than x.
+        RuntimeError: arguments on different devices.
     """
+    x, weight = tensor_arg("x", x), tensor_arg("weight", weight)
+    bias = None if bias is None else tensor_arg("bias", bias)
     require_ndim("x", x, 2, "(N, in_features)")
     require_ndim("weight", weight, 2, "(out_features, in_features)")
     require_float("x", x)

@@ -2,7 +2,7 @@
 from ..autograd import Function
 from ..backend import get_array_module
 from .activation import _log_softmax
-from .validation import require_finite, require_float, require_ndim
+from .validation import require_finite, require_float, require_ndim, require_same_dtype, tensor_arg
 
 
 class SoftmaxCrossEntropy(Function):
@@ -39,23 +39,29 @@ def softmax_cross_entropy(logits, labels):
 
     Args:
         logits: (N, K) float scores.
-        labels: (N,) integers in [0, K) (a Tensor or an array).
+        labels: (N,) integers in [0, K) (a Tensor, an array or a list).
 
     Returns:
         A scalar Tensor of the logits' dtype.
 
     Raises:
-        ValueError: shapes do not match, labels outside [0, K), empty batch, or non-finite logits.
+        ValueError: shapes do not match, labels outside [0, K), an empty batch, no classes
+            (K = 0), or non-finite logits (a :class:`tinyconv.NonFiniteError`).
         TypeError: float logits or integer labels expected.
+        RuntimeError: logits and labels on different devices.
     """
+    logits = tensor_arg("logits", logits)
     require_ndim("logits", logits, 2, "(N, K)")
     require_float("logits", logits)
-    labels = getattr(labels, "data", labels)
-    xp = get_array_module(labels)
-    labels = xp.asarray(labels)
+    if labels is None or isinstance(labels, (str, bytes)):
+        raise TypeError(f"labels: expected an integer tensor, got {type(labels).__name__}")
+    labels = tensor_arg("labels", labels).data
+    get_array_module(logits.data, labels)  # same device
     if labels.dtype.kind not in "iu":
         raise TypeError(f"labels: expected an integer tensor, got dtype {labels.dtype}")
     n, k = logits.shape
+    if k == 0:
+        raise ValueError(f"logits: expected at least one class (K >= 1), got shape {tuple(logits.shape)}")
     if labels.shape != (n,) or n == 0:
         raise ValueError(f"labels: expected shape ({n},) matching logits {tuple(logits.shape)} with N > 0, "
                          f"got {tuple(labels.shape)}")
@@ -66,12 +72,17 @@ def softmax_cross_entropy(logits, labels):
 
 
 def mse_loss(x, target):
-    """Mean squared error mean((x - target)^2) over all elements; shapes must match.
+    """Mean squared error mean((x - target)^2) over all elements; shapes and dtypes must match.
 
     Raises:
-        ValueError: shapes differ.
+        ValueError: shapes differ, or x is empty (the mean of nothing).
+        TypeError: non-float x, or a target of another dtype.
     """
+    x, target = tensor_arg("x", x), tensor_arg("target", target)
     if tuple(x.shape) != tuple(target.shape):
         raise ValueError(f"target: expected shape {tuple(x.shape)} like x, got {tuple(target.shape)}")
     require_float("x", x)
+    require_same_dtype("target", target, "x", x)
+    if x.size == 0:
+        raise ValueError(f"x: expected at least one element, got shape {tuple(x.shape)}")
     return MSELoss()(x, target)

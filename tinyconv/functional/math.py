@@ -2,6 +2,11 @@
 from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
+from .validation import axis_arg, tensor_arg
+
+
+def _broadcastable(sa, sb):
+    return all(x == y or x == 1 or y == 1 for x, y in zip(reversed(sa), reversed(sb)))
 
 
 def sum_to(grad, shape):
@@ -16,7 +21,12 @@ def sum_to(grad, shape):
 class _Binary(Function):
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
-        return self.compute(a, b)
+        try:
+            return self.compute(a, b)
+        except ValueError:
+            if a.ndim and b.ndim and not _broadcastable(a.shape, b.shape):
+                raise ValueError(f"{type(self).__name__.lower()}: shapes {a.shape} and {b.shape} do not broadcast") from None
+            raise
 
     def reduce(self, ga, gb):
         return sum_to(ga, self.shapes[0]), sum_to(gb, self.shapes[1])
@@ -114,23 +124,14 @@ class Log(Function):
         return g / self.a
 
 
-def _normalize_axis(axis, ndim):
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    for ax in axes:
-        if not -ndim <= ax < (ndim or 1):
-            raise ValueError(f"axis: expected values in [{-ndim}, {ndim}), got {axis}")
-    return tuple(ax % (ndim or 1) for ax in axes)
-
-
 class Sum(Function):
-    def __init__(self, axis=None, keepdims=False):
-        self.axis, self.keepdims = axis, keepdims
+    """Sum over ``axes`` (a tuple of non-negative axes, checked by the wrapper)."""
+
+    def __init__(self, axes, keepdims=False):
+        self.axes, self.keepdims = axes, keepdims
 
     def forward(self, a):
         self.shape = a.shape
-        self.axes = _normalize_axis(self.axis, a.ndim)
         return a.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, g):
@@ -151,15 +152,12 @@ class Mean(Sum):
 
 
 class Max(Function):
-    """Maximum over ``axis``; the gradient is shared equally among tied maxima."""
+    """Maximum over ``axes``; the gradient is shared equally among tied maxima."""
 
-    def __init__(self, axis=None, keepdims=False):
-        self.axis, self.keepdims = axis, keepdims
+    def __init__(self, axes, keepdims=False):
+        self.axes, self.keepdims = axes, keepdims
 
     def forward(self, a):
-        if a.size == 0:
-            raise ValueError(f"max(): expected a non-empty tensor, got shape {a.shape}")
-        self.axes = _normalize_axis(self.axis, a.ndim)
         y = a.max(axis=self.axes, keepdims=True)
         mask = a == y
         self.weights = mask / mask.sum(axis=self.axes, keepdims=True)
@@ -173,39 +171,56 @@ class Max(Function):
 
 def _operands(a, b):
     """Wrap Python scalars as NumPy would treat them beside the Tensor operand
-    (float32 stays float32; an integer tensor times 0.5 becomes float)."""
-    if isinstance(a, Tensor) and not isinstance(b, Tensor) and not hasattr(b, "shape"):
+    (float32 stays float32; an integer tensor times 0.5 becomes float); arrays and lists become
+    Tensors; anything else is a TypeError naming the operand."""
+    if isinstance(a, Tensor) and _is_number(b):
         xp = get_array_module(a.data)
         b = Tensor(xp.asarray(b, dtype=xp.result_type(a.dtype, b)))
-    elif isinstance(b, Tensor) and not isinstance(a, Tensor) and not hasattr(a, "shape"):
+    elif isinstance(b, Tensor) and _is_number(a):
         xp = get_array_module(b.data)
         a = Tensor(xp.asarray(a, dtype=xp.result_type(a, b.dtype)))
-    return a, b
+    return tensor_arg("a", a), tensor_arg("b", b)
 
 
-def add(a, b): return Add()(*_operands(a, b))
+def _is_number(value):
+    return isinstance(value, (int, float, complex)) and not hasattr(value, "shape")
+
+
+def add(a, b):
+    """Elementwise ``a + b`` with NumPy broadcasting (also ``+`` on Tensors); the same for
+    :func:`sub`, :func:`mul`, :func:`div`.
+
+    Raises:
+        ValueError: the shapes do not broadcast.
+        TypeError: an operand is not a Tensor, an array or a number.
+    """
+    return Add()(*_operands(a, b))
+
+
 def sub(a, b): return Sub()(*_operands(a, b))
 def mul(a, b): return Mul()(*_operands(a, b))
 def div(a, b): return Div()(*_operands(a, b))
-def neg(a): return Neg()(a)
-def exp(a): return Exp()(a)
-def log(a): return Log()(a)
+def neg(a): return Neg()(tensor_arg("a", a))
+def exp(a): return Exp()(tensor_arg("a", a))
+def log(a): return Log()(tensor_arg("a", a))
 
 
 def pow(a, exponent):
     """``a ** exponent`` for a Python number ``exponent``."""
-    if not isinstance(exponent, (int, float)):
+    if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
         raise TypeError(f"exponent: expected a Python int or float, got {type(exponent).__name__}")
-    return Pow(exponent)(a)
+    return Pow(exponent)(tensor_arg("a", a))
 
 
 def matmul(a, b):
     """Matrix product, as ``numpy.matmul``.
 
     Raises:
-        ValueError: the inner dimensions differ.
+        ValueError: a 0-d operand, or the inner dimensions differ.
+        TypeError: an operand is not a Tensor, an array or a number.
     """
-    sa, sb = getattr(a, "shape", ()), getattr(b, "shape", ())
+    a, b = tensor_arg("a", a), tensor_arg("b", b)
+    sa, sb = a.shape, b.shape
     if len(sa) == 0 or len(sb) == 0:
         raise ValueError(f"matmul: expected operands with at least 1 dimension, got shapes {sa} and {sb}")
     inner_b = sb[0] if len(sb) == 1 else sb[-2]
@@ -215,15 +230,41 @@ def matmul(a, b):
 
 
 def sum(a, axis=None, keepdims=False):
-    """Sum over ``axis`` (int, tuple or None for all)."""
-    return Sum(axis, keepdims)(a)
+    """Sum over ``axis`` (an int, a tuple of distinct ints, or None for all).
+
+    Raises:
+        TypeError: a bad axis type. ValueError: an axis out of range or repeated.
+    """
+    a = tensor_arg("a", a)
+    return Sum(axis_arg("axis", axis, a.ndim), keepdims)(a)
 
 
 def mean(a, axis=None, keepdims=False):
-    """Mean over ``axis`` (int, tuple or None for all)."""
-    return Mean(axis, keepdims)(a)
+    """Mean over ``axis`` (an int, a tuple of distinct ints, or None for all).
+
+    Raises:
+        TypeError: a bad axis type.
+        ValueError: an axis out of range or repeated, or a mean over no elements (an empty axis
+            with a non-empty result: it would be NaN).
+    """
+    a = tensor_arg("a", a)
+    axes = axis_arg("axis", axis, a.ndim)
+    if a.size == 0 and any(a.shape[i] == 0 for i in axes) and \
+            all(n for i, n in enumerate(a.shape) if i not in axes):
+        raise ValueError(f"mean: expected at least one element to average over axis {axis}, got shape {tuple(a.shape)}")
+    return Mean(axes, keepdims)(a)
 
 
 def max(a, axis=None, keepdims=False):
-    """Maximum over ``axis`` (int, tuple or None for all)."""
-    return Max(axis, keepdims)(a)
+    """Maximum over ``axis`` (an int, a tuple of distinct ints, or None for all).
+
+    Raises:
+        TypeError: a bad axis type.
+        ValueError: an axis out of range or repeated, or a maximum over no elements.
+    """
+    a = tensor_arg("a", a)
+    axes = axis_arg("axis", axis, a.ndim)
+    if a.size == 0 and any(a.shape[i] == 0 for i in axes) and \
+            all(n for i, n in enumerate(a.shape) if i not in axes):
+        raise ValueError(f"max: expected a non-empty tensor along axis {axis}, got shape {tuple(a.shape)}")
+    return Max(axes, keepdims)(a)

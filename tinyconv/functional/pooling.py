@@ -2,7 +2,7 @@
 from .. import backend
 from ..autograd import Function
 from ..kernels.reference import output_size
-from .validation import pair, require_float, require_ndim
+from .validation import pair, require_float, require_ndim, tensor_arg
 
 
 class MaxPool2d(Function):
@@ -34,6 +34,7 @@ def _pool_args(x, kernel_size, stride, padding):
     kernel = pair("kernel_size", kernel_size, 1)
     stride = kernel if stride is None else pair("stride", stride, 1)
     padding = pair("padding", padding, 0)
+    x = tensor_arg("x", x)
     require_ndim("x", x, 4, "(N, C, H, W)")
     require_float("x", x)
     for axis, name in ((0, "height"), (1, "width")):

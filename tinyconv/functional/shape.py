@@ -1,8 +1,11 @@
 """Shape operations: reshape, transpose, flatten, indexing and concatenation."""
+import numbers
+
 import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
+from .validation import axis_arg, tensor_arg
 
 
 class Reshape(Function):
@@ -37,7 +40,10 @@ class GetItem(Function):
 
     def forward(self, a):
         self.shape, self.dtype = a.shape, a.dtype
-        return a[self.index]
+        try:
+            return a[self.index]
+        except IndexError as e:
+            raise IndexError(f"index: {e} (a tensor of shape {a.shape})") from None
 
     def backward(self, g):
         xp = get_array_module(g)
@@ -67,53 +73,115 @@ class Concat(Function):
 
 
 def reshape(a, shape):
-    """Return ``a`` with a new ``shape`` (one entry may be -1).
+    """Return ``a`` with a new ``shape`` (a tuple of ints >= 0; one entry may be -1).
 
     Raises:
-        ValueError: the element count does not match.
+        TypeError: an entry is not an int.
+        ValueError: a negative entry other than one -1, or the element count does not match.
     """
-    shape = tuple(shape)
+    a = tensor_arg("a", a)
+    if isinstance(shape, numbers.Integral):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or \
+            not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in shape):
+        raise TypeError(f"shape: expected a tuple of ints, got {shape!r}")
+    shape = tuple(int(n) for n in shape)
+    size = a.size
+    message = f"reshape: cannot reshape a tensor of shape {tuple(a.shape)} ({size} elements) into {shape}"
+    if any(n < -1 for n in shape) or shape.count(-1) > 1:
+        raise ValueError(message + ": expected sizes >= 0 and at most one -1")
     known = int(np.prod([n for n in shape if n != -1]))
-    size = int(np.prod(a.shape))
-    if shape.count(-1) > 1 or (-1 not in shape and known != size) or (-1 in shape and (known == 0 or size % known)):
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(a.shape)} ({size} elements) into {shape}")
+    if (-1 not in shape and known != size) or (-1 in shape and (known == 0 or size % known)):
+        raise ValueError(message)
     return Reshape(shape)(a)
 
 
 def transpose(a, axes=None):
-    """Permute the axes (reverse them when ``axes`` is None)."""
-    if axes is not None and sorted(axes) != list(range(len(a.shape))):
-        raise ValueError(f"axes: expected a permutation of range({len(a.shape)}), got {tuple(axes)}")
-    return Transpose(tuple(axes) if axes is not None else None)(a)
+    """Permute the axes (reverse them when ``axes`` is None; negative axes count from the end).
+
+    Raises:
+        TypeError: an axis is not an int. ValueError: ``axes`` is not a permutation.
+    """
+    a = tensor_arg("a", a)
+    if axes is None:
+        return Transpose(None)(a)
+    if not isinstance(axes, (tuple, list)) or \
+            not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in axes):
+        raise TypeError(f"axes: expected a tuple of ints, got {axes!r}")
+    ndim = a.ndim
+    normal = tuple(int(n) % ndim if ndim and -ndim <= n < ndim else n for n in axes)
+    if sorted(normal) != list(range(ndim)):
+        raise ValueError(f"axes: expected a permutation of range({ndim}), got {tuple(axes)}")
+    return Transpose(normal)(a)
 
 
 def flatten(a, start_dim=0, end_dim=-1):
-    """Merge dimensions ``start_dim`` .. ``end_dim`` (inclusive) into one, as ``torch.flatten``."""
+    """Merge dimensions ``start_dim`` .. ``end_dim`` (inclusive) into one, as ``torch.flatten``
+    (a 0-d tensor becomes shape (1,)).
+
+    Raises:
+        TypeError: a dimension is not an int.
+        ValueError: a dimension out of range, or start_dim after end_dim.
+    """
+    a = tensor_arg("a", a)
     shape = tuple(a.shape)
-    start, end = start_dim % max(len(shape), 1), end_dim % max(len(shape), 1)
+    start, end = (axis_arg(name, d, len(shape), allow_none=False, allow_tuple=False)
+                  for name, d in (("start_dim", start_dim), ("end_dim", end_dim)))
+    start, end = (start or (0,))[0], (end or (0,))[0]
     if start > end:
         raise ValueError(f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})")
     return reshape(a, shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:])
 
 
 def getitem(a, index):
-    """Index ``a`` like a NumPy array (ints, slices, None, Ellipsis, integer or boolean arrays)."""
+    """Index ``a`` like a NumPy array (ints, slices, None, Ellipsis, integer or boolean arrays).
+
+    Raises:
+        TypeError: an index of another type (a float, a string).
+        IndexError: an index out of range or too many indices (IndexError, as for any Python
+            sequence, so that iterating over a Tensor stops at its end); the message gives the
+            tensor's shape.
+    """
+    a = tensor_arg("a", a)
     if hasattr(index, "data") and not hasattr(index, "__array_interface__"):
         index = index.data
+    for item in (index if isinstance(index, tuple) else (index,)):
+        kind = getattr(getattr(item, "dtype", None), "kind", None)
+        if kind is not None:
+            if kind not in "biu":
+                raise TypeError(f"index: expected integer or boolean arrays, got dtype {item.dtype}")
+        elif isinstance(item, list):
+            if np.asarray(item).dtype.kind not in "biu" and len(item):
+                raise TypeError(f"index: expected lists of ints or bools, got {item!r}")
+        elif not (item is None or item is Ellipsis or isinstance(item, slice)
+                  or (isinstance(item, numbers.Integral))):
+            raise TypeError(f"index: expected ints, slices, None, Ellipsis or integer/boolean arrays, "
+                            f"got {type(item).__name__} {item!r}")
     return GetItem(index)(a)
 
 
 def concat(tensors, axis=0):
-    """Join ``tensors`` along ``axis``; other dimensions must match.
+    """Join ``tensors`` (a list or tuple, all of one dtype) along ``axis``; other dimensions
+    must match.
 
     Raises:
-        ValueError: the list is empty or the shapes differ off ``axis``.
+        TypeError: not a list or tuple, or mixed dtypes.
+        ValueError: the list is empty, a tensor is 0-d, the axis is out of range, or the shapes
+            differ off ``axis``.
     """
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"tensors: expected a list or tuple of tensors, got {type(tensors).__name__}")
     if not tensors:
         raise ValueError("tensors: expected at least one tensor, got none")
+    tensors = [tensor_arg(f"tensors[{i}]", t) for i, t in enumerate(tensors)]
     shapes = [tuple(t.shape) for t in tensors]
     ndim = len(shapes[0])
-    axis = axis % max(ndim, 1)
+    if ndim == 0:
+        raise ValueError("tensors: expected tensors with at least 1 dimension, got 0-d ones")
+    (axis,) = axis_arg("axis", axis, ndim, allow_none=False, allow_tuple=False)
     if any(len(s) != ndim or s[:axis] + s[axis + 1:] != shapes[0][:axis] + shapes[0][axis + 1:] for s in shapes):
         raise ValueError(f"concat: shapes must match except along axis {axis}, got {shapes}")
+    for i, t in enumerate(tensors[1:], start=1):
+        if t.dtype != tensors[0].dtype:
+            raise TypeError(f"tensors[{i}]: expected dtype {tensors[0].dtype} like tensors[0], got {t.dtype}")
     return Concat(axis)(*tensors)

@@ -23,12 +23,54 @@ def pair(name, value, minimum):
     return int(values[0]), int(values[1])
 
 
+def tensor_arg(name, value):
+    """Return ``value`` as a Tensor: Tensors pass through, arrays, numbers and nested lists are
+    wrapped (see :class:`tinyconv.Tensor`).
+
+    Raises:
+        TypeError: None, a string or another object that is not numbers.
+        ValueError: ragged nested lists.
+    """
+    from ..tensor import Tensor, to_array
+    if isinstance(value, Tensor):
+        return value
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name}: expected a Tensor, an array or a number, got {type(value).__name__}")
+    return Tensor(to_array(value, name=name))
+
+
 def require_float(name, x):
-    """Raise TypeError unless tensor/array ``x`` (or array-like: a list, a number) has a
-    floating-point dtype."""
+    """Raise TypeError unless tensor/array ``x`` (or array-like: a list, a number) is float32
+    or float64 (the dtypes every kernel supports)."""
     dtype = x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
-    if dtype.kind != "f":
+    if dtype not in (np.float32, np.float64):
         raise TypeError(f"{name}: expected a floating-point tensor (float32 or float64), got dtype {dtype}")
+
+
+def axis_arg(name, axis, ndim, allow_none=True, allow_tuple=True):
+    """Return ``axis`` (an int, a tuple of distinct ints, or None for every axis) normalised to
+    a tuple of non-negative axes of an ``ndim``-D tensor.
+
+    Raises:
+        TypeError: not an int (or tuple of ints, or None where allowed).
+        ValueError: an axis outside [-ndim, ndim) or repeated.
+    """
+    if axis is None and allow_none:
+        return tuple(range(ndim))
+    single = isinstance(axis, numbers.Integral) and not isinstance(axis, bool)
+    several = allow_tuple and isinstance(axis, (tuple, list)) and \
+        all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axis)
+    if not (single or several):
+        allowed = "an int" + (", a tuple of ints" if allow_tuple else "") + (" or None" if allow_none else "")
+        raise TypeError(f"{name}: expected {allowed}, got {axis!r}")
+    axes = (int(axis),) if single else tuple(int(a) for a in axis)
+    bound = max(ndim, 1)  # a 0-d tensor accepts axis 0 or -1, as NumPy's reductions do
+    if any(not -bound <= a < bound for a in axes):
+        raise ValueError(f"{name}: expected values in [{-bound}, {bound}), got {axis!r} (the tensor is {ndim}-D)")
+    axes = tuple(a % bound for a in axes)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{name}: expected distinct axes, got {axis!r}")
+    return axes if ndim else ()
 
 
 def require_finite(name, x):
@@ -49,3 +91,31 @@ def require_same_dtype(name, x, reference_name, reference):
     """Raise TypeError unless ``x`` has the dtype of ``reference`` (no silent upcasts)."""
     if x.dtype != reference.dtype:
         raise TypeError(f"{name}: expected dtype {reference.dtype} like {reference_name}, got {x.dtype}")
+
+
+def positive_int(name, value):
+    """Return ``value`` as an int >= 1 (sizes of layers).
+
+    Raises:
+        TypeError: not an int. ValueError: < 1.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected a positive int, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name}: expected a positive int, got {value}")
+    return int(value)
+
+
+def float_dtype(name, dtype):
+    """Return ``dtype`` as a NumPy dtype, float32 or float64.
+
+    Raises:
+        TypeError: any other dtype, or something that is not a dtype.
+    """
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name}: expected float32 or float64, got {dtype!r}") from None
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"{name}: expected float32 or float64, got {dtype}")
+    return dtype

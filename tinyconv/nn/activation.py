@@ -1,5 +1,6 @@
 """Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh (elementwise, any shape)."""
 from .. import functional as F
+from ..functional.activation import slope_arg
 from .module import Module
 
 
@@ -11,7 +12,7 @@ class ReLU(Module):
 class LeakyReLU(Module):
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = slope_arg(negative_slope)
 
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import functional as F
-from ..functional.validation import pair
+from ..functional.validation import float_dtype, pair, positive_int
 from ..tensor import Parameter
 from .linear import reset_uniform
 from .module import Module
@@ -16,13 +16,21 @@ class Conv2d(Module):
         kernel_size, stride, padding, dilation: int or (height, width) pair.
         bias: learn a per-channel bias. dtype: float32 (default) or float64.
         rng: generator for the initialisation (PyTorch's default uniform bounds).
+
+    Raises:
+        TypeError: a size that is not an int (or pair of ints), another dtype, or an rng that
+            is not a Generator.
+        ValueError: channels or kernel size < 1, stride or dilation < 1, padding < 0.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  bias=True, dtype=np.float32, rng=None):
         super().__init__()
+        in_channels, out_channels = positive_int("in_channels", in_channels), positive_int("out_channels", out_channels)
+        dtype = float_dtype("dtype", dtype)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = pair("kernel_size", kernel_size, 1)
+        pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)  # fail here, not later
         self.stride, self.padding, self.dilation = stride, padding, dilation
         self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size), dtype=dtype))
         self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None

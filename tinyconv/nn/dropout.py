@@ -1,5 +1,7 @@
 """Dropout layer: active in training mode, the identity in evaluation mode."""
 from .. import functional as F
+from ..functional.dropout import probability_arg
+from ..random import resolve_rng
 from .module import Module
 
 
@@ -8,9 +10,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, rng=None):
         super().__init__()
-        if not 0 <= p < 1:
-            raise ValueError(f"p: expected a probability in [0, 1), got {p}")
-        self.p, self.rng = p, rng
+        self.p, self.rng = probability_arg(p), resolve_rng(rng) if rng is not None else None
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training, self.rng)

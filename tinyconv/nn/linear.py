@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .. import functional as F
+from ..functional.validation import float_dtype, positive_int
 from ..tensor import Parameter
 from . import init
 from .module import Module
@@ -23,10 +24,16 @@ class Linear(Module):
     Args:
         in_features, out_features: positive ints. bias: learn an additive bias.
         dtype: float32 (default) or float64. rng: generator for the initialisation.
+
+    Raises:
+        TypeError: a size that is not an int, another dtype, or an rng that is not a Generator.
+        ValueError: a size < 1.
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=np.float32, rng=None):
         super().__init__()
+        in_features, out_features = positive_int("in_features", in_features), positive_int("out_features", out_features)
+        dtype = float_dtype("dtype", dtype)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None

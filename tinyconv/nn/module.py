@@ -82,7 +82,10 @@ class Module:
         Raises:
             ValueError: listing every missing or unexpected name and every shape or dtype
                 mismatch at once; nothing is changed in that case.
+            TypeError: ``state_dict`` is not a dict.
         """
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"state_dict: expected a dict of arrays (name -> array), got {type(state_dict).__name__}")
         own = dict(self.named_parameters())
         problems = [f"missing: {n}" for n in own if n not in state_dict]
         problems += [f"unexpected: {n}" for n in state_dict if n not in own]

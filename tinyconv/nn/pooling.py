@@ -1,12 +1,21 @@
 """MaxPool2d, AvgPool2d and StochasticPool2d layers (see tinyconv.functional.pooling and
 tinyconv.functional.stochastic_pooling)."""
 from .. import functional as F
+from ..functional.validation import pair
 from .module import Module
 
 
 class _Pool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
+        kernel = pair("kernel_size", kernel_size, 1)  # checked here, so a bad layer fails where it is built
+        if stride is not None:
+            pair("stride", stride, 1)
+        padding_pair = pair("padding", padding, 0)
+        for axis, name in ((0, "height"), (1, "width")):
+            if 2 * padding_pair[axis] > kernel[axis]:
+                raise ValueError(f"padding: expected at most half the kernel {name} ({kernel[axis] // 2}), "
+                                 f"got {padding_pair[axis]}")
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def extra_repr(self):
