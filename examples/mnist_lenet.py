@@ -6,6 +6,7 @@ activation -> pool 2 -> 120 -> 84 -> 10, trained with softmax cross-entropy.
 
     python examples/mnist_lenet.py                    # defaults: 10 epochs, Adam, ReLU, max pooling, dropout 0.25
     python examples/mnist_lenet.py --epochs 1 --activation tanh --pool avg --optimizer sgd --lr 0.05
+    python examples/mnist_lenet.py --pool stochastic  # stochastic pooling (Zeiler & Fergus 2013)
 """
 import argparse
 import json
@@ -20,7 +21,7 @@ from tinyconv import functional as F, nn
 from tinyconv.data import MNIST, DataLoader, Normalize, MNIST_MEAN, MNIST_STD
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
-POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
+POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d, "stochastic": nn.StochasticPool2d}
 
 
 def lenet5(activation="relu", pool="max", dropout=0.0):
@@ -108,6 +109,8 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1:
         p.error(f"--epochs and --batch-size must be positive, got {args.epochs} and {args.batch_size}")
+    if args.pool == "stochastic" and args.activation == "tanh":
+        p.error("--pool stochastic needs non-negative activations: use --activation relu or sigmoid")
     if args.lr is None:
         args.lr = 2e-3 if args.optimizer == "adam" else 0.05
     return args

@@ -199,6 +199,12 @@ def test_layer_trains_in_a_network():
     assert all(p.grad is not None and np.isfinite(p.grad).all() for p in model.parameters())
 
 
+def test_plain_arrays_are_accepted():
+    np.testing.assert_allclose(F.stochastic_pool2d(np.array([[[[1.0, 3.0]]]]), (1, 2), training=False).data,
+                               [[[[2.5]]]])  # (1 + 9) / 4
+    assert F.stochastic_pool2d(np.array([[[[0.0, 3.0]]]]), (1, 2)).data[0, 0, 0, 0] == 3.0
+
+
 # ---------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])

@@ -11,7 +11,7 @@ from .. import backend
 from ..autograd import Function
 from ..kernels.reference import output_size
 from ..random import resolve_rng
-from ..tensor import Tensor
+from ..tensor import as_tensor
 from .pooling import _pool_args
 from .validation import require_finite
 
@@ -67,9 +67,10 @@ def stochastic_pool2d(x, kernel_size, stride=None, padding=0, training=True, rng
             rank, padding over half the kernel, or a kernel larger than the padded input.
         TypeError: non-float input, bad size types, or an ``rng`` that is not a Generator.
     """
+    x = as_tensor(x)
     kernel, stride, padding = _pool_args(x, kernel_size, stride, padding)
     rng = resolve_rng(rng)
-    data = x.data if isinstance(x, Tensor) else x
+    data = x.data
     require_finite("x", data)
     if data.size and float(data.min()) < 0:
         raise ValueError(f"x: expected non-negative values (stochastic pooling samples in proportion to the "
