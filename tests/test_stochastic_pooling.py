@@ -224,6 +224,8 @@ def test_non_finite_input_is_rejected(bad):
 
 def test_bad_arguments_are_rejected():
     x = Tensor(np.ones((1, 1, 4, 4), dtype=np.float32))
+    with pytest.raises(TypeError, match=r"x: expected a Tensor, an array or a number, got NoneType"):
+        F.stochastic_pool2d(None, 2)
     with pytest.raises(TypeError, match=r"rng: expected a numpy.random.Generator or None, got int"):
         F.stochastic_pool2d(x, 2, rng=0)
     with pytest.raises(TypeError, match=r"x: expected a floating-point tensor.*int64"):

@@ -11,9 +11,8 @@ from .. import backend
 from ..autograd import Function
 from ..kernels.reference import output_size
 from ..random import resolve_rng
-from ..tensor import as_tensor
 from .pooling import _pool_args
-from .validation import require_finite
+from .validation import require_finite, tensor_arg
 
 
 class StochasticPool2d(Function):
@@ -67,7 +66,7 @@ def stochastic_pool2d(x, kernel_size, stride=None, padding=0, training=True, rng
             rank, padding over half the kernel, or a kernel larger than the padded input.
         TypeError: non-float input, bad size types, or an ``rng`` that is not a Generator.
     """
-    x = as_tensor(x)
+    x = tensor_arg("x", x)
     kernel, stride, padding = _pool_args(x, kernel_size, stride, padding)
     rng = resolve_rng(rng)
     data = x.data
