@@ -54,6 +54,8 @@ class LeakyReLU(Function):
 
 def _log_softmax(x, axis):
     xp = get_array_module(x)
+    if x.size == 0:  # NumPy's max refuses an empty axis even when the result is empty too
+        return x.copy()
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 

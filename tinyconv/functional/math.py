@@ -158,6 +158,11 @@ class Max(Function):
         self.axes, self.keepdims = axes, keepdims
 
     def forward(self, a):
+        if a.size == 0:  # an empty result (the wrapper refuses a max over nothing)
+            xp = get_array_module(a)
+            y = xp.zeros(tuple(1 if i in self.axes else n for i, n in enumerate(a.shape)), dtype=a.dtype)
+            self.weights = xp.zeros(a.shape, dtype=a.dtype)
+            return y if self.keepdims else y.squeeze(self.axes)
         y = a.max(axis=self.axes, keepdims=True)
         mask = a == y
         self.weights = mask / mask.sum(axis=self.axes, keepdims=True)
@@ -216,7 +221,8 @@ def matmul(a, b):
     """Matrix product, as ``numpy.matmul``.
 
     Raises:
-        ValueError: a 0-d operand, or the inner dimensions differ.
+        ValueError: a 0-d operand, the inner dimensions differ, or the batch dimensions do
+            not broadcast.
         TypeError: an operand is not a Tensor, an array or a number.
     """
     a, b = tensor_arg("a", a), tensor_arg("b", b)
@@ -226,6 +232,8 @@ def matmul(a, b):
     inner_b = sb[0] if len(sb) == 1 else sb[-2]
     if sa[-1] != inner_b:
         raise ValueError(f"matmul: inner dimensions must match, got shapes {sa} and {sb}")
+    if not _broadcastable(sa[:-2], sb[:-2]):
+        raise ValueError(f"matmul: batch dimensions {sa[:-2]} and {sb[:-2]} do not broadcast, got shapes {sa} and {sb}")
     return MatMul()(a, b)
 
 
