@@ -7,10 +7,20 @@ activation -> pool 2 -> 120 -> 84 -> 10, trained with softmax cross-entropy.
     python examples/mnist_lenet.py                    # defaults: 10 epochs, Adam, ReLU, max pooling, dropout 0.25
     python examples/mnist_lenet.py --epochs 1 --activation tanh --pool avg --optimizer sgd --lr 0.05
     python examples/mnist_lenet.py --pool stochastic  # stochastic pooling (Zeiler & Fergus 2013)
+    python examples/mnist_lenet.py --resume           # continue from the last complete epoch
+
+After every epoch the model, the optimizer, the shuffling state, the random generator and the
+history so far go to ``<out-dir>/checkpoint.npz``, written atomically: an interrupted run
+(Ctrl-C, a kill, a power cut) keeps the last complete epoch, and ``--resume`` continues from it
+to the same final weights as an uninterrupted run. A NaN or Inf loss stops the run with a
+message before anything broken is saved.
 """
 import argparse
+import contextlib
 import json
+import math
 import os
+import sys
 import time
 
 import numpy as np
@@ -57,15 +67,25 @@ def evaluate(model, loader):
     return total_loss / len(loader.dataset), correct / len(loader.dataset)
 
 
+class Diverged(Exception):
+    """The loss (or the weights) went NaN or Inf."""
+
+
 def train_epoch(model, optimizer, loader, epoch, epochs):
     losses = []
     bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False)
-    for images, labels in bar:
-        loss = F.softmax_cross_entropy(model(images), labels)
+    for batch, (images, labels) in enumerate(bar, start=1):
+        try:
+            loss = F.softmax_cross_entropy(model(images), labels)
+        except tc.NonFiniteError as e:  # NaN or Inf reached a layer that refuses it
+            raise Diverged(f"epoch {epoch}, batch {batch}: {e}") from None
+        value = loss.item()
+        if not math.isfinite(value):
+            raise Diverged(f"epoch {epoch}, batch {batch}: the loss is {value}")
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(loss.item())
+        losses.append(value)
         if len(losses) % 20 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-100:]):.4f}")
     return float(np.mean(losses))
@@ -105,7 +125,11 @@ def parse_args(argv=None):
     p.add_argument("--pool", choices=sorted(POOLS), default="max")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", default=None, help="MNIST folder (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
-    p.add_argument("--out-dir", default="runs/mnist_lenet", help="where weights, history and plot go")
+    p.add_argument("--out-dir", default="runs/mnist_lenet", help="where weights, history, plot and checkpoint go")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from <out-dir>/checkpoint.npz (saved after every epoch) if it exists")
+    p.add_argument("--detect-anomaly", action="store_true",
+                   help="name the operation and line that first produce NaN or Inf (slower)")
     args = p.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1:
         p.error(f"--epochs and --batch-size must be positive, got {args.epochs} and {args.batch_size}")
@@ -116,12 +140,39 @@ def parse_args(argv=None):
     return args
 
 
+#: Options that must match between a checkpoint and the run that resumes it.
+TRAINING_OPTIONS = ("batch_size", "lr", "lr_decay", "optimizer", "weight_decay", "dropout", "activation", "pool", "seed")
+
+
+def load_data(args):
+    """The normalised MNIST training and test sets."""
+    normalize = Normalize(MNIST_MEAN, MNIST_STD)
+    return (MNIST(args.data_dir, train=True, transform=normalize),
+            MNIST(args.data_dir, train=False, transform=normalize))
+
+
+def resume(path, args, objects):
+    """Restore ``objects`` from the checkpoint at ``path``; return (epochs done, history)."""
+    saved = tc.load(path)
+    different = [f"--{k.replace('_', '-')} {saved['args'][k]!r} (now {getattr(args, k)!r})"
+                 for k in TRAINING_OPTIONS if saved["args"].get(k) != getattr(args, k)]
+    if different:
+        sys.exit(f"{path} was trained with other options: {', '.join(different)}; "
+                 f"pass the same options to --resume, or another --out-dir to start afresh")
+    tc.load(path, into=objects)
+    return saved["epoch"], saved["history"]
+
+
+def stop(message, path, epoch):
+    kept = f"the checkpoint of epoch {epoch} in {path} is kept" if epoch else "no checkpoint was written"
+    sys.exit(f"training diverged at {message}\nStopping before saving broken weights ({kept}). "
+             f"Try a lower --lr; --detect-anomaly names the operation that first produced NaN or Inf.")
+
+
 def main(argv=None):
     args = parse_args(argv)
     tc.manual_seed(args.seed)
-    normalize = Normalize(MNIST_MEAN, MNIST_STD)
-    train_set = MNIST(args.data_dir, train=True, transform=normalize)
-    test_set = MNIST(args.data_dir, train=False, transform=normalize)
+    train_set, test_set = load_data(args)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
     test_loader = DataLoader(test_set, batch_size=1000)
     model = lenet5(args.activation, args.pool, args.dropout)
@@ -129,10 +180,25 @@ def main(argv=None):
     print(f"LeNet-5 ({sum(p.size for p in model.parameters()):,} parameters), {args.optimizer} lr {args.lr}, "
           f"batch {args.batch_size}, {args.activation}, {args.pool} pooling, {len(train_set):,} training images")
 
-    history = []
-    for epoch in range(1, args.epochs + 1):
+    os.makedirs(args.out_dir, exist_ok=True)
+    checkpoint = os.path.join(args.out_dir, "checkpoint.npz")
+    objects = {"model": model, "optimizer": optimizer, "train_loader": train_loader, "rng": tc.default_rng()}
+    history, done = [], 0
+    if args.resume and os.path.exists(checkpoint):
+        done, history = resume(checkpoint, args, objects)
+        print(f"resuming from {checkpoint}: {done} epoch{'s' * (done != 1)} done")
+    elif args.resume:
+        print(f"no checkpoint at {checkpoint}: starting from the beginning")
+
+    for epoch in range(done + 1, args.epochs + 1):
         start = time.perf_counter()
-        train_loss = train_epoch(model, optimizer, train_loader, epoch, args.epochs)
+        try:
+            with tc.detect_anomaly() if args.detect_anomaly else contextlib.nullcontext():
+                train_loss = train_epoch(model, optimizer, train_loader, epoch, args.epochs)
+        except Diverged as e:
+            stop(str(e), checkpoint, epoch - 1)
+        if not all(np.isfinite(p.numpy()).all() for p in model.parameters()):
+            stop(f"epoch {epoch}: NaN or Inf in the weights after the last update", checkpoint, epoch - 1)
         seconds = time.perf_counter() - start
         test_loss, accuracy = evaluate(model, test_loader)
         history.append(dict(epoch=epoch, train_loss=train_loss, test_loss=test_loss,
@@ -140,8 +206,9 @@ def main(argv=None):
         print(f"epoch {epoch:2d}: train loss {train_loss:.4f}, test loss {test_loss:.4f}, "
               f"test accuracy {100 * accuracy:.2f}%, {seconds:.1f} s")
         optimizer.lr *= args.lr_decay
+        tc.save(dict(objects, epoch=epoch, history=history,
+                     args={k: getattr(args, k) for k in TRAINING_OPTIONS}), checkpoint)
 
-    os.makedirs(args.out_dir, exist_ok=True)
     model.save(os.path.join(args.out_dir, "lenet5.npz"))
     with open(os.path.join(args.out_dir, "history.json"), "w") as f:
         json.dump(history, f, indent=1)

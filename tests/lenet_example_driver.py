@@ -1,0 +1,41 @@
+"""Runs examples/mnist_lenet.py on a small synthetic MNIST stand-in (no download), in-process
+or as a child process (``python lenet_example_driver.py ARGS...``), for test_lenet_example.py."""
+import importlib.util
+import os
+import sys
+
+import numpy as np
+
+from tinyconv.data import TensorDataset
+
+EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "mnist_lenet.py")
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("mnist_lenet", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def synthetic_data(args, train=192, test=64):
+    """Images (N, 1, 28, 28) float32 whose class is the brightest of ten bands, and labels."""
+    rng = np.random.default_rng(5)
+
+    def make(n):
+        labels = rng.integers(0, 10, n)
+        x = rng.normal(0, 0.5, (n, 1, 28, 28)).astype(np.float32)
+        for i, label in enumerate(labels):
+            x[i, 0, 2 * label + 4:2 * label + 6] += 2.0
+        return TensorDataset(x, labels.astype(np.int64))
+    return make(train), make(test)
+
+
+def run(argv):
+    example = load_example()
+    example.load_data = synthetic_data
+    return example.main(argv)
+
+
+if __name__ == "__main__":
+    run(sys.argv[1:])

@@ -1,0 +1,109 @@
+"""examples/mnist_lenet.py on a small synthetic stand-in for MNIST: --resume in a new process
+reaches the same weights as an uninterrupted run, and a NaN or Inf loss stops the run with a
+message before anything broken is saved."""
+import json
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import tinyconv as tc
+
+import lenet_example_driver as driver
+
+DRIVER = os.path.join(os.path.dirname(__file__), "lenet_example_driver.py")
+
+
+@pytest.fixture(autouse=True)
+def quiet_numpy():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's overflow warnings in the diverging runs
+        yield
+
+
+def weights(folder):
+    with np.load(os.path.join(folder, "lenet5.npz")) as f:
+        return {name: f[name] for name in f.files}
+
+
+def history(folder):
+    with open(os.path.join(folder, "history.json")) as f:
+        return [{k: v for k, v in h.items() if k != "seconds"} for h in json.load(f)]
+
+
+def test_resume_in_a_new_process_reaches_the_same_weights(tmp_path):
+    whole, parts = str(tmp_path / "whole"), str(tmp_path / "parts")
+    driver.run(["--epochs", "3", "--out-dir", whole])
+    driver.run(["--epochs", "1", "--out-dir", parts])
+    assert tc.load(os.path.join(parts, "checkpoint.npz"))["epoch"] == 1
+    child = subprocess.run([sys.executable, DRIVER, "--epochs", "3", "--resume", "--out-dir", parts],
+                           capture_output=True, text=True, timeout=300)
+    assert child.returncode == 0, child.stderr
+    assert "resuming from" in child.stdout and "1 epoch done" in child.stdout
+    a, b = weights(whole), weights(parts)
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+    assert history(whole) == history(parts)
+    saved = tc.load(os.path.join(parts, "checkpoint.npz"))
+    assert saved["epoch"] == 3 and len(saved["history"]) == 3
+
+
+def test_resume_without_a_checkpoint_starts_afresh(tmp_path, capsys):
+    driver.run(["--epochs", "1", "--resume", "--out-dir", str(tmp_path)])
+    assert "no checkpoint at" in capsys.readouterr().out
+    assert tc.load(os.path.join(tmp_path, "checkpoint.npz"))["epoch"] == 1
+
+
+def test_resume_refuses_other_options(tmp_path):
+    driver.run(["--epochs", "1", "--out-dir", str(tmp_path)])
+    with pytest.raises(SystemExit, match=r"checkpoint.npz was trained with other options: --dropout 0\.25 "
+                                         r"\(now 0\.5\), --activation 'relu' \(now 'tanh'\); pass the same options"):
+        driver.run(["--epochs", "2", "--resume", "--activation", "tanh", "--dropout", "0.5", "--out-dir", str(tmp_path)])
+
+
+def test_divergence_stops_before_saving(tmp_path):
+    with pytest.raises(SystemExit, match=r"training diverged at epoch 1, batch \d+: .*expected finite values.*\n"
+                                         r"Stopping before saving broken weights \(no checkpoint was written\)"):
+        driver.run(["--epochs", "2", "--lr", "1e30", "--out-dir", str(tmp_path)])
+    assert os.listdir(tmp_path) == []
+
+
+def test_detect_anomaly_names_the_operation(tmp_path):
+    with pytest.raises(SystemExit) as info:
+        driver.run(["--epochs", "1", "--lr", "1e30", "--detect-anomaly", "--out-dir", str(tmp_path)])
+    message = str(info.value)
+    assert "detect_anomaly: Conv2d.forward produced" in message
+    assert "mnist_lenet.py" in message and "model(images)" in message
+
+
+def test_nan_in_a_later_epoch_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    """Data that turn NaN in epoch 2 stop the run; epoch 1's checkpoint stays whole and finite."""
+    class Corrupting:
+        def __init__(self, dataset, after):
+            self.dataset, self.after, self.calls = dataset, after, 0
+
+        def __len__(self):
+            return len(self.dataset)
+
+        def __getitem__(self, index):
+            self.calls += 1
+            x, y = self.dataset[index]
+            return (np.full_like(x, np.nan) if self.calls > self.after else x), y
+
+    def data(args):
+        train, test = driver.synthetic_data(args)
+        return Corrupting(train, after=3), test  # 3 batches per epoch
+
+    example = driver.load_example()
+    monkeypatch.setattr(example, "load_data", data)
+    with pytest.raises(SystemExit, match=r"training diverged at epoch 2, batch 1: x: expected finite values, got NaN "
+                                         r"or Inf\nStopping before saving broken weights \(the checkpoint of epoch 1 in "):
+        example.main(["--epochs", "3", "--out-dir", str(tmp_path)])
+    saved = tc.load(os.path.join(tmp_path, "checkpoint.npz"))
+    assert saved["epoch"] == 1
+    assert all(np.isfinite(w).all() for w in saved["model"].values())
+    assert not os.path.exists(os.path.join(tmp_path, "lenet5.npz"))
