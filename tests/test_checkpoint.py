@@ -242,8 +242,9 @@ def test_load_into_kind_mismatches(tmp_path):
     assert "into['t']: expected float32 (3,), got float32 (2,)" in message
     assert "into['d']: expected a dict, got int" in message
     t = Tensor(np.ones(2, np.float32))
-    tc.load(tmp_path / "c.npz", into={"t": t})
+    got = tc.load(tmp_path / "c.npz", into={"t": t, "d": None, "not saved": 3})  # plain values are not restored
     np.testing.assert_array_equal(t.data, [0, 0])
+    assert got["d"] == 5 and "not saved" not in got
 
 
 def test_data_loader_resumes_mid_epoch_and_in_later_epochs(tmp_path):

@@ -247,7 +247,7 @@ def _kind(node):
 
 
 def _restore_plan(target, node, decoder, where, plan, problems):
-    """Walk ``target`` beside the stored ``node``; queue (where, restore, snapshot) actions in
+    """Walk ``target`` beside the stored ``node``; queue (where, restore, undo) actions in
     ``plan`` and append every mismatch found to ``problems``."""
     from .tensor import Tensor
     if isinstance(target, np.random.Generator):
@@ -296,11 +296,18 @@ def _restore_plan(target, node, decoder, where, plan, problems):
             return
         for key, sub in target.items():
             if key not in node:
-                problems.append(f"{where}[{key!r}]: missing from the checkpoint")
+                if _restorable(sub):
+                    problems.append(f"{where}[{key!r}]: missing from the checkpoint")
             else:
                 _restore_plan(sub, node[key], decoder, f"{where}[{key!r}]", plan, problems)
     # Anything else (an epoch number, a history list) is not restored in place: the returned
     # content holds its stored value.
+
+
+def _restorable(target):
+    from .tensor import Tensor
+    return isinstance(target, (np.random.Generator, Tensor, dict)) or \
+        callable(getattr(target, "load_state_dict", None))
 
 
 def _like(reference, value):
