@@ -1,12 +1,21 @@
-"""Array-module dispatch: the only module that may import cupy.
+"""Array-module dispatch and devices: the only module that imports cupy or numba.cuda.
 
 Ops call :func:`get_array_module` on their inputs and are written once against the returned
-module (``numpy`` or ``cupy``). CuPy is imported lazily, so tinyconv runs without it.
+module (``numpy`` or ``cupy``). Devices are named "cpu" (NumPy arrays) and "cuda" (CuPy arrays
+on the current GPU). CuPy is imported lazily, on the first question about the GPU, so tinyconv
+runs without it; asking for "cuda" where CuPy or a GPU is missing raises
+:class:`DeviceUnavailableError`.
 """
 import contextlib
 import os
 
 import numpy as np
+
+DEVICES = ("cpu", "cuda")
+
+
+class DeviceUnavailableError(RuntimeError):
+    """The device "cuda" was asked for where CuPy or a usable GPU is missing."""
 
 
 def _cupy():
@@ -15,6 +24,74 @@ def _cupy():
     except ImportError:
         return None
     return cupy
+
+
+def _cuda_problem():
+    """Why "cuda" cannot be used here (a sentence), or None when it can."""
+    cp = _cupy()
+    if cp is None:
+        return "CuPy is not installed (pip install 'tinyconv[gpu]' on a machine with an NVIDIA GPU)"
+    try:
+        count = cp.cuda.runtime.getDeviceCount()
+    except Exception as e:  # no driver, no device, a driver too old for this CuPy...
+        return f"CuPy found no usable GPU ({type(e).__name__}: {e})".replace("\n", " ")
+    return None if count > 0 else "CuPy found no GPU"
+
+
+def cuda_available():
+    """Return True when CuPy is installed and sees at least one GPU."""
+    return _cuda_problem() is None
+
+
+def device_arg(device, name="device"):
+    """Return ``device`` ("cpu" or "cuda") after checking it.
+
+    Raises:
+        TypeError: not a str. ValueError: another name.
+    """
+    if not isinstance(device, str):
+        raise TypeError(f"{name}: expected 'cpu' or 'cuda', got {type(device).__name__} {device!r}")
+    if device not in DEVICES:
+        raise ValueError(f"{name}: expected 'cpu' or 'cuda', got {device!r}")
+    return device
+
+
+def require_cuda():
+    """Return the cupy module, or raise the one error for a missing GPU.
+
+    Raises:
+        DeviceUnavailableError: CuPy is not installed or sees no GPU.
+    """
+    problem = _cuda_problem()
+    if problem is not None:
+        raise DeviceUnavailableError(f"device 'cuda' is not available: {problem}")
+    return _cupy()
+
+
+def device_of(array):
+    """Return "cpu" for a NumPy array (or a Python or NumPy scalar), "cuda" for a CuPy array."""
+    if isinstance(array, (np.ndarray, np.generic, int, float, complex, bool)):
+        return "cpu"
+    cp = _cupy()
+    if cp is not None and isinstance(array, cp.ndarray):
+        return "cuda"
+    raise TypeError(f"expected a NumPy or CuPy array, got {type(array).__name__}")
+
+
+def to_device(array, device):
+    """Return ``array`` on ``device``: itself when it is there already, else a copy (host to GPU
+    through CuPy, GPU to host through ``.get()``). The only way arrays change devices.
+
+    Raises:
+        DeviceUnavailableError: ``device`` is "cuda" and there is no usable GPU.
+        TypeError, ValueError: a bad ``device``.
+    """
+    device = device_arg(device)
+    if device == "cpu":
+        return to_numpy(array)
+    if device_of(array) == "cuda":
+        return array
+    return require_cuda().asarray(array)
 
 
 def get_array_module(*arrays):
@@ -46,31 +123,35 @@ def to_numpy(array):
     """Return ``array`` as a NumPy array (copying from the GPU if it lives there)."""
     if isinstance(array, np.ndarray):
         return array
+    if isinstance(array, np.generic):  # NumPy reductions to 0-d give scalars
+        return np.asarray(array)
     return array.get()
 
 
-_column_buffer_limit = 8 * 2**20
+_column_buffer_limits = {"cpu": 8 * 2**20, "cuda": 256 * 2**20}
 
 
-def column_buffer_limit():
-    """Bytes one convolution's im2col buffer may take before the batch is split into chunks.
+def column_buffer_limit(device="cpu"):
+    """Bytes one convolution's im2col buffer may take on ``device`` before the batch is split
+    into chunks.
 
-    The default, 8 MiB, holds LeNet-5's largest buffer (batch 64) whole, and on larger layers
-    keeps each chunk's buffer small enough to stay in cache between im2col and the GEMM
-    (``benchmarks/conv_layers.py``); it also bounds the memory of any batch size."""
-    return _column_buffer_limit
+    On the CPU the default, 8 MiB, holds LeNet-5's largest buffer (batch 64) whole, and on
+    larger layers keeps each chunk's buffer small enough to stay in cache between im2col and
+    the GEMM (``benchmarks/conv_layers.py``). On the GPU, where the buffer never sits in a cache,
+    the limit (256 MiB) only bounds memory: larger chunks mean fewer, larger GEMMs."""
+    return _column_buffer_limits[device_arg(device)]
 
 
-def set_column_buffer_limit(nbytes):
-    """Set the im2col buffer limit in bytes (> 0); returns the previous limit.
+def set_column_buffer_limit(nbytes, device="cpu"):
+    """Set the im2col buffer limit of ``device`` in bytes (> 0); returns the previous limit.
 
     Raises:
-        ValueError: ``nbytes`` is not a positive integer.
+        ValueError: ``nbytes`` is not a positive integer, or an unknown device.
     """
-    global _column_buffer_limit
+    device = device_arg(device)
     if not isinstance(nbytes, int) or nbytes <= 0:
         raise ValueError(f"nbytes: expected a positive int, got {nbytes!r}")
-    previous, _column_buffer_limit = _column_buffer_limit, nbytes
+    previous, _column_buffer_limits[device] = _column_buffer_limits[device], nbytes
     return previous
 
 
@@ -79,8 +160,9 @@ _kernels = os.environ.get("TINYCONV_KERNELS", "numba")
 
 
 def set_kernels(name):
-    """Choose the CPU kernels: "numba" (compiled, the default) or "reference" (NumPy, the
-    readable oracle). The environment variable ``TINYCONV_KERNELS`` sets the initial choice.
+    """Choose the kernels: "numba" (compiled, the default: ``@njit`` on the CPU, ``numba.cuda``
+    on the GPU) or "reference" (the readable oracle, NumPy on the CPU and the same code on CuPy
+    arrays on the GPU). The environment variable ``TINYCONV_KERNELS`` sets the initial choice.
 
     Raises:
         ValueError: an unknown name.
@@ -93,7 +175,7 @@ def set_kernels(name):
 
 @contextlib.contextmanager
 def use_kernels(name):
-    """Context manager: run the block with the CPU kernels ``name`` (see :func:`set_kernels`)."""
+    """Context manager: run the block with the kernels ``name`` (see :func:`set_kernels`)."""
     previous = _kernels
     set_kernels(name)
     try:
@@ -118,15 +200,53 @@ def set_blas_threads(n):
     threadpoolctl.threadpool_limits(n, user_api="blas")
 
 
+def _numba_cuda_available():
+    global _numba_cuda
+    if _numba_cuda is None:
+        try:
+            from numba import cuda
+            _numba_cuda = bool(cuda.is_available())
+        except Exception:  # a numba without its CUDA target
+            _numba_cuda = False
+    return _numba_cuda
+
+
+_numba_cuda = None
+
+
 def kernels(array):
-    """Return the kernel module (im2col, col2im, pooling) that serves ``array``: the Numba
-    kernels for NumPy arrays when selected, else the reference kernels (which also serve CuPy
-    arrays through the one ``xp`` code path)."""
-    if _kernels == "numba" and isinstance(array, np.ndarray):
-        from .kernels import cpu
-        return cpu
+    """Return the kernel module (im2col, col2im, pooling) that serves ``array``: with "numba"
+    selected, :mod:`tinyconv.kernels.cpu` for NumPy arrays and :mod:`tinyconv.kernels.cuda`
+    for CuPy arrays (where Numba's CUDA target works); otherwise :mod:`tinyconv.kernels.reference`,
+    which serves both through the one ``xp`` code path."""
+    if _kernels == "numba":
+        if isinstance(array, np.ndarray):
+            from .kernels import cpu
+            return cpu
+        if _numba_cuda_available():
+            from .kernels import cuda
+            return cuda
     from .kernels import reference
     return reference
+
+
+_streams = {}
+
+
+def cuda_stream():
+    """Return the Numba stream on which CUDA kernels launch: CuPy's current stream, so that
+    kernels and CuPy's operations run in order (0, the default stream, under Numba's CUDA
+    simulator or for CuPy's default stream)."""
+    from numba import config, cuda
+    if config.ENABLE_CUDASIM:
+        return 0
+    ptr = _cupy().cuda.get_current_stream().ptr
+    if ptr == 0:
+        return 0
+    stream = _streams.get(ptr)
+    if stream is None:
+        stream = _streams[ptr] = cuda.external_stream(ptr)
+    return stream
 
 
 set_blas_threads(int(os.environ.get("TINYCONV_BLAS_THREADS", "1")))

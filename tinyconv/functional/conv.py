@@ -5,8 +5,9 @@ Forward: ``col = im2col(x)`` (C*KH*KW, N*OH*OW); ``y = W2 @ col`` with
 output gradient as (O, N*OH*OW): ``dW = g2 @ col.T``, ``dx = col2im(W2.T @ g2)``,
 ``db = g2.sum(1)`` (Chellapilla, Puri & Simard 2006, "High Performance Convolutional Neural
 Networks for Document Processing"; the Caffe im2col design). When the column buffer of the
-whole batch would exceed :func:`tinyconv.backend.column_buffer_limit` bytes, the batch is
-processed in chunks and the columns are recomputed in backward instead of being kept.
+whole batch would exceed :func:`tinyconv.backend.column_buffer_limit` bytes (one limit per
+device), the batch is processed in chunks and the columns are recomputed in backward instead
+of being kept.
 """
 from .. import backend
 from ..autograd import Function
@@ -35,7 +36,8 @@ class Conv2d(Function):
         oh = output_size(h, kh, self.stride[0], self.padding[0], self.dilation[0])
         ow = output_size(w, kw, self.stride[1], self.padding[1], self.dilation[1])
         self.weight, self.x = weight, x
-        self.chunks = batch_chunks(n, c * kh * kw * oh * ow * x.itemsize, backend.column_buffer_limit())
+        self.chunks = batch_chunks(n, c * kh * kw * oh * ow * x.itemsize,
+                                   backend.column_buffer_limit(backend.device_of(x)))
         y = xp.empty((n, o, oh, ow), dtype=x.dtype)
         for chunk in self.chunks:
             self.col = self._columns(x[chunk])
