@@ -12,7 +12,7 @@ of being kept.
 from .. import backend
 from ..autograd import Function
 from ..kernels.reference import output_size
-from .validation import pair, require_finite, require_float, require_ndim, require_same_dtype, tensor_arg
+from .validation import layer_args, pair, require_finite
 
 
 def batch_chunks(n, bytes_per_image, limit):
@@ -93,19 +93,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
         RuntimeError: arguments on different devices.
     """
     stride, padding, dilation = pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)
-    x, weight = tensor_arg("x", x), tensor_arg("weight", weight)
-    bias = None if bias is None else tensor_arg("bias", bias)
-    require_ndim("x", x, 4, "(N, C, H, W)")
-    require_ndim("weight", weight, 4, "(O, C, KH, KW)")
-    require_float("x", x)
-    require_same_dtype("weight", weight, "x", x)
+    x, weight, bias = layer_args(x, weight, bias, "(N, C, H, W)", "(O, C, KH, KW)")
     if weight.shape[1] != x.shape[1]:
         raise ValueError(f"weight: expected {x.shape[1]} input channels to match x of shape {tuple(x.shape)}, "
                          f"got weight of shape {tuple(weight.shape)}")
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"bias: expected shape ({weight.shape[0]},), got {tuple(bias.shape)}")
-    if bias is not None:
-        require_same_dtype("bias", bias, "x", x)
     for axis, name in ((0, "height"), (1, "width")):
         k, size = weight.shape[2 + axis], x.shape[2 + axis]
         if output_size(size, k, stride[axis], padding[axis], dilation[axis]) < 1:

@@ -1,6 +1,6 @@
 """Fully connected layer: y = x @ W.T + b."""
 from ..autograd import Function
-from .validation import require_float, require_ndim, require_same_dtype, tensor_arg
+from .validation import layer_args
 
 
 class Linear(Function):
@@ -28,17 +28,8 @@ def linear(x, weight, bias=None):
         TypeError: non-float input, or a weight or bias of another dtype than x.
         RuntimeError: arguments on different devices.
     """
-    x, weight = tensor_arg("x", x), tensor_arg("weight", weight)
-    bias = None if bias is None else tensor_arg("bias", bias)
-    require_ndim("x", x, 2, "(N, in_features)")
-    require_ndim("weight", weight, 2, "(out_features, in_features)")
-    require_float("x", x)
-    require_same_dtype("weight", weight, "x", x)
+    x, weight, bias = layer_args(x, weight, bias, "(N, in_features)", "(out_features, in_features)")
     if x.shape[1] != weight.shape[1]:
         raise ValueError(f"x: expected {weight.shape[1]} features to match weight {tuple(weight.shape)}, "
                          f"got shape {tuple(x.shape)}")
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"bias: expected shape ({weight.shape[0]},), got {tuple(bias.shape)}")
-    if bias is not None:
-        require_same_dtype("bias", bias, "x", x)
     return (Linear()(x, weight) if bias is None else Linear()(x, weight, bias))

@@ -119,3 +119,24 @@ def float_dtype(name, dtype):
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"{name}: expected float32 or float64, got {dtype}")
     return dtype
+
+
+def layer_args(x, weight, bias, x_layout, weight_layout):
+    """Convert and check the input, weight and optional bias of a layer (linear, conv2d): ranks
+    as the layouts say (e.g. "(N, C, H, W)"), float x, weight and bias of x's dtype, bias of
+    shape (weight.shape[0],). Returns the three as Tensors (bias may be None).
+
+    Raises:
+        ValueError: wrong ranks or bias shape. TypeError: non-float x, other dtypes.
+    """
+    x, weight = tensor_arg("x", x), tensor_arg("weight", weight)
+    require_ndim("x", x, x_layout.count(",") + 1, x_layout)
+    require_ndim("weight", weight, weight_layout.count(",") + 1, weight_layout)
+    require_float("x", x)
+    require_same_dtype("weight", weight, "x", x)
+    if bias is not None:
+        bias = tensor_arg("bias", bias)
+        if tuple(bias.shape) != (weight.shape[0],):
+            raise ValueError(f"bias: expected shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+        require_same_dtype("bias", bias, "x", x)
+    return x, weight, bias
