@@ -3,7 +3,7 @@ from .autograd import Function, no_grad, is_grad_enabled
 from .anomaly import detect_anomaly, is_anomaly_enabled, NonFiniteError, AnomalyError
 from .tensor import Tensor, Parameter, tensor, as_tensor
 from .random import manual_seed, default_rng
-from . import functional, nn, optim, data
+from . import functional, nn, optim, data, cuda
 from .gradcheck import gradcheck
 from .rbm import RBM
 from .dbn import DBN

@@ -1,10 +1,11 @@
 """Gradient checking by central differences in float64."""
 import numpy as np
 
+from .backend import to_numpy
 from .tensor import Tensor
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, device=None):
     """Compare the autograd gradients of ``fn`` with central differences.
 
     ``fn`` maps Tensors to one Tensor. The check projects the output on a fixed random direction
@@ -17,6 +18,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
             (e.g. integer labels) are passed through unchanged.
         eps, atol, rtol: step and tolerances of the comparison.
         seed: seed of the projection direction.
+        device: "cpu" or "cuda": where ``fn`` runs (default: the CPU). Inputs are given, and
+            gradients compared, on the host.
 
     Returns:
         True when every gradient matches.
@@ -29,18 +32,18 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     if not any(a.dtype.kind == "f" for a in arrays):
         raise ValueError(f"inputs: expected at least one floating-point array to differentiate, got dtypes "
                          f"{[str(a.dtype) for a in arrays]}")
-    tensors = [Tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    tensors = [Tensor(a, requires_grad=a.dtype.kind == "f", device=device) for a in arrays]
     out = fn(*tensors)
     direction = np.random.default_rng(seed).standard_normal(out.shape)
-    (out * Tensor(direction)).sum().backward()
+    (out * Tensor(direction, device=device)).sum().backward()
 
     def objective():
-        return float((fn(*(Tensor(a) for a in arrays)).data * direction).sum())
+        return float((to_numpy(fn(*(Tensor(a, device=device) for a in arrays)).data) * direction).sum())
 
     for index, (array, tensor) in enumerate(zip(arrays, tensors)):
         if array.dtype.kind != "f":
             continue
-        analytic = np.zeros_like(array) if tensor.grad is None else tensor.grad
+        analytic = np.zeros_like(array) if tensor.grad is None else to_numpy(tensor.grad)
         numeric = np.zeros_like(array)
         flat, grad = array.reshape(-1), numeric.reshape(-1)
         for i in range(flat.size):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import autograd
-from .backend import get_array_module, to_numpy
+from .backend import device_arg, get_array_module, to_device, to_numpy
 
 
 class Tensor:
@@ -13,17 +13,24 @@ class Tensor:
             dtype); arrays keep their dtype unless ``dtype`` is given.
         requires_grad: accumulate the gradient of a backward pass into ``.grad``.
         dtype: optional dtype to convert to.
+        device: optional "cpu" or "cuda": the data are copied there unless already there
+            (default: where ``data`` lives; lists and numbers live on the CPU).
 
     Raises:
         TypeError: ``requires_grad`` on a non-floating dtype, or data that are not numbers
             (None, strings, objects).
-        ValueError: ragged nested lists.
+        ValueError: ragged nested lists, or an unknown device.
+        tinyconv.cuda.DeviceUnavailableError: ``device="cuda"`` without CuPy or a GPU.
     """
 
     __array_priority__ = 1000  # numpy_scalar * tensor goes to Tensor.__rmul__
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, data, requires_grad=False, dtype=None, device=None):
+        if device is not None:
+            device_arg(device)  # a bad name fails before any work
         self.data = to_array(data, dtype)
+        if device is not None:
+            self.data = to_device(self.data, device)
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"requires_grad: expected a floating-point tensor, got dtype {self.data.dtype}")
         self.requires_grad = bool(requires_grad)
@@ -58,6 +65,26 @@ class Tensor:
     def detach(self):
         """Return a Tensor sharing the data, cut from the graph."""
         return Tensor(self.data)
+
+    def to(self, device):
+        """Return this tensor on ``device`` ("cpu" or "cuda").
+
+        A tensor already there is returned itself. Otherwise the result is a new *leaf*
+        tensor holding a copy of the data, with the same ``requires_grad`` (and a copy of
+        ``.grad``, if any): it is not connected to this tensor's graph, so gradients never flow
+        back across devices. Move inputs and parameters first, then compute.
+
+        Raises:
+            TypeError, ValueError: a bad ``device``.
+            tinyconv.cuda.DeviceUnavailableError: "cuda" without CuPy or a GPU.
+        """
+        if device_arg(device) == self.device:
+            return self
+        moved = type(self).__new__(type(self))
+        Tensor.__init__(moved, to_device(self.data, device), requires_grad=self.requires_grad)
+        if self.grad is not None:
+            moved.grad = to_device(self.grad, device)
+        return moved
 
     def backward(self, grad=None, retain_graph=False):
         """Backpropagate from this tensor, accumulating into the ``.grad`` of leaf tensors.
@@ -122,8 +149,8 @@ def _shape_args(args):
 class Parameter(Tensor):
     """A Tensor that a Module registers and an optimizer updates (``requires_grad`` by default)."""
 
-    def __init__(self, data, requires_grad=True, dtype=None):
-        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+    def __init__(self, data, requires_grad=True, dtype=None, device=None):
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
     def __repr__(self):
         return f"Parameter({self.data!r})"
@@ -163,9 +190,9 @@ def as_tensor(value):
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
-def tensor(data, requires_grad=False, dtype=None):
-    """Create a Tensor from array-like ``data`` (see :class:`Tensor`)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+def tensor(data, requires_grad=False, dtype=None, device=None):
+    """Create a Tensor from array-like ``data``, optionally on ``device`` (see :class:`Tensor`)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
 from . import functional as F  # noqa: E402  (the operators above need it; it needs Tensor)

@@ -3,6 +3,7 @@ import numbers
 
 import numpy as np
 
+from ..backend import device_arg, require_cuda
 from ..random import resolve_rng
 
 
@@ -26,14 +27,17 @@ class DataLoader:
         drop_last: skip a last batch smaller than ``batch_size``.
         rng: ``numpy.random.Generator`` for shuffling, or None for the framework's default;
             captured here, so the orders of successive epochs are fixed by its seed.
+        device: "cpu" or "cuda": every batch is moved there (one copy per array per batch;
+            the dataset itself stays in host memory). Default: where the dataset's arrays are.
 
     Raises:
         TypeError: ``batch_size`` is not an int, ``rng`` is not a Generator, or ``dataset``
             has no ``len()`` or no indexing.
-        ValueError: ``batch_size`` is not positive.
+        ValueError: ``batch_size`` is not positive, or an unknown device.
+        tinyconv.cuda.DeviceUnavailableError: ``device="cuda"`` without CuPy or a GPU.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, rng=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, rng=None, device=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"batch_size: expected a positive int, got {type(batch_size).__name__}")
         if batch_size <= 0:
@@ -44,6 +48,9 @@ class DataLoader:
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
         self.rng = resolve_rng(rng)
+        if device is not None and device_arg(device) == "cuda":
+            require_cuda()
+        self.device = device
         self._order = None      # the current epoch's order while an iteration is under way
         self._position = 0      # samples of that order handed out so far
         self._resume = None     # (order, position) restored by load_state_dict
@@ -68,7 +75,7 @@ class DataLoader:
         for i in range(start, end, self.batch_size):
             out = self.dataset[order[i:i + self.batch_size]]
             self._position = min(i + self.batch_size, end)
-            yield tuple(Tensor(a) for a in (out if isinstance(out, tuple) else (out,)))
+            yield tuple(Tensor(a, device=self.device) for a in (out if isinstance(out, tuple) else (out,)))
         self._order, self._position = None, 0
 
     def state_dict(self):

@@ -29,7 +29,7 @@ class Transpose(Function):
         return a.transpose(self.axes)
 
     def backward(self, g):
-        return g.transpose(np.argsort(self.axes))
+        return g.transpose(tuple(int(i) for i in np.argsort(self.axes)))  # ints: CuPy takes no NumPy axes
 
 
 class GetItem(Function):
@@ -65,7 +65,7 @@ class Concat(Function):
         self.axis = axis
 
     def forward(self, *arrays):
-        self.bounds = np.cumsum([a.shape[self.axis] for a in arrays])[:-1]
+        self.bounds = np.cumsum([a.shape[self.axis] for a in arrays])[:-1].tolist()  # host ints for CuPy too
         return get_array_module(*arrays).concatenate(arrays, axis=self.axis)
 
     def backward(self, g):

@@ -4,7 +4,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..backend import get_array_module
+from ..backend import device_arg, get_array_module, require_cuda, to_device
 from ..fileio import atomic_write
 from ..tensor import Parameter
 
@@ -72,8 +72,28 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def to(self, device):
+        """Move every parameter (and its gradient) to ``device`` ("cpu" or "cuda") in place;
+        returns self. The Parameter objects stay the same, so an optimizer built before or
+        after the move keeps updating them; its state follows them at its next step (build
+        it after ``.to()``, as in PyTorch, and nothing needs to move at all).
+
+        Raises:
+            TypeError, ValueError: a bad ``device``.
+            tinyconv.cuda.DeviceUnavailableError: "cuda" without CuPy or a GPU; no parameter
+                moves in that case.
+        """
+        if device_arg(device) == "cuda":
+            require_cuda()
+        for p in self.parameters():
+            p.data = to_device(p.data, device)
+            if p.grad is not None:
+                p.grad = to_device(p.grad, device)
+        return self
+
     def state_dict(self):
-        """Return an OrderedDict name -> NumPy array (a copy) of every parameter."""
+        """Return an OrderedDict name -> NumPy array (a copy) of every parameter, wherever the
+        parameters live: checkpoints always hold host arrays."""
         return OrderedDict((name, np.array(p.numpy(), copy=True)) for name, p in self.named_parameters())
 
     def load_state_dict(self, state_dict):
@@ -90,7 +110,8 @@ class Module:
         problems = [f"missing: {n}" for n in own if n not in state_dict]
         problems += [f"unexpected: {n}" for n in state_dict if n not in own]
         for name in own.keys() & state_dict.keys():
-            got, want = np.asarray(state_dict[name]), own[name]
+            got, want = state_dict[name], own[name]
+            got = got if hasattr(got, "shape") and hasattr(got, "dtype") else np.asarray(got)
             if got.shape != want.shape or got.dtype != want.dtype:
                 problems.append(f"{name}: expected {want.dtype} {want.shape}, got {got.dtype} {got.shape}")
         if problems:

@@ -4,7 +4,7 @@ import numbers
 import numpy as np
 
 from ..autograd import no_grad
-from ..backend import get_array_module, to_numpy
+from ..backend import get_array_module, to_device, to_numpy
 from ..tensor import Tensor
 
 
@@ -62,16 +62,22 @@ class Optimizer:
 
     def step(self):
         """Update every parameter that has a gradient, in place (a gradient of another float
-        dtype is cast to the parameter's, so the state keeps the parameter's dtype).
+        dtype is cast to the parameter's, so the state keeps the parameter's dtype). State
+        arrays follow their parameter: after ``model.to(device)`` they move at the next step.
 
         Raises:
             ValueError: a gradient whose shape differs from its parameter's.
+            RuntimeError: a gradient on another device than its parameter.
         """
         with no_grad():
             for i, (p, state) in enumerate(zip(self.params, self.state)):
                 grad = p.grad
                 if grad is None:
                     continue
+                get_array_module(p.data, grad)  # same device
+                for k in self.state_arrays:
+                    if k in state and type(state[k]) is not type(p.data):
+                        state[k] = to_device(state[k], p.device)
                 if grad.shape != p.data.shape:
                     raise ValueError(f"params[{i}].grad: expected shape {tuple(p.shape)} like the parameter, "
                                      f"got {tuple(grad.shape)}")
