@@ -204,3 +204,22 @@ def test_pcd_chains_at_equilibrium_give_the_exact_gradient():
     for _ in range(30):  # no update in between: the chains mix towards the model
         estimate = rbm.cd_gradient(data)[0]
     assert np.abs(estimate - exact_gradient(rbm, data)).max() < 0.03
+
+
+def test_state_dict_round_trip_through_a_checkpoint(tmp_path):
+    import tinyconv as tc
+    X = (np.random.default_rng(0).random((60, 6)) < 0.4).astype(np.float32)
+    rbm = RBM(6, 4, persistent=True, sparsity_target=0.1, sparsity_cost=0.1, epochs=2, batch_size=20,
+              rng=np.random.default_rng(0)).fit(X)
+    tc.save({"rbm": rbm}, tmp_path / "rbm.npz")
+    restored = RBM(6, 4, persistent=True, sparsity_target=0.1, sparsity_cost=0.1, epochs=2, batch_size=20)
+    tc.load(tmp_path / "rbm.npz", into={"rbm": restored})
+    for key, value in rbm.state_dict().items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(restored.state_dict()[key], value)
+    assert restored.history == rbm.history and restored._epoch == 2
+    # both continue identically from the same generator state
+    rbm.rng, restored.rng = np.random.default_rng(5), np.random.default_rng(5)
+    np.testing.assert_array_equal(rbm.partial_fit(X).W, restored.partial_fit(X).W)
+    with pytest.raises(ValueError, match=r"W: expected shape \(5, 4\), got \(6, 4\)"):
+        RBM(5, 4).load_state_dict(rbm.state_dict())

@@ -46,6 +46,21 @@ class DBN:
             X = rbm.fit(X).transform(X)
         return self
 
+    def state_dict(self):
+        """``{"rbms": [state_dict of each RBM]}``, for :func:`tinyconv.save`."""
+        return {"rbms": [rbm.state_dict() for rbm in self.rbms]}
+
+    def load_state_dict(self, state):
+        """Restore a :meth:`state_dict` into RBMs built with the same sizes and options.
+
+        Raises:
+            ValueError: another number of RBMs, or an RBM's state that does not match.
+        """
+        if len(state.get("rbms", ())) != len(self.rbms):
+            raise ValueError(f"state: expected {len(self.rbms)} RBM states, got {len(state.get('rbms', ()))}")
+        for rbm, rbm_state in zip(self.rbms, state["rbms"]):
+            rbm.load_state_dict(rbm_state)
+
     def transform(self, X):
         """Top-layer hidden probabilities (N, layer_sizes[-1]): a deterministic up pass."""
         for rbm in self.rbms:

@@ -24,7 +24,7 @@ from a ``numpy.random.Generator`` (``rng``, default: the framework's seeded gene
 import numpy as np
 from tqdm.auto import tqdm
 
-from .backend import get_array_module
+from .backend import get_array_module, to_numpy
 from .random import resolve_rng
 
 VISIBLE_UNITS = ("bernoulli", "gaussian")
@@ -120,6 +120,45 @@ class RBM:
         self._chains = None
         self._mean_hidden = None
         self._epoch = 0
+
+    def state_dict(self):
+        """The learned state as plain data (NumPy copies), for :func:`tinyconv.save`:
+        ``W``, ``visible_bias``, ``hidden_bias``, ``velocity`` (three arrays), ``chains`` (PCD,
+        or None), ``mean_hidden`` (sparsity, or None), ``epoch`` and ``history``. The options
+        are the constructor's: build the RBM with the same ones before loading. An unfitted RBM
+        gives None arrays."""
+        if self.W is None:
+            return dict(W=None, visible_bias=None, hidden_bias=None, velocity=[], chains=None,
+                        mean_hidden=None, epoch=0, history=[])
+        copy = lambda a: None if a is None else np.array(to_numpy(a), copy=True)  # noqa: E731
+        return dict(W=copy(self.W), visible_bias=copy(self.visible_bias), hidden_bias=copy(self.hidden_bias),
+                    velocity=[copy(v) for v in self._velocity], chains=copy(self._chains),
+                    mean_hidden=copy(self._mean_hidden), epoch=self._epoch, history=list(self.history))
+
+    def load_state_dict(self, state):
+        """Restore a :meth:`state_dict` (on the CPU; arrays become this RBM's dtype).
+
+        Raises:
+            ValueError: listing every missing key and every array whose shape differs from
+                this RBM's sizes; nothing is changed in that case.
+        """
+        shapes = dict(W=(self.n_visible, self.n_hidden), visible_bias=(self.n_visible,), hidden_bias=(self.n_hidden,))
+        keys = list(shapes) + ["velocity", "chains", "mean_hidden", "epoch", "history"]
+        problems = [f"missing: {key}" for key in keys if key not in state]
+        if not problems and state["W"] is None:  # the state of an unfitted RBM
+            self.W, self.history = None, []
+            return
+        problems += [f"{key}: expected shape {shape}, got {np.shape(state[key])}"
+                     for key, shape in shapes.items() if key in state and np.shape(state[key]) != shape]
+        if "velocity" in state and [np.shape(v) for v in state["velocity"]] != list(shapes.values()):
+            problems.append(f"velocity: expected shapes {list(shapes.values())}, got {[np.shape(v) for v in state['velocity']]}")
+        if problems:
+            raise ValueError("RBM state does not match this RBM:\n  " + "\n  ".join(problems))
+        array = lambda a: None if a is None else np.asarray(a, dtype=self.dtype).copy()  # noqa: E731
+        self.W, self.visible_bias, self.hidden_bias = (array(state[key]) for key in shapes)
+        self._velocity = [array(v) for v in state["velocity"]]
+        self._chains, self._mean_hidden = array(state["chains"]), array(state["mean_hidden"])
+        self._epoch, self.history = int(state["epoch"]), list(state["history"])
 
     def _require_fitted(self):
         if self.W is None:
