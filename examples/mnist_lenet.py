@@ -8,6 +8,7 @@ activation -> pool 2 -> 120 -> 84 -> 10, trained with softmax cross-entropy.
     python examples/mnist_lenet.py --epochs 1 --activation tanh --pool avg --optimizer sgd --lr 0.05
     python examples/mnist_lenet.py --pool stochastic  # stochastic pooling (Zeiler & Fergus 2013)
     python examples/mnist_lenet.py --resume           # continue from the last complete epoch
+    python examples/mnist_lenet.py --device cuda      # train on the GPU (pip install ".[gpu]")
 
 After every epoch the model, the optimizer, the shuffling state, the random generator and the
 history so far go to ``<out-dir>/checkpoint.npz``, written atomically: an interrupted run
@@ -130,6 +131,9 @@ def parse_args(argv=None):
                    help="continue from <out-dir>/checkpoint.npz (saved after every epoch) if it exists")
     p.add_argument("--detect-anomaly", action="store_true",
                    help="name the operation and line that first produce NaN or Inf (slower)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="where to train: cuda needs CuPy and a GPU (pip install '.[gpu]'); a checkpoint "
+                        "resumes on either device")
     args = p.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1:
         p.error(f"--epochs and --batch-size must be positive, got {args.epochs} and {args.batch_size}")
@@ -171,14 +175,20 @@ def stop(message, path, epoch):
 
 def main(argv=None):
     args = parse_args(argv)
+    try:
+        tc.Tensor([0.0], device=args.device)  # before loading anything: is the device there?
+    except tc.cuda.DeviceUnavailableError as e:
+        sys.exit(f"--device {args.device}: {e}")
     tc.manual_seed(args.seed)
     train_set, test_set = load_data(args)
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
-    test_loader = DataLoader(test_set, batch_size=1000)
-    model = lenet5(args.activation, args.pool, args.dropout)
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, device=args.device)
+    test_loader = DataLoader(test_set, batch_size=1000, device=args.device)
+    # Initialised on the host from the seeded generator, then moved: the same start on every device.
+    model = lenet5(args.activation, args.pool, args.dropout).to(args.device)
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
     print(f"LeNet-5 ({sum(p.size for p in model.parameters()):,} parameters), {args.optimizer} lr {args.lr}, "
-          f"batch {args.batch_size}, {args.activation}, {args.pool} pooling, {len(train_set):,} training images")
+          f"batch {args.batch_size}, {args.activation}, {args.pool} pooling, {len(train_set):,} training images, "
+          f"on {args.device}")
 
     os.makedirs(args.out_dir, exist_ok=True)
     checkpoint = os.path.join(args.out_dir, "checkpoint.npz")

@@ -156,7 +156,7 @@ def _train(device, steps=3):
     rng = np.random.default_rng(5)
     data = TensorDataset(rng.standard_normal((12, 1, 8, 8)).astype(np.float32), rng.integers(0, 4, 12))
     model = _model()
-    optimizer = tc.optim.Adam(model.parameters(), lr=1e-2)
+    optimizer = tc.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)  # updates proportional to gradients
     model.to(device)  # after the optimizer: its state follows the parameters
     loader = DataLoader(data, batch_size=4, shuffle=True, rng=np.random.default_rng(1), device=device)
     losses = []
@@ -175,20 +175,20 @@ def test_training_on_the_device_matches_the_cpu(device):
     cpu_model, _, cpu_losses = _train("cpu")
     np.testing.assert_allclose(losses, cpu_losses, rtol=1e-4)  # dropout masks: the same host draws
     assert all(p.device == device for p in model.parameters())
-    assert all(type(v) is type(p.data) for p, s in zip(model.parameters(), optimizer.state) for v in (s["m"], s["v"]))
+    assert all(type(s["velocity"]) is type(p.data) for p, s in zip(model.parameters(), optimizer.state))
     state = model.state_dict()
     assert all(type(a) is np.ndarray for a in state.values())  # checkpoints hold host arrays
     for name, a in cpu_model.state_dict().items():
         np.testing.assert_allclose(state[name], a, rtol=1e-3, atol=1e-5)
     opt_state = optimizer.state_dict()["state"]
-    assert all(type(s[k]) is np.ndarray for s in opt_state for k in ("m", "v"))
+    assert all(type(s["velocity"]) is np.ndarray for s in opt_state)
 
 
 def test_state_moves_back_and_forth(device, tmp_path):
     model, optimizer, _ = _train(device)
     tc.save({"model": model, "optimizer": optimizer}, tmp_path / "run.npz")
     fresh = _model().to(device)
-    fresh_opt = tc.optim.Adam(fresh.parameters(), lr=1e-2)
+    fresh_opt = tc.optim.SGD(fresh.parameters(), lr=0.1, momentum=0.9)
     tc.load(tmp_path / "run.npz", into={"model": fresh, "optimizer": fresh_opt})
     assert all(p.device == device for p in fresh.parameters())
     for a, b in zip(fresh.parameters(), model.parameters()):
@@ -197,7 +197,7 @@ def test_state_moves_back_and_forth(device, tmp_path):
     x = tc.Tensor(np.ones((2, 1, 8, 8), np.float32))
     F.softmax_cross_entropy(model(x), np.array([0, 1])).backward()
     optimizer.step()  # the state follows the parameters back to the host
-    assert all(isinstance(s["m"], np.ndarray) for s in optimizer.state)
+    assert all(isinstance(s["velocity"], np.ndarray) for s in optimizer.state)
 
 
 def _on(device, *arrays):
@@ -251,3 +251,13 @@ def test_forward_and_backward_match_the_cpu(device, name, dtype):
 def test_gradcheck_on_the_device(device, name):
     fn, inputs = FUNCTIONS[name]
     assert tc.gradcheck(fn, list(inputs), device=device)
+
+
+def test_the_lenet_example_refuses_cuda_without_a_gpu_before_loading_data(no_cupy):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("mnist_lenet_example", os.path.join(ROOT, "examples", "mnist_lenet.py"))
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    example.load_data = lambda args: pytest.fail("loaded the data before checking the device")
+    with pytest.raises(SystemExit, match="--device cuda: device 'cuda' is not available: CuPy is not installed"):
+        example.main(["--device", "cuda", "--epochs", "1"])
