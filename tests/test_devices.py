@@ -227,6 +227,14 @@ FUNCTIONS = {  # name: (fn, inputs)
     "log_softmax": (lambda x: F.log_softmax(x, axis=0), (FEATURES,)),
     "softmax_cross_entropy": (F.softmax_cross_entropy, (FEATURES, LABELS)),
     "mse_loss": (F.mse_loss, (FEATURES, rng.standard_normal((5, 4)))),
+    "dropout": (lambda x: F.dropout(x, 0.5, rng=np.random.default_rng(0)), (FEATURES,)),
+    "add, mul, div (broadcast)": (lambda a, b: (a + b) * a / (b * b + 1), (FEATURES, rng.standard_normal(4))),
+    "matmul": (F.matmul, (FEATURES, rng.standard_normal((4, 2)))),
+    "exp, log, pow": (lambda x: F.log(F.exp(x) + 1) ** 1.5, (FEATURES,)),
+    "sum, mean, max": (lambda x: x.sum(axis=0) + x.mean(axis=0) * x.max(axis=0), (FEATURES,)),
+    "reshape, transpose, flatten": (lambda x: x.reshape(2, 5, 2).transpose(2, 0, 1).flatten(), (FEATURES,)),
+    "getitem": (lambda x: x[1:, ::2] * x[np.array([0, 2, 2]), 1:3].sum(), (FEATURES,)),
+    "concat": (lambda a, b: F.concat([a, b], axis=1), (FEATURES, rng.standard_normal((5, 2)))),
 }
 
 
