@@ -121,7 +121,7 @@ def test_stochastic_pool(dtype, data, g, seed, launch):
 
 
 def test_one_thread_covers_a_whole_array():
-    # A single thread walks all 2*3*7*6 pixels and 3*9*... columns through the grid-stride loops.
+    # One block of one thread: the grid-stride loops walk every column entry, pixel and window.
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 7, 6))
     args = ((3, 3), (2, 1), (1, 1), (1, 2))
