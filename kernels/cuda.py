@@ -84,6 +84,26 @@ def _geometry(shape, kernel, stride, padding, dilation=(1, 1)):
 
 
 # ------------------------------------------------------------------------------ kernels
+# Bounds are computed with conditionals rather than the builtins max and min, which Numba's CUDA
+# target compiles as varargs overloads: plain integer code.
+
+@cuda.jit(device=True)
+def _span(start, k, size):
+    """The offsets [first, stop) of a window of length ``k`` starting at ``start`` that fall
+    inside [0, size)."""
+    first = -start if start < 0 else 0
+    stop = size - start if size - start < k else k
+    return first, stop
+
+
+@cuda.jit(device=True)
+def _windows(pos, pad, k, s, out):
+    """The range [first, stop) of windows (output positions) along one axis that hold input
+    position ``pos``: those with 0 <= pos + pad - o*s < k."""
+    p = pos + pad
+    first, stop = (p - k) // s + 1, p // s + 1
+    return (first if first > 0 else 0), (stop if stop < out else out)
+
 
 @cuda.jit(cache=True)
 def _im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, pad_value):
@@ -133,21 +153,15 @@ def _max_pool_forward(x, y, argmax, kh, kw, sh, sw, ph, pw, neg_inf):
         ni, ci = plane // c, plane % c
         h0, w0 = yo * sh - ph, xo * sw - pw
         best, best_k = neg_inf, 0  # padding counts as -inf: index 0 if nothing beats it
-        for i in range(max(0, -h0), min(kh, h - h0)):
-            for j in range(max(0, -w0), min(kw, w - w0)):
+        i0, i1 = _span(h0, kh, h)
+        j0, j1 = _span(w0, kw, w)
+        for i in range(i0, i1):
+            for j in range(j0, j1):
                 v = x[ni, ci, h0 + i, w0 + j]
                 if v > best:
                     best, best_k = v, i * kw + j
         y[ni, ci, yo, xo] = best
         argmax[ni, ci, yo, xo] = best_k
-
-
-@cuda.jit(device=True)
-def _windows(pos, pad, k, s, out):
-    """The range [first, stop) of windows (output positions) along one axis that hold input
-    position ``pos``: those with 0 <= pos + pad - o*s < k."""
-    p = pos + pad
-    return max(0, (p - k) // s + 1), min(out, p // s + 1)
 
 
 @cuda.jit(cache=True)
@@ -177,8 +191,10 @@ def _avg_pool_forward(x, y, kh, kw, sh, sw, ph, pw, scale, zero):
         ni, ci = plane // c, plane % c
         h0, w0 = yo * sh - ph, xo * sw - pw
         acc = zero
-        for i in range(max(0, -h0), min(kh, h - h0)):
-            for j in range(max(0, -w0), min(kw, w - w0)):
+        i0, i1 = _span(h0, kh, h)
+        j0, j1 = _span(w0, kw, w)
+        for i in range(i0, i1):
+            for j in range(j0, j1):
                 acc += x[ni, ci, h0 + i, w0 + j]
         y[ni, ci, yo, xo] = acc * scale
 
@@ -209,7 +225,8 @@ def _stochastic_pool_forward(x, u, y, index, kh, kw, sh, sw, ph, pw, zero):
         xo, yo, plane = t % ow, t // ow % oh, t // (ow * oh)
         ni, ci = plane // c, plane % c
         h0, w0 = yo * sh - ph, xo * sw - pw
-        i0, i1, j0, j1 = max(0, -h0), min(kh, h - h0), max(0, -w0), min(kw, w - w0)
+        i0, i1 = _span(h0, kh, h)
+        j0, j1 = _span(w0, kw, w)
         total = 0.0
         for i in range(i0, i1):
             for j in range(j0, j1):
@@ -232,8 +249,10 @@ def _weighted_window(x, ni, ci, h0, w0, kh, kw):
     """S = sum a and v = sum a^2 / S over one window (float64; v = 0 where S = 0)."""
     h, w = x.shape[2], x.shape[3]
     total = squares = 0.0
-    for i in range(max(0, -h0), min(kh, h - h0)):
-        for j in range(max(0, -w0), min(kw, w - w0)):
+    i0, i1 = _span(h0, kh, h)
+    j0, j1 = _span(w0, kw, w)
+    for i in range(i0, i1):
+        for j in range(j0, j1):
             a = 1.0 * x[ni, ci, h0 + i, w0 + j]
             total += a
             squares += a * a
