@@ -131,3 +131,13 @@ def pool_geometry(draw, max_batch=2, max_channels=2, max_kernel=3, max_stride=3,
     c = draw(st.integers(1, max_channels))
     return ConvGeometry(draw(st.integers(1, max_batch)), c, c, size[0], size[1], tuple(kernel),
                         tuple(stride), tuple(padding), (1, 1))
+
+
+def conv_args(g):
+    """(kernel, stride, padding, dilation) of a geometry, as the kernels take them."""
+    return g.kernel, g.stride, g.padding, g.dilation
+
+
+def pool_args(g):
+    """(kernel, stride, padding) of a geometry, as the pooling kernels take them."""
+    return g.kernel, g.stride, g.padding

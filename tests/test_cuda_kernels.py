@@ -24,7 +24,7 @@ if not (SIMULATOR or backend.cuda_available()):
                 allow_module_level=True)
 
 from tinyconv.kernels import cuda as ck, reference as ref  # noqa: E402
-from strategies import conv_geometry, distinct, pool_geometry, seeds, sparse_non_negative, uniform  # noqa: E402
+from strategies import conv_args, conv_geometry, distinct, pool_args, pool_geometry, seeds, sparse_non_negative, uniform  # noqa: E402
 
 DTYPES = [np.float32, np.float64]
 # (blocks, threads): None is the launcher's default (one thread per work item, 256 per block);
@@ -38,14 +38,6 @@ def dev(a):
 
 def host(a):
     return backend.to_numpy(a)
-
-
-def conv_args(g):
-    return g.kernel, g.stride, g.padding, g.dilation
-
-
-def pool_args(g):
-    return g.kernel, g.stride, g.padding
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -10,17 +10,9 @@ from hypothesis import given, settings, strategies as st
 
 from tinyconv import backend
 from tinyconv.kernels import cpu, reference as ref
-from strategies import conv_geometry, distinct, pool_geometry, seeds, sparse_non_negative, uniform
+from strategies import conv_args, conv_geometry, distinct, pool_args, pool_geometry, seeds, sparse_non_negative, uniform
 
 DTYPES = [np.float32, np.float64]
-
-
-def conv_args(g):
-    return g.kernel, g.stride, g.padding, g.dilation
-
-
-def pool_args(g):
-    return g.kernel, g.stride, g.padding
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -257,8 +257,7 @@ def mean(a, axis=None, keepdims=False):
     """
     a = tensor_arg("a", a)
     axes = axis_arg("axis", axis, a.ndim)
-    if a.size == 0 and any(a.shape[i] == 0 for i in axes) and \
-            all(n for i, n in enumerate(a.shape) if i not in axes):
+    if _reduces_nothing(a, axes):
         raise ValueError(f"mean: expected at least one element to average over axis {axis}, got shape {tuple(a.shape)}")
     return Mean(axes, keepdims)(a)
 
@@ -272,7 +271,12 @@ def max(a, axis=None, keepdims=False):
     """
     a = tensor_arg("a", a)
     axes = axis_arg("axis", axis, a.ndim)
-    if a.size == 0 and any(a.shape[i] == 0 for i in axes) and \
-            all(n for i, n in enumerate(a.shape) if i not in axes):
+    if _reduces_nothing(a, axes):
         raise ValueError(f"max: expected a non-empty tensor along axis {axis}, got shape {tuple(a.shape)}")
     return Max(axes, keepdims)(a)
+
+
+def _reduces_nothing(a, axes):
+    """True when a reduction over ``axes`` has outputs but some of them see no element."""
+    return a.size == 0 and any(a.shape[i] == 0 for i in axes) and \
+        all(n for i, n in enumerate(a.shape) if i not in axes)
