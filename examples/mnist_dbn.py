@@ -14,6 +14,7 @@
 import argparse
 import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -24,10 +25,11 @@ from tinyconv import backend, functional as F
 from tinyconv.data import MNIST, DataLoader, TensorDataset
 
 
-def load_pixels(data_dir, train):
-    """MNIST as (N, 784) float32 pixels in [0, 1] and (N,) int64 labels."""
+def load_pixels(data_dir, train, device):
+    """MNIST as (N, 784) float32 pixels in [0, 1] and (N,) int64 labels, on ``device``."""
     dataset = MNIST(data_dir, train=train)
-    return dataset.data.reshape(len(dataset), -1).astype(np.float32) / 255, dataset.targets
+    pixels = dataset.data.reshape(len(dataset), -1).astype(np.float32) / 255
+    return backend.to_device(pixels, device), backend.to_device(dataset.targets, device)
 
 
 def pretrain(sizes, X, args, rng):
@@ -69,7 +71,7 @@ def classify(args, data, rng):
     (X, y), (X_test, y_test) = data
     print(f"(a) classification: DBN 784-{'-'.join(map(str, args.layers))} + softmax")
     dbn = pretrain([784, *args.layers], X, args, rng)
-    model = dbn.to_classifier(10, rng=rng)
+    model = dbn.to_classifier(10, rng=rng).to(args.device)
     loader = DataLoader(TensorDataset(X, y), batch_size=args.batch_size, shuffle=True, rng=rng)
     optimizer = tc.optim.SGD(model.parameters(), lr=args.finetune_lr, momentum=0.9)
 
@@ -87,7 +89,7 @@ def reconstruct(args, data, rng):
     (X, _), (X_test, _) = data
     print(f"(b) reconstruction: deep autoencoder 784-{'-'.join(map(str, args.ae_layers))} and back")
     dbn = pretrain([784, *args.ae_layers], X, args, rng)
-    autoencoder = dbn.to_autoencoder()
+    autoencoder = dbn.to_autoencoder().to(args.device)
 
     def per_image_error():
         out = autoencoder(tc.Tensor(X_test)).data
@@ -103,7 +105,7 @@ def reconstruct(args, data, rng):
           f"{error / 784:.5f}) with {args.ae_layers[-1]}-dimensional codes")
     with tc.no_grad():
         shown = autoencoder(tc.Tensor(X_test[:10])).data
-    save_grid(np.stack([X_test[:10], shown]).reshape(-1, 784), 2, os.path.join(args.out_dir, "reconstructions.png"),
+    save_grid(backend.to_numpy(backend.get_array_module(shown).stack([X_test[:10], shown])).reshape(-1, 784), 2, os.path.join(args.out_dir, "reconstructions.png"),
               "test digits (top) and their reconstructions (bottom)")
     save_grid(tc.backend.to_numpy(dbn.rbms[0].W.T[:100]), 10, os.path.join(args.out_dir, "filters.png"),
               "first RBM's filters")
@@ -147,6 +149,8 @@ def parse_args(argv=None):
     p.add_argument("--lr-decay", type=float, default=0.9, help="learning-rate factor per fine-tuning epoch")
     p.add_argument("--batch-size", type=int, default=100, help="fine-tuning batch size")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="cuda: CuPy arrays for the RBMs and the fine-tuning (pip install '.[gpu]')")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--out-dir", default="runs/mnist_dbn")
     return p.parse_args(argv)
@@ -154,11 +158,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    try:
+        tc.Tensor([0.0], device=args.device)  # before loading anything: is the device there?
+    except tc.cuda.DeviceUnavailableError as e:
+        sys.exit(f"--device {args.device}: {e}")
     # No convolution kernels run here: the large GEMMs of RBMs and dense layers use every core.
     backend.set_blas_threads(os.cpu_count())
     rng = tc.manual_seed(args.seed)
     os.makedirs(args.out_dir, exist_ok=True)
-    data = load_pixels(args.data_dir, True), load_pixels(args.data_dir, False)
+    data = load_pixels(args.data_dir, True, args.device), load_pixels(args.data_dir, False, args.device)
     results = {}
     if args.part in ("classify", "both"):
         results["classification"] = classify(args, data, rng)
