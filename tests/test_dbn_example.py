@@ -1,0 +1,34 @@
+"""examples/mnist_dbn.py end to end on a small synthetic stand-in for MNIST (no download)."""
+import importlib.util
+import json
+import os
+
+import numpy as np
+
+EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "mnist_dbn.py")
+
+
+def synthetic_pixels(data_dir, train, device):
+    """(N, 784) pixels in [0, 1] whose class is the brightest of ten bands, and labels."""
+    rng = np.random.default_rng(0 if train else 1)
+    labels = rng.integers(0, 10, 300 if train else 100)
+    images = rng.random((len(labels), 28, 28)).astype(np.float32) * 0.3
+    for image, label in zip(images, labels):
+        image[2 * label + 4:2 * label + 6] = 1.0
+    return images.reshape(len(labels), -1), labels
+
+
+def test_both_parts_run_and_write_their_results(tmp_path):
+    spec = importlib.util.spec_from_file_location("mnist_dbn", EXAMPLE)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    example.load_pixels = synthetic_pixels
+    results = example.main(["--layers", "32", "16", "--ae-layers", "32", "8", "--pretrain-epochs", "3",
+                            "--finetune-epochs", "5", "--ae-epochs", "2", "--batch-size", "20", "--rbm-batch-size", "20",
+                            "--finetune-lr", "0.5", "--out-dir", str(tmp_path)])
+    classification = results["classification"]
+    assert len(classification) == 5 and classification[-1]["test_error"] < 0.5  # chance is 0.9
+    assert classification[-1]["train_loss"] < classification[0]["train_loss"]
+    reconstruction = results["reconstruction"]["history"]
+    assert reconstruction[-1]["test_squared_error_per_image"] < results["reconstruction"]["before_finetuning"]
+    assert json.loads((tmp_path / "results.json").read_text())["classification"][-1]["epoch"] == 5
