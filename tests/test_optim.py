@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from tinyconv import Parameter, Tensor
-from tinyconv.optim import SGD, Adam
+from tinyconv.optim import SGD, Adam, AdamW, RMSprop, clip_grad_norm_
 
 W0 = np.array([1.0, -2.0, 0.5])
 GRADS = [np.array([0.3, -0.1, 2.0]), np.array([-0.5, 0.4, 1.0]), np.array([0.2, 0.2, -3.0]),
@@ -237,3 +237,176 @@ def test_matches_pytorch(name, kw):
         topt.step()
     got = run(SGD if name == "SGD" else Adam, GRADS, **kw)
     np.testing.assert_allclose(got[-1], tp.detach().numpy(), rtol=1e-10)
+
+
+# ---------------------------------------------------------------- RMSprop and AdamW
+
+def rmsprop_reference(w, grads, lr, alpha, eps, momentum=0.0, weight_decay=0.0):
+    """Tieleman & Hinton's RMSprop with PyTorch's momentum and L2 terms, written out directly."""
+    v = np.zeros_like(w)
+    b = np.zeros_like(w)
+    history = []
+    for g in grads:
+        g = g + weight_decay * w
+        v = alpha * v + (1 - alpha) * g * g
+        step = g / (np.sqrt(v) + eps)
+        if momentum:
+            b = momentum * b + step
+            step = b
+        w = w - lr * step
+        history.append(w)
+    return history
+
+
+def adamw_reference(w, grads, lr, b1, b2, eps, weight_decay):
+    """Loshchilov & Hutter (2019), Algorithm 2: decay the weights, then Adam on the raw gradient."""
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    history = []
+    for t, g in enumerate(grads, start=1):
+        w = w - lr * weight_decay * w
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        w = w - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        history.append(w)
+    return history
+
+
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.01, alpha=0.99, eps=1e-8),
+    dict(lr=0.05, alpha=0.9, eps=1e-2, momentum=0.9),
+    dict(lr=0.02, alpha=0.5, eps=1e-6, momentum=0.5, weight_decay=0.1),
+    dict(lr=0.02, alpha=0.0, eps=1e-6, weight_decay=0.01),
+])
+def test_rmsprop_matches_reference(kw):
+    got = run(RMSprop, GRADS, **kw)
+    expected = rmsprop_reference(W0, GRADS, **kw)
+    for step, (g, e) in enumerate(zip(got, expected), start=1):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-15, err_msg=f"step {step}")
+
+
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01),
+    dict(lr=0.1, betas=(0.8, 0.99), eps=1e-2, weight_decay=0.5),
+])
+def test_adamw_matches_algorithm_2(kw):
+    got = run(AdamW, GRADS, **kw)
+    expected = adamw_reference(W0, GRADS, kw["lr"], *kw["betas"], kw["eps"], kw["weight_decay"])
+    for step, (g, e) in enumerate(zip(got, expected), start=1):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-15, err_msg=f"step {step}")
+
+
+def test_adamw_differs_from_adam_with_l2_and_equals_it_without_decay():
+    assert not np.allclose(run(AdamW, GRADS, lr=0.1, weight_decay=0.5)[-1],
+                           run(Adam, GRADS, lr=0.1, weight_decay=0.5)[-1])
+    np.testing.assert_array_equal(run(AdamW, GRADS, lr=0.1, weight_decay=0.0)[-1], run(Adam, GRADS, lr=0.1)[-1])
+    assert issubclass(AdamW, Adam)
+
+
+def test_rmsprop_and_adamw_float32_stay_float32():
+    for cls in (RMSprop, AdamW):
+        p = Parameter(W0.astype(np.float32))
+        opt = cls([p], lr=0.01, **({"momentum": 0.9} if cls is RMSprop else {}))
+        for g in GRADS:
+            p.grad = g.astype(np.float32)
+            opt.step()
+        assert p.dtype == np.float32
+        assert all(v.dtype == np.float32 for v in opt.state[0].values() if hasattr(v, "dtype"))
+
+
+@pytest.mark.parametrize("cls, kw", [(RMSprop, dict(lr=0.01, momentum=0.9)), (RMSprop, dict(lr=0.01)),
+                                     (AdamW, dict(lr=0.01))], ids=["rmsprop-momentum", "rmsprop", "adamw"])
+def test_new_optimizers_state_dict_round_trip(cls, kw, tmp_path):
+    import tinyconv
+    a, b = Parameter(W0.copy()), Parameter(W0.copy())
+    opt_a, opt_b = cls([a], **kw), cls([b], **kw)
+    for g in GRADS[:3]:
+        a.grad = g
+        opt_a.step()
+    tinyconv.save({"optimizer": opt_a, "w": a}, tmp_path / "ckpt.npz")
+    tinyconv.load(tmp_path / "ckpt.npz", into={"optimizer": opt_b, "w": b})
+    for g in GRADS[3:]:
+        a.grad, b.grad = g, g.copy()
+        opt_a.step()
+        opt_b.step()
+    np.testing.assert_array_equal(a.data, b.data)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: RMSprop(params(), alpha=1.0), "alpha"),
+    (lambda: RMSprop(params(), eps=0.0), "eps"),
+    (lambda: RMSprop(params(), momentum=-0.1), "momentum"),
+    (lambda: RMSprop(params(), weight_decay=-0.1), "weight_decay"),
+    (lambda: RMSprop(params(), lr=0.0), "lr"),
+    (lambda: AdamW(params(), weight_decay=-0.1), "weight_decay"),
+    (lambda: AdamW(params(), betas=(1.0, 0.9)), "betas"),
+], ids=["alpha", "eps", "momentum", "wd", "lr", "adamw-wd", "adamw-betas"])
+def test_new_optimizers_bad_arguments(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_rmsprop_rejects_non_numbers():
+    with pytest.raises(TypeError, match="alpha"):
+        RMSprop(params(), alpha="0.9")
+
+
+@pytest.mark.parametrize("name, kw", [
+    ("RMSprop", dict(lr=0.01, alpha=0.9, eps=1e-3, momentum=0.9, weight_decay=0.01)),
+    ("RMSprop", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.05, betas=(0.8, 0.95), eps=1e-3, weight_decay=0.1)),
+])
+def test_new_optimizers_match_pytorch(name, kw):
+    torch = pytest.importorskip("torch")
+    tp = torch.nn.Parameter(torch.tensor(W0, dtype=torch.float64))
+    topt = getattr(torch.optim, name)([tp], **kw)
+    for g in GRADS:
+        topt.zero_grad()
+        tp.grad = torch.tensor(g, dtype=torch.float64)
+        topt.step()
+    got = run(RMSprop if name == "RMSprop" else AdamW, GRADS, **kw)
+    np.testing.assert_allclose(got[-1], tp.detach().numpy(), rtol=1e-10)
+
+
+# ---------------------------------------------------------------- gradient clipping
+
+def test_clip_grad_norm_scales_to_max_norm_and_returns_the_norm_before():
+    a, b, c = Parameter(np.zeros(3)), Parameter(np.zeros((2, 2))), Parameter(np.zeros(1))
+    a.grad, b.grad = np.array([3.0, 0.0, 0.0]), np.array([[0.0, 4.0], [0.0, 0.0]])
+    total = clip_grad_norm_([a, b, c], max_norm=1.0)
+    assert total == pytest.approx(5.0)
+    assert c.grad is None
+    np.testing.assert_allclose(a.grad, [0.6, 0, 0], rtol=1e-5)
+    np.testing.assert_allclose(b.grad, [[0, 0.8], [0, 0]], rtol=1e-5)
+    new = np.sqrt((a.grad ** 2).sum() + (b.grad ** 2).sum())
+    assert new == pytest.approx(1.0, rel=1e-5)
+
+
+def test_clip_grad_norm_leaves_small_gradients_alone():
+    p = Parameter(np.zeros(2, dtype=np.float32))
+    p.grad = np.array([0.3, 0.4], dtype=np.float32)
+    before = p.grad.copy()
+    assert clip_grad_norm_(p, 2.0) == pytest.approx(0.5)
+    np.testing.assert_array_equal(p.grad, before)
+    assert p.grad.dtype == np.float32
+
+
+def test_clip_grad_norm_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    grads = [rng.normal(size=s) for s in [(3, 4), (5,), (2, 2, 2)]]
+    ours = [Parameter(np.zeros_like(g)) for g in grads]
+    theirs = [torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64)) for g in grads]
+    for p, t, g in zip(ours, theirs, grads):
+        p.grad, t.grad = g.copy(), torch.tensor(g)
+    total = clip_grad_norm_(ours, 0.5)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, 0.5)
+    assert total == pytest.approx(float(expected), rel=1e-12)
+    for p, t in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("max_norm, exc", [(0.0, ValueError), (-1.0, ValueError), ("1", TypeError)])
+def test_clip_grad_norm_bad_max_norm(max_norm, exc):
+    with pytest.raises(exc, match="max_norm"):
+        clip_grad_norm_(params(), max_norm)

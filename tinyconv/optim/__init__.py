@@ -1,4 +1,6 @@
-"""Optimizers."""
+"""Optimizers, learning-rate schedules and gradient clipping."""
 from .optimizer import Optimizer
 from .sgd import SGD
-from .adam import Adam
+from .adam import Adam, AdamW
+from .rmsprop import RMSprop
+from .clip import clip_grad_norm_

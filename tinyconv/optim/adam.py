@@ -12,7 +12,9 @@ def _real(value):
 class Adam(Optimizer):
     """m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2;
     w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
-    ``weight_decay`` adds weight_decay * w to g (L2, as PyTorch's Adam).
+    ``weight_decay`` adds weight_decay * w to g (L2, as PyTorch's Adam); with
+    ``decoupled_weight_decay`` (see :class:`AdamW`) it instead shrinks w <- w - lr * weight_decay * w
+    before the Adam step, leaving g alone.
     Per-parameter state: ``step`` (t), ``m`` and ``v`` (shaped like the parameter).
 
     Raises:
@@ -23,6 +25,7 @@ class Adam(Optimizer):
     hyperparameters = ("lr", "betas", "eps", "weight_decay")
     state_arrays = ("m", "v")
     state_counters = ("step",)
+    decoupled_weight_decay = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
@@ -37,7 +40,9 @@ class Adam(Optimizer):
 
     def update(self, param, grad, state):
         b1, b2 = self.betas
-        if self.weight_decay:
+        if self.weight_decay and self.decoupled_weight_decay:
+            param -= (self.lr * self.weight_decay * param).astype(param.dtype, copy=False)
+        elif self.weight_decay:
             grad = grad + self.weight_decay * param
         if not state:
             state.update(step=0, m=grad * 0, v=grad * 0)
@@ -50,3 +55,16 @@ class Adam(Optimizer):
         step_size = self.lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
         eps = self.eps * math.sqrt(1 - b2 ** t)
         param -= (step_size * m / (param.dtype.type(eps) + v ** 0.5)).astype(param.dtype, copy=False)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019, arXiv:1711.05101, Algorithm 2
+    with the schedule multiplier folded into lr, as PyTorch's AdamW):
+    w <- w - lr * weight_decay * w, then the Adam step on the undecayed gradient.
+    Same settings and state as :class:`Adam`; ``weight_decay`` defaults to 0.01.
+    """
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
