@@ -206,6 +206,22 @@ def test_softmax_cross_entropy(data, n, k):
     check(F.softmax_cross_entropy, data.draw(uniform((n, k), -3, 3)), labels)
 
 
+@given(data=st.data(), n=st.integers(1, 4), k=st.integers(2, 5), steps=st.integers(0, 10))
+def test_multi_margin_loss(data, n, k, steps):
+    # distinct scores differ by multiples of 0.1, so with a margin of 0.05 + 0.1 * steps the hinge
+    # argument margin + s_j - s_y stays at least 0.05 from its kink at 0, and the best wrong
+    # class never ties: finite differences see one smooth piece
+    labels = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    margin = 0.05 + 0.1 * steps
+    check(lambda s: F.multi_margin_loss(s, labels, margin=margin), data.draw(distinct((n, k), spacing=0.1)))
+
+
+@given(data=st.data())
+def test_binary_cross_entropy_with_logits(data):
+    shape = data.draw(shapes())
+    check(F.binary_cross_entropy_with_logits, data.draw(uniform(shape, -4, 4)), data.draw(uniform(shape, 0, 1)))
+
+
 @given(data=st.data())
 def test_mse_loss(data):
     shape = data.draw(shapes())
@@ -294,7 +310,8 @@ COVERED = {
     "Concat": "test_concat", "Sigmoid": "test_smooth_activations", "Tanh": "test_smooth_activations",
     "ReLU": "test_relu", "LeakyReLU": "test_leaky_relu", "Softmax": "test_softmax_family",
     "LogSoftmax": "test_softmax_family", "SoftmaxCrossEntropy": "test_softmax_cross_entropy",
-    "MSELoss": "test_mse_loss", "Linear": "test_linear", "Conv2d": "test_conv2d",
+    "MSELoss": "test_mse_loss", "MultiMarginLoss": "test_multi_margin_loss",
+    "BinaryCrossEntropyWithLogits": "test_binary_cross_entropy_with_logits", "Linear": "test_linear", "Conv2d": "test_conv2d",
     "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "Dropout": "test_dropout",
     "StochasticPool2d": "test_stochastic_pool2d_train", "WeightedPool2d": "test_stochastic_pool2d_eval",
 }

@@ -273,6 +273,8 @@ OPS = {
     "log_softmax": (F.log_softmax, [_x()]),
     "softmax_cross_entropy": (lambda t: F.softmax_cross_entropy(t, LABELS), [_x()]),
     "mse_loss": (F.mse_loss, [_x(), _x()]),
+    "multi_margin_loss": (lambda t: F.multi_margin_loss(t, LABELS), [_x()]),
+    "binary_cross_entropy_with_logits": (F.binary_cross_entropy_with_logits, [_x() - 1, _x() - 0.5]),
     "linear": (F.linear, [_x((2, 3)), _x((4, 3)), _x((4,))]),
     "conv2d": (lambda x, w, b: F.conv2d(x, w, b, padding=1), [_x((2, 2, 5, 5)), _x((3, 2, 3, 3)), _x((3,))]),
     "max_pool2d": (lambda t: F.max_pool2d(t, 2, padding=1), [_x((1, 2, 5, 5))]),
