@@ -58,8 +58,8 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter 2019, arXiv:1711.05101, Algorithm 2
-    with the schedule multiplier folded into lr, as PyTorch's AdamW):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019, arXiv:1711.05101, Algorithm 2,
+    taking its schedule multiplier eta_t as lr and alpha as 1, as PyTorch's AdamW does):
     w <- w - lr * weight_decay * w, then the Adam step on the undecayed gradient.
     Same settings and state as :class:`Adam`; ``weight_decay`` defaults to 0.01.
     """
