@@ -4,7 +4,8 @@ LeNet-5 (LeCun et al. 1998, "Gradient-based learning applied to document recogni
 common modern form: conv 6@5x5 (padding 2) -> activation -> pool 2 -> conv 16@5x5 ->
 activation -> pool 2 -> 120 -> 84 -> 10, trained with softmax cross-entropy.
 
-    python examples/mnist_lenet.py                    # defaults: 10 epochs, Adam, ReLU, max pooling, dropout 0.25
+    python examples/mnist_lenet.py                    # defaults: 10 epochs, Adam, ReLU, max pooling, dropout 0.25,
+                                                      # training images shifted by up to 2 pixels
     python examples/mnist_lenet.py --epochs 1 --activation tanh --pool avg --optimizer sgd --lr 0.05
     python examples/mnist_lenet.py --pool stochastic  # stochastic pooling (Zeiler & Fergus 2013)
     python examples/mnist_lenet.py --resume           # continue from the last complete epoch
@@ -29,7 +30,7 @@ from tqdm import tqdm
 
 import tinyconv as tc
 from tinyconv import functional as F, nn
-from tinyconv.data import MNIST, DataLoader, Normalize, MNIST_MEAN, MNIST_STD
+from tinyconv.data import MNIST, Compose, DataLoader, Normalize, RandomShift, MNIST_MEAN, MNIST_STD
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d, "stochastic": nn.StochasticPool2d}
@@ -122,6 +123,8 @@ def parse_args(argv=None):
     p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
     p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
     p.add_argument("--dropout", type=float, default=0.25, help="dropout probability in the classifier")
+    p.add_argument("--augment", type=int, default=2, metavar="PIXELS",
+                   help="shift each training image by up to this many pixels (0: no augmentation)")
     p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
     p.add_argument("--pool", choices=sorted(POOLS), default="max")
     p.add_argument("--seed", type=int, default=0)
@@ -145,13 +148,16 @@ def parse_args(argv=None):
 
 
 #: Options that must match between a checkpoint and the run that resumes it.
-TRAINING_OPTIONS = ("batch_size", "lr", "lr_decay", "optimizer", "weight_decay", "dropout", "activation", "pool", "seed")
+TRAINING_OPTIONS = ("batch_size", "lr", "lr_decay", "optimizer", "weight_decay", "dropout", "augment", "activation",
+                    "pool", "seed")
 
 
 def load_data(args):
-    """The normalised MNIST training and test sets."""
+    """The normalised MNIST training and test sets; training images randomly shifted by up to
+    ``args.augment`` pixels."""
     normalize = Normalize(MNIST_MEAN, MNIST_STD)
-    return (MNIST(args.data_dir, train=True, transform=normalize),
+    train_transform = Compose([RandomShift(args.augment), normalize]) if args.augment else normalize
+    return (MNIST(args.data_dir, train=True, transform=train_transform),
             MNIST(args.data_dir, train=False, transform=normalize))
 
 

@@ -1,6 +1,8 @@
 """Transforms applied by datasets to float image arrays of shape (..., C, H, W)."""
 import numpy as np
 
+from ..random import resolve_rng
+
 #: Mean and standard deviation of the MNIST training pixels scaled to [0, 1].
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
@@ -39,6 +41,42 @@ class Normalize:
 
     def __repr__(self):
         return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"
+
+
+class RandomShift:
+    """Shift each image of a batch by its own random offset of at most ``max_shift`` pixels in
+    each direction, filling with ``fill`` (a crop of the zero-padded image; the common MNIST
+    augmentation, e.g. Simard, Steinkraus & Platt 2003 use such small distortions). Works on
+    (C, H, W) or (N, C, H, W) arrays, vectorised over the batch; keeps the dtype.
+
+    Args:
+        max_shift: non-negative int. fill: the value shifted in (apply before Normalize for 0 to
+            be the background). rng: numpy Generator (default: the framework's seeded one).
+
+    Raises:
+        ValueError: ``max_shift`` is not a non-negative int; (on call) x has fewer than 3 dims.
+    """
+
+    def __init__(self, max_shift, fill=0.0, rng=None):
+        if isinstance(max_shift, bool) or not isinstance(max_shift, (int, np.integer)) or max_shift < 0:
+            raise ValueError(f"max_shift: expected a non-negative int, got {max_shift!r}")
+        self.max_shift, self.fill, self.rng = int(max_shift), fill, resolve_rng(rng)
+
+    def __call__(self, x):
+        if x.ndim < 3:
+            raise ValueError(f"RandomShift: expected x of shape (C, H, W) or (N, C, H, W), got {x.shape}")
+        batch = x if x.ndim == 4 else x[None]
+        s = self.max_shift
+        n, c, h, w = batch.shape
+        padded = np.pad(batch, ((0, 0), (0, 0), (s, s), (s, s)), constant_values=self.fill)
+        dy, dx = self.rng.integers(0, 2 * s + 1, (2, n))
+        rows = (dy[:, None] + np.arange(h))[:, None, :, None]
+        cols = (dx[:, None] + np.arange(w))[:, None, None, :]
+        out = padded[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols]
+        return out if x.ndim == 4 else out[0]
+
+    def __repr__(self):
+        return f"RandomShift(max_shift={self.max_shift}, fill={self.fill})"
 
 
 class Compose:
