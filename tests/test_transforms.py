@@ -41,3 +41,73 @@ def test_bad_arguments():
         RandomShift(1.5)
     with pytest.raises(ValueError, match=r"RandomShift: expected x of shape \(C, H, W\) or \(N, C, H, W\)"):
         RandomShift(1)(np.zeros((4, 4)))
+
+
+# --- RandomCrop, RandomHorizontalFlip, RandomRotation, ElasticDistortion ---------------------
+
+from tinyconv.data import RandomCrop, RandomHorizontalFlip, RandomRotation, ElasticDistortion  # noqa: E402
+from tinyconv.data.transforms import _rotate  # noqa: E402
+
+
+def _augmenters(rng):
+    return [RandomCrop(8, padding=2, rng=rng), RandomHorizontalFlip(rng=rng),
+            RandomRotation(30, rng=rng), ElasticDistortion(alpha=8.0, sigma=2.0, rng=rng)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batched", [True, False])
+def test_augmenters_keep_shape_and_dtype(dtype, batched):
+    x = np.random.default_rng(0).random((3, 2, 8, 8) if batched else (2, 8, 8)).astype(dtype)
+    for t in _augmenters(np.random.default_rng(1)):
+        out = t(x)
+        assert out.shape == x.shape and out.dtype == x.dtype, repr(t)
+
+
+def test_augmenters_same_seed_same_output_different_seed_differs():
+    x = np.random.default_rng(0).random((6, 1, 8, 8)).astype(np.float32)
+    for i in range(4):
+        a, b, c = (_augmenters(np.random.default_rng(seed))[i] for seed in (3, 3, 4))
+        out = a(x)
+        assert np.array_equal(out, b(x)), repr(a)
+        assert not np.array_equal(out, c(x)), repr(a)
+
+
+def test_crop_output_size_and_identity():
+    x = np.random.default_rng(0).random((2, 1, 7, 7)).astype(np.float32)
+    assert RandomCrop(5, padding=1)(x).shape == (2, 1, 5, 5)
+    assert np.array_equal(RandomCrop(7)(x), x)
+
+
+def test_flip_p0_identity_p1_mirror():
+    x = np.random.default_rng(0).random((4, 2, 5, 6)).astype(np.float32)
+    assert np.array_equal(RandomHorizontalFlip(p=0)(x), x)
+    assert np.array_equal(RandomHorizontalFlip(p=1)(x), x[..., ::-1])
+    assert np.array_equal(RandomHorizontalFlip(p=1)(x[0]), x[0, ..., ::-1])
+
+
+def test_rotation_zero_identity_and_90_matches_rot90():
+    x = np.random.default_rng(0).random((2, 1, 7, 7))
+    assert np.allclose(RandomRotation(0)(x), x)
+    assert np.allclose(_rotate(x, [90, 90]), np.rot90(x, axes=(2, 3)), atol=1e-9)
+
+
+def test_elastic_alpha_zero_identity():
+    x = np.random.default_rng(0).random((2, 1, 9, 9)).astype(np.float32)
+    assert np.allclose(ElasticDistortion(alpha=0)(x), x)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: RandomCrop(0), "size"), (lambda: RandomCrop(3, padding=-1), "padding"),
+    (lambda: RandomHorizontalFlip(p=1.5), "p"), (lambda: RandomRotation(-1), "max_degrees"),
+    (lambda: ElasticDistortion(alpha=-1), "alpha"), (lambda: ElasticDistortion(sigma=0), "sigma"),
+    (lambda: RandomRotation(10, rng=3), "rng")])
+def test_augmenters_bad_arguments(make, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        make()
+
+
+def test_augmenters_bad_input():
+    with pytest.raises(ValueError, match="expected x of shape"):
+        RandomRotation(5)(np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="RandomCrop"):
+        RandomCrop(9)(np.zeros((1, 4, 4)))

@@ -2,7 +2,9 @@
 from .idx import read_idx, write_idx
 from .datasets import MNIST, FashionMNIST, TensorDataset, default_data_dir
 from .loader import DataLoader
-from .transforms import Normalize, Compose, RandomShift, MNIST_MEAN, MNIST_STD
+from .transforms import (Normalize, Compose, RandomShift, RandomCrop, RandomHorizontalFlip,
+                         RandomRotation, ElasticDistortion, MNIST_MEAN, MNIST_STD)
 
 __all__ = ["read_idx", "write_idx", "MNIST", "FashionMNIST", "TensorDataset", "DataLoader",
-           "Normalize", "Compose", "RandomShift", "default_data_dir", "MNIST_MEAN", "MNIST_STD"]
+           "Normalize", "Compose", "RandomShift", "RandomCrop", "RandomHorizontalFlip",
+           "RandomRotation", "ElasticDistortion", "default_data_dir", "MNIST_MEAN", "MNIST_STD"]

@@ -99,3 +99,189 @@ class Compose:
 
     def __repr__(self):
         return f"Compose({self.transforms!r})"
+
+
+def _as_batch(name, x):
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{name}: expected x of shape (C, H, W) or (N, C, H, W), got {x.shape}")
+    return x if x.ndim == 4 else x[None]
+
+
+def _check_number(name, value, low=None, low_inclusive=True, high=None):
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+    ok = ok and np.isfinite(value)
+    if ok and low is not None:
+        ok = value >= low if low_inclusive else value > low
+    if ok and high is not None:
+        ok = value <= high
+    if not ok:
+        bounds = []
+        if low is not None:
+            bounds.append(f"{'>=' if low_inclusive else '>'} {low}")
+        if high is not None:
+            bounds.append(f"<= {high}")
+        raise ValueError(f"{name}: expected a finite number{' ' + ' and '.join(bounds) if bounds else ''}, "
+                         f"got {value!r}")
+    return float(value)
+
+
+def _bilinear_sample(batch, ys, xs, fill=0.0):
+    """Sample ``batch`` (N, C, H, W) at source coordinates ``ys``, ``xs`` (N, H', W') with
+    bilinear interpolation; points outside the image read ``fill``. Returns (N, C, H', W')
+    in batch's dtype."""
+    n, c, h, w = batch.shape
+    padded = np.pad(batch.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=fill)
+    ys = np.clip(np.asarray(ys, dtype=np.float64) + 1, 0, h + 1)
+    xs = np.clip(np.asarray(xs, dtype=np.float64) + 1, 0, w + 1)
+    y0 = np.minimum(np.floor(ys).astype(np.intp), h)
+    x0 = np.minimum(np.floor(xs).astype(np.intp), w)
+    wy, wx = (ys - y0)[:, None], (xs - x0)[:, None]
+    bi = np.arange(n)[:, None, None, None]
+    ci = np.arange(c)[None, :, None, None]
+    r0, r1, c0, c1 = y0[:, None], y0[:, None] + 1, x0[:, None], x0[:, None] + 1
+    out = ((1 - wy) * ((1 - wx) * padded[bi, ci, r0, c0] + wx * padded[bi, ci, r0, c1])
+           + wy * ((1 - wx) * padded[bi, ci, r1, c0] + wx * padded[bi, ci, r1, c1]))
+    return out.astype(batch.dtype, copy=False)
+
+
+def _rotate(batch, degrees, fill=0.0):
+    """Rotate each image of ``batch`` (N, C, H, W) by ``degrees[i]`` (counter-clockwise, as
+    np.rot90) about its centre, bilinear; inverse-maps the output grid."""
+    n, _, h, w = batch.shape
+    theta = np.deg2rad(np.asarray(degrees, dtype=np.float64)).reshape(n, 1, 1)
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    yy, xx = np.meshgrid(np.arange(h) - cy, np.arange(w) - cx, indexing="ij")
+    cos, sin = np.cos(theta), np.sin(theta)
+    # image rows point down: a counter-clockwise turn on screen; the source of output (y, x)
+    src_x = cos * xx - sin * yy + cx
+    src_y = sin * xx + cos * yy + cy
+    return _bilinear_sample(batch, src_y, src_x, fill)
+
+
+class RandomCrop:
+    """Pad each image by ``padding`` pixels of ``fill`` on every side, then crop a random
+    ``size`` x ``size`` window per image (output H = W = size). Works on (C, H, W) or
+    (N, C, H, W), vectorised over the batch; keeps the dtype.
+
+    Raises:
+        ValueError: ``size`` is not a positive int, ``padding`` not a non-negative int; (on
+            call) x is not 3-d or 4-d, or the padded image is smaller than ``size``.
+    """
+
+    def __init__(self, size, padding=0, fill=0.0, rng=None):
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"size: expected a positive int, got {size!r}")
+        if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
+            raise ValueError(f"padding: expected a non-negative int, got {padding!r}")
+        self.size, self.padding, self.fill = int(size), int(padding), fill
+        self.rng = resolve_rng(rng)
+
+    def __call__(self, x):
+        batch = _as_batch("RandomCrop", x)
+        n, c, h, w = batch.shape
+        p, s = self.padding, self.size
+        if h + 2 * p < s or w + 2 * p < s:
+            raise ValueError(f"RandomCrop: expected padded image of at least {s}x{s}, "
+                             f"got {h + 2 * p}x{w + 2 * p}")
+        padded = np.pad(batch, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=self.fill)
+        dy = self.rng.integers(0, h + 2 * p - s + 1, n)
+        dx = self.rng.integers(0, w + 2 * p - s + 1, n)
+        rows = (dy[:, None] + np.arange(s))[:, None, :, None]
+        cols = (dx[:, None] + np.arange(s))[:, None, None, :]
+        out = padded[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols]
+        return out if x.ndim == 4 else out[0]
+
+    def __repr__(self):
+        return f"RandomCrop(size={self.size}, padding={self.padding}, fill={self.fill})"
+
+
+class RandomHorizontalFlip:
+    """Flip each image left-right with probability ``p``. Works on (C, H, W) or (N, C, H, W);
+    keeps the dtype.
+
+    Raises:
+        ValueError: ``p`` is not a number in [0, 1]; (on call) x is not 3-d or 4-d.
+    """
+
+    def __init__(self, p=0.5, rng=None):
+        self.p = _check_number("p", p, 0, True, 1)
+        self.rng = resolve_rng(rng)
+
+    def __call__(self, x):
+        batch = _as_batch("RandomHorizontalFlip", x)
+        flip = self.rng.random(batch.shape[0]) < self.p
+        out = np.where(flip[:, None, None, None], batch[..., ::-1], batch)
+        return out if x.ndim == 4 else out[0]
+
+    def __repr__(self):
+        return f"RandomHorizontalFlip(p={self.p})"
+
+
+class RandomRotation:
+    """Rotate each image about its centre by its own angle drawn uniformly from
+    [-max_degrees, max_degrees], with bilinear interpolation (the output grid is inverse-mapped
+    into the input); pixels from outside read ``fill``. Works on (C, H, W) or (N, C, H, W);
+    keeps the dtype.
+
+    Raises:
+        ValueError: ``max_degrees`` is not a non-negative finite number; (on call) x is not
+            3-d or 4-d.
+    """
+
+    def __init__(self, max_degrees, fill=0.0, rng=None):
+        self.max_degrees = _check_number("max_degrees", max_degrees, 0)
+        self.fill, self.rng = fill, resolve_rng(rng)
+
+    def __call__(self, x):
+        batch = _as_batch("RandomRotation", x)
+        angles = self.rng.uniform(-self.max_degrees, self.max_degrees, batch.shape[0])
+        out = _rotate(batch, angles, self.fill)
+        return out if x.ndim == 4 else out[0]
+
+    def __repr__(self):
+        return f"RandomRotation(max_degrees={self.max_degrees}, fill={self.fill})"
+
+
+def _gaussian_blur(fields, sigma):
+    """Separable Gaussian smoothing (std ``sigma``, kernel radius 4 sigma, zero padding) over
+    the last two axes of ``fields``."""
+    if sigma == 0:
+        return fields
+    r = max(1, int(np.ceil(4 * sigma)))
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    k /= k.sum()
+    h, w = fields.shape[-2:]
+    pad = [(0, 0)] * (fields.ndim - 2)
+    f = np.pad(fields, pad + [(r, r), (0, 0)])
+    f = sum(k[i] * f[..., i:i + h, :] for i in range(2 * r + 1))
+    f = np.pad(f, pad + [(0, 0), (r, r)])
+    return sum(k[i] * f[..., :, i:i + w] for i in range(2 * r + 1))
+
+
+class ElasticDistortion:
+    """Elastic distortion of Simard, Steinkraus & Platt, "Best practices for convolutional
+    neural networks applied to visual document analysis" (ICDAR 2003): per image, random
+    displacement fields uniform in [-1, 1] are smoothed by a Gaussian of std ``sigma``, scaled
+    by ``alpha``, and the image is resampled bilinearly at the displaced positions (outside
+    reads 0). Works on (C, H, W) or (N, C, H, W); keeps the dtype.
+
+    Raises:
+        ValueError: ``alpha`` is not a non-negative finite number or ``sigma`` not a positive
+            one; (on call) x is not 3-d or 4-d.
+    """
+
+    def __init__(self, alpha=34.0, sigma=4.0, rng=None):
+        self.alpha = _check_number("alpha", alpha, 0)
+        self.sigma = _check_number("sigma", sigma, 0, low_inclusive=False)
+        self.rng = resolve_rng(rng)
+
+    def __call__(self, x):
+        batch = _as_batch("ElasticDistortion", x)
+        n, _, h, w = batch.shape
+        d = _gaussian_blur(self.rng.uniform(-1, 1, (2, n, h, w)), self.sigma) * self.alpha
+        yy, xx = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+        out = _bilinear_sample(batch, yy + d[0], xx + d[1], 0.0)
+        return out if x.ndim == 4 else out[0]
+
+    def __repr__(self):
+        return f"ElasticDistortion(alpha={self.alpha}, sigma={self.sigma})"
