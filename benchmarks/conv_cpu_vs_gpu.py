@@ -85,19 +85,16 @@ def operations(x, w, pad, xp_name, torch_module=None):
                 y.backward(ones)
         return step
 
-    if xp_name == "numpy":
-        return {"im2col": lambda: ref.im2col(x, *args), "col2im": lambda: ref.col2im(col, x.shape, *args),
-                "conv2d": conv_step("reference")}
-    if xp_name == "numba":
-        return {"im2col": lambda: cpu_kernels.im2col(x, *args), "col2im": lambda: cpu_kernels.col2im(col, x.shape, *args),
-                "conv2d": conv_step("numba")}
-    if xp_name == "cuda":
-        from tinyconv.kernels import cuda as ck
-        return {"im2col": lambda: ck.im2col(x, *args), "col2im": lambda: ck.col2im(col, x.shape, *args),
-                "conv2d": conv_step("numba")}
-    if xp_name == "cupy":
-        return {"im2col": lambda: ref.im2col(x, *args), "col2im": lambda: ref.col2im(col, x.shape, *args),
-                "conv2d": conv_step("reference")}
+    if xp_name in ("numpy", "numba", "cuda", "cupy"):
+        # the kernel module timed directly, and the kernel selection conv2d runs with
+        if xp_name == "cuda":
+            from tinyconv.kernels import cuda as kernel_module
+        else:
+            kernel_module = cpu_kernels if xp_name == "numba" else ref
+        selection = "numba" if xp_name in ("numba", "cuda") else "reference"
+        return {"im2col": lambda: kernel_module.im2col(x, *args),
+                "col2im": lambda: kernel_module.col2im(col, x.shape, *args),
+                "conv2d": conv_step(selection)}
     torch = torch_module  # PyTorch on the GPU: unfold/fold are its im2col/col2im
     xt = torch.as_tensor(x, device="cuda")
     wt = torch.as_tensor(w, device="cuda")
