@@ -1,10 +1,11 @@
 """Data: IDX files, the MNIST and Fashion-MNIST datasets, DataLoader and transforms."""
 from .idx import read_idx, write_idx
 from .datasets import MNIST, FashionMNIST, TensorDataset, default_data_dir
+from .subset import Subset
 from .loader import DataLoader
 from .transforms import (Normalize, Compose, RandomShift, RandomCrop, RandomHorizontalFlip,
                          RandomRotation, ElasticDistortion, MNIST_MEAN, MNIST_STD)
 
-__all__ = ["read_idx", "write_idx", "MNIST", "FashionMNIST", "TensorDataset", "DataLoader",
-           "Normalize", "Compose", "RandomShift", "RandomCrop", "RandomHorizontalFlip",
+__all__ = ["read_idx", "write_idx", "MNIST", "FashionMNIST", "TensorDataset", "Subset",
+           "DataLoader", "Normalize", "Compose", "RandomShift", "RandomCrop", "RandomHorizontalFlip",
            "RandomRotation", "ElasticDistortion", "default_data_dir", "MNIST_MEAN", "MNIST_STD"]
