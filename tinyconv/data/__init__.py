@@ -1,11 +1,12 @@
-"""Data: IDX files, the MNIST and Fashion-MNIST datasets, DataLoader and transforms."""
+"""Data: IDX files, the MNIST, Fashion-MNIST and CIFAR-10 datasets, DataLoader and transforms."""
 from .idx import read_idx, write_idx
 from .datasets import MNIST, FashionMNIST, TensorDataset, default_data_dir
+from .cifar import CIFAR10
 from .subset import Subset
 from .loader import DataLoader
 from .transforms import (Normalize, Compose, RandomShift, RandomCrop, RandomHorizontalFlip,
                          RandomRotation, ElasticDistortion, MNIST_MEAN, MNIST_STD)
 
-__all__ = ["read_idx", "write_idx", "MNIST", "FashionMNIST", "TensorDataset", "Subset",
+__all__ = ["read_idx", "write_idx", "MNIST", "FashionMNIST", "CIFAR10", "TensorDataset", "Subset",
            "DataLoader", "Normalize", "Compose", "RandomShift", "RandomCrop", "RandomHorizontalFlip",
            "RandomRotation", "ElasticDistortion", "default_data_dir", "MNIST_MEAN", "MNIST_STD"]

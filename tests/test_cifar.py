@@ -1,0 +1,204 @@
+"""CIFAR-10 on synthetic archives in the real format; no network (except the test marked slow)."""
+import hashlib
+import http.server
+import io
+import os
+import pickle
+import tarfile
+import threading
+
+import numpy as np
+import pytest
+
+from tinyconv.data import CIFAR10, DataLoader, Normalize, cifar
+from tinyconv.data.cifar import ARCHIVE, RestrictedUnpickler, read_batches
+from tinyconv.data.datasets import HTTPMirror
+
+from cifar_files import CLASSES, archive, batches, python2_pickle
+
+
+class FakeSource:
+    """Serves fixed bytes for the archive, counting the calls."""
+    local = False
+
+    def __init__(self, data, name="mirror"):
+        self.data, self.name, self.calls = data, name, 0
+
+    def __str__(self):
+        return self.name
+
+    def fetch(self, names):
+        self.calls += 1
+        return {n: self.data for n in names}
+
+
+@pytest.fixture
+def fake_archive(monkeypatch):
+    """A synthetic archive whose checksum replaces the real one; no real source is reachable."""
+    data = archive()
+    monkeypatch.setattr(cifar, "SHA256", hashlib.sha256(data).hexdigest())
+    monkeypatch.setattr(cifar, "SOURCES", [])
+    return data
+
+
+def cache(root, data):
+    folder = root / "cifar-10"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ARCHIVE).write_bytes(data)
+
+
+def test_splits_shapes_and_channel_order(fake_archive, tmp_path):
+    cache(tmp_path, fake_archive)
+    content = batches()
+    train, test = CIFAR10(tmp_path, download=False), CIFAR10(tmp_path, train=False, download=False)
+    assert train.data.dtype == np.uint8 and train.data.shape == (20, 3, 32, 32)
+    assert test.data.shape == (4, 3, 32, 32) and train.targets.dtype == np.int64
+    assert train.classes == CLASSES and test.classes == CLASSES
+    # the five training batches in order; a row is the red, green, blue planes, row-major
+    rows = np.concatenate([content[f"data_batch_{k}"][b"data"] for k in range(1, 6)])
+    np.testing.assert_array_equal(train.data[7, 1], rows[7, 1024:2048].reshape(32, 32))
+    np.testing.assert_array_equal(train.data.reshape(20, -1), rows)
+    np.testing.assert_array_equal(train.targets, sum((content[f"data_batch_{k}"][b"labels"]
+                                                      for k in range(1, 6)), []))
+    np.testing.assert_array_equal(test.targets, content["test_batch"][b"labels"])
+
+    x, y = train[3]
+    assert x.shape == (3, 32, 32) and x.dtype == np.float32 and y.shape == () and y == train.targets[3]
+    np.testing.assert_allclose(x, train.data[3] / 255, rtol=1e-6)
+    x, y = next(iter(DataLoader(CIFAR10(tmp_path, download=False, transform=Normalize([0.5] * 3, [0.25] * 3)),
+                                batch_size=8)))
+    assert x.data.shape == (8, 3, 32, 32) and y.data.shape == (8,)
+    np.testing.assert_allclose(x.data, (train[np.arange(8)][0] - 0.5) / 0.25, rtol=1e-5)
+
+
+def test_fetch_caches_the_archive_unchanged(fake_archive, tmp_path, monkeypatch):
+    source = FakeSource(fake_archive)
+    monkeypatch.setattr(cifar, "SOURCES", [source])
+    assert len(CIFAR10(tmp_path)) == 20 and len(CIFAR10(tmp_path, train=False)) == 4
+    assert source.calls == 1  # the second load found the cache
+    assert os.listdir(tmp_path / "cifar-10") == [ARCHIVE]  # no temporary file left
+    assert (tmp_path / "cifar-10" / ARCHIVE).read_bytes() == fake_archive
+
+
+def test_wrong_checksum_is_a_clear_error_and_leaves_no_cache(fake_archive, tmp_path, monkeypatch):
+    corrupted = fake_archive[:-10] + bytes(10)
+    monkeypatch.setattr(cifar, "SOURCES", [FakeSource(corrupted, "bad-mirror")])
+    with pytest.raises(RuntimeError) as e:
+        CIFAR10(tmp_path)
+    message = str(e.value)
+    assert f"could not find CIFAR-10 {ARCHIVE} in {tmp_path / 'cifar-10'}" in message
+    assert f"bad-mirror: {ARCHIVE}: SHA-256 mismatch (expected {cifar.SHA256[:12]}" in message
+    assert "tinyconv.data.cifar.SHA256" in message and "(raw or .gz)" not in message
+    assert os.listdir(tmp_path / "cifar-10") == []
+
+
+def test_download_false_does_not_fetch(fake_archive, tmp_path, monkeypatch):
+    source = FakeSource(fake_archive)
+    monkeypatch.setattr(cifar, "SOURCES", [source])
+    with pytest.raises(RuntimeError, match="download=False"):
+        CIFAR10(tmp_path, download=False)
+    assert source.calls == 0
+
+
+def test_fetch_over_http(fake_archive, tmp_path, monkeypatch):
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / ARCHIVE).write_bytes(fake_archive)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **k):
+            super().__init__(*a, directory=str(tmp_path / "www"), **k)
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        monkeypatch.setattr(cifar, "SOURCES", [HTTPMirror(url, timeout=5, suffix="")])
+        assert len(CIFAR10(tmp_path / "cache", train=False)) == 4
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (tmp_path / "cache" / "cifar-10" / ARCHIVE).read_bytes() == fake_archive
+
+
+class Exploit:
+    """Unpickling this would call os.system."""
+
+    def __reduce__(self):
+        return os.system, ("echo pwned",)
+
+
+def test_unpickler_refuses_globals():
+    with pytest.raises(pickle.UnpicklingError, match=r"refusing to load the global (posix|nt)\.system"):
+        RestrictedUnpickler(io.BytesIO(python2_pickle({b"data": Exploit()}))).load()
+    with pytest.raises(pickle.UnpicklingError, match=r"global cifar_files\.CLASSES"):
+        RestrictedUnpickler(io.BytesIO(b"\x80\x02ccifar_files\nCLASSES\n.")).load()
+    # what the batches hold does load, in the old and the new numpy module names
+    value = {b"a": [1, 2], b"b": np.arange(6, dtype=np.uint8).reshape(2, 3), b"c": (b"x", 1.5, None)}
+    for raw in (python2_pickle(value), pickle.dumps(value, protocol=2), pickle.dumps(value, protocol=4)):
+        if b"_codecs" in raw:  # Python 3's protocol 2 writes bytes through _codecs.encode: refused
+            with pytest.raises(pickle.UnpicklingError, match="_codecs.encode"):
+                RestrictedUnpickler(io.BytesIO(raw)).load()
+            continue
+        got = RestrictedUnpickler(io.BytesIO(raw)).load()
+        np.testing.assert_array_equal(got[b"b"], value[b"b"])
+        assert got[b"a"] == [1, 2] and got[b"c"] == (b"x", 1.5, None)
+
+
+def test_batch_with_a_disallowed_global_is_refused(tmp_path, monkeypatch, capfd):
+    content = batches()
+    content["test_batch"] = python2_pickle({b"data": Exploit(), b"labels": []})
+    data = archive(content)
+    monkeypatch.setattr(cifar, "SHA256", hashlib.sha256(data).hexdigest())
+    cache(tmp_path, data)
+    with pytest.raises(pickle.UnpicklingError, match=r"cifar-10-batches-py/test_batch: refusing to load the "
+                                                     r"global (posix|nt)\.system"):
+        CIFAR10(tmp_path, train=False, download=False)
+    assert "pwned" not in capfd.readouterr().out
+
+
+def test_archive_members_are_read_by_name_only(tmp_path):
+    link = tarfile.TarInfo("cifar-10-batches-py/test_batch")
+    link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    content = batches()
+    del content["test_batch"]
+    data = archive(content, extra={"../evil": b"x", "/abs": b"y", "cifar-10-batches-py/../../evil2": b"z"})
+    assert set(read_batches(data, ["data_batch_2", "batches.meta"])) == {"data_batch_2", "batches.meta"}
+    with pytest.raises(ValueError, match="expected cifar-10-batches-py/test_batch, not found"):
+        read_batches(data, ["test_batch"])
+    with pytest.raises(ValueError, match="cifar-10-batches-py/test_batch is not a regular file"):
+        read_batches(archive(content, extra={link.name: link}), ["test_batch"])
+    with pytest.raises(ValueError, match="not a readable tar.gz"):
+        read_batches(b"not an archive", ["test_batch"])
+    content["test_batch"] = python2_pickle(batches()["test_batch"])[:-100]
+    with pytest.raises(pickle.UnpicklingError, match="cifar-10-batches-py/test_batch: pickle data was truncated"):
+        read_batches(archive(content), ["test_batch"])
+    assert sorted(os.listdir(tmp_path)) == []  # nothing is ever extracted to disk
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda b: b.update({b"data": b[b"data"][:, :100]}), r"test_batch: expected b'data' uint8 \(N, 3072\) "
+                                                          r"and b'labels' \(N,\) integers, got ndarray uint8 \(4, 100\)"),
+    (lambda b: b.update({b"labels": b[b"labels"][:3]}), r"got ndarray uint8 \(4, 3072\) and int64 \(3,\)"),
+    (lambda b: b.pop(b"data"), r"got NoneType"),
+    (lambda b: b.update({b"labels": [0, 1, 2, 10]}), r"expected labels in \[0, 10\), got \[0, 10\]"),
+])
+def test_malformed_batches_are_rejected(tmp_path, monkeypatch, change, message):
+    content = batches()
+    change(content["test_batch"])
+    data = archive(content)
+    monkeypatch.setattr(cifar, "SHA256", hashlib.sha256(data).hexdigest())
+    cache(tmp_path, data)
+    with pytest.raises(ValueError, match=message):
+        CIFAR10(tmp_path, train=False, download=False)
+
+
+@pytest.mark.slow
+def test_real_cifar10(tmp_path):
+    train, test = CIFAR10(tmp_path), CIFAR10(tmp_path, train=False)
+    assert train.data.shape == (50000, 3, 32, 32) and test.data.shape == (10000, 3, 32, 32)
+    assert train.classes == CLASSES
+    assert np.bincount(train.targets).tolist() == [5000] * 10
+    assert np.bincount(test.targets).tolist() == [1000] * 10
