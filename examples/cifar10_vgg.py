@@ -1,0 +1,165 @@
+"""Train a small VGG-style network on CIFAR-10 (or Fashion-MNIST, MNIST) with tinyconv.
+
+Three blocks of two 3x3 convolutions (padding 1, ReLU) with 32, 64 and 128 filters, each block
+followed by 2x2 max pooling and dropout 0.25, then a fully connected layer of 1024 units (ReLU,
+dropout 0.5) and 10 outputs, trained with softmax cross-entropy and Adam. Stacks of 3x3
+convolutions follow VGG (Simonyan & Zisserman 2015, arXiv:1409.1556), dropout Srivastava et al.
+2014 (JMLR 15), Adam Kingma & Ba 2015 (arXiv:1412.6980). Inputs are normalised per channel
+with the mean and standard deviation of the training pixels. One-channel 28x28 data
+(Fashion-MNIST, MNIST) go through the same network: the first convolution takes the data's
+channels and the fully connected layer the flattened size that follows (128 x 3 x 3).
+
+    python examples/cifar10_vgg.py                                # CIFAR-10, 10 epochs
+    python examples/cifar10_vgg.py --dataset fashion --epochs 3   # where CIFAR-10 cannot be fetched
+    python examples/cifar10_vgg.py --dataset mnist --limit 5000 --epochs 1   # a short run
+    python examples/cifar10_vgg.py --device cuda                  # on the GPU (pip install ".[gpu]")
+
+After every epoch it prints the test loss, accuracy and macro-averaged F1; at the end it saves
+the weights, the history and (with matplotlib) the test confusion matrix in ``--out-dir``.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+import tinyconv as tc
+from tinyconv import functional as F, metrics, nn
+from tinyconv.data import CIFAR10, MNIST, DataLoader, FashionMNIST, Normalize, Subset
+from mnist_lenet import Diverged, train_epoch  # the sibling example's training loop
+
+DATASETS = {"cifar10": CIFAR10, "fashion": FashionMNIST, "mnist": MNIST}
+
+
+def vgg_small(in_channels=3, image_size=32, n_classes=10, widths=(32, 64, 128)):
+    """The VGG-style network for (N, in_channels, image_size, image_size) inputs -> (N, n_classes)
+    logits; each 2x2 pooling halves the size (rounding down: 28 -> 14 -> 7 -> 3)."""
+    layers, channels, size = [], in_channels, image_size
+    for width in widths:
+        layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(),
+                   nn.Conv2d(width, width, 3, padding=1), nn.ReLU(),
+                   nn.MaxPool2d(2), nn.Dropout(0.25)]
+        channels, size = width, size // 2
+    return nn.Sequential(*layers, nn.Flatten(),
+                         nn.Linear(channels * size * size, 1024), nn.ReLU(), nn.Dropout(0.5),
+                         nn.Linear(1024, n_classes))
+
+
+def channel_stats(images):
+    """Mean and standard deviation per channel of uint8 images (N, C, H, W) or grey (N, H, W),
+    on the [0, 1] scale, exactly (from each channel's histogram of the 256 values)."""
+    channels = images[:, None] if images.ndim == 3 else images
+    values = np.arange(256) / 255
+    means, stds = [], []
+    for c in range(channels.shape[1]):
+        p = np.bincount(channels[:, c].ravel(), minlength=256) / channels[:, c].size
+        means.append(float(p @ values))
+        stds.append(float(np.sqrt(p @ (values - means[-1]) ** 2)))
+    return means, stds
+
+
+def load_data(args):
+    """The training and test sets of ``args.dataset``, normalised per channel with the training
+    set's statistics; only the first ``args.limit`` training images if ``args.limit``."""
+    dataset = DATASETS[args.dataset]
+    train_set, test_set = dataset(args.data_dir, train=True), dataset(args.data_dir, train=False)
+    train_set.transform = test_set.transform = Normalize(*channel_stats(train_set.data))
+    if args.limit:
+        train_set = Subset(train_set, np.arange(min(args.limit, len(train_set))))
+    return train_set, test_set
+
+
+def predict(model, loader):
+    """Return (mean loss, true labels, predicted labels) of ``model`` over ``loader``."""
+    model.eval()
+    total_loss, y_true, y_pred = 0.0, [], []
+    with tc.no_grad():
+        for images, labels in loader:
+            logits = model(images)
+            total_loss += F.softmax_cross_entropy(logits, labels).item() * len(labels)
+            y_true.append(labels.numpy())
+            y_pred.append(logits.numpy().argmax(axis=1))
+    model.train()
+    return total_loss / len(loader.dataset), np.concatenate(y_true), np.concatenate(y_pred)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="cifar10")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate")
+    p.add_argument("--limit", type=int, default=0, metavar="N",
+                   help="train on the first N training images only, for a short run (0: all); the test set stays whole")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default=None, help="data folder (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
+    p.add_argument("--out-dir", default=None, help="where weights, history and plot go (default: runs/vgg_<dataset>)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="where to train: cuda needs CuPy and a GPU (pip install '.[gpu]')")
+    args = p.parse_args(argv)
+    if args.epochs < 1 or args.batch_size < 1 or args.limit < 0:
+        p.error(f"--epochs and --batch-size must be positive and --limit non-negative, "
+                f"got {args.epochs}, {args.batch_size} and {args.limit}")
+    args.out_dir = args.out_dir or os.path.join("runs", f"vgg_{args.dataset}")
+    return args
+
+
+def save_results(model, history, classes, y_true, y_pred, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    model.save(os.path.join(out_dir, "vgg.npz"))
+    with open(os.path.join(out_dir, "history.json"), "w") as f:
+        json.dump(history, f, indent=1)
+    cm = metrics.confusion_matrix(y_true, y_pred, len(classes))
+    try:
+        metrics.plot_confusion_matrix(cm, os.path.join(out_dir, "confusion.png"), class_names=classes)
+    except ImportError:
+        print("matplotlib is not installed: no plot (pip install 'tinyconv[plot]')")
+    _, _, f1 = metrics.precision_recall_f1(y_true, y_pred, len(classes))
+    print("test F1 per class: " + ", ".join(f"{name} {value:.3f}" for name, value in zip(classes, f1)))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        tc.Tensor([0.0], device=args.device)  # before loading anything: is the device there?
+    except tc.cuda.DeviceUnavailableError as e:
+        sys.exit(f"--device {args.device}: {e}")
+    tc.manual_seed(args.seed)
+    train_set, test_set = load_data(args)
+    classes = test_set.classes
+    channels, size = test_set[0][0].shape[:2]
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, device=args.device)
+    test_loader = DataLoader(test_set, batch_size=256, device=args.device)
+    # Initialised on the host from the seeded generator, then moved: the same start on every device.
+    model = vgg_small(channels, size, len(classes)).to(args.device)
+    optimizer = tc.optim.Adam(model.parameters(), lr=args.lr)
+    print(f"VGG-style network ({sum(p.size for p in model.parameters()):,} parameters) on {args.dataset} "
+          f"({channels}x{size}x{size}), Adam lr {args.lr}, batch {args.batch_size}, {len(train_set):,} training "
+          f"and {len(test_set):,} test images, on {args.device}")
+
+    history = []
+    for epoch in range(1, args.epochs + 1):
+        start = time.perf_counter()
+        try:
+            train_loss = train_epoch(model, optimizer, train_loader, epoch, args.epochs)
+        except Diverged as e:
+            sys.exit(f"training diverged at {e}; try a lower --lr")
+        seconds = time.perf_counter() - start
+        test_loss, y_true, y_pred = predict(model, test_loader)
+        accuracy = metrics.accuracy(y_true, y_pred)
+        _, _, f1 = metrics.precision_recall_f1(y_true, y_pred, len(classes), average="macro")
+        history.append(dict(epoch=epoch, train_loss=train_loss, test_loss=test_loss, test_accuracy=accuracy,
+                            test_macro_f1=f1, seconds=seconds))
+        print(f"epoch {epoch:2d}: train loss {train_loss:.4f}, test loss {test_loss:.4f}, "
+              f"test accuracy {100 * accuracy:.2f}%, macro F1 {f1:.4f}, {seconds:.1f} s")
+
+    save_results(model, history, classes, y_true, y_pred, args.out_dir)
+    print(f"test accuracy {100 * history[-1]['test_accuracy']:.2f}%, macro F1 {history[-1]['test_macro_f1']:.4f}, "
+          f"{np.mean([h['seconds'] for h in history]):.1f} s per epoch; results in {args.out_dir}")
+    return history
+
+
+if __name__ == "__main__":
+    main()
