@@ -47,6 +47,13 @@ def cache(root, data):
     (folder / ARCHIVE).write_bytes(data)
 
 
+def cache_as_expected(root, monkeypatch, content):
+    """Cache an archive of ``content`` whose checksum replaces the real one."""
+    data = archive(content)
+    monkeypatch.setattr(cifar, "SHA256", hashlib.sha256(data).hexdigest())
+    cache(root, data)
+
+
 def test_splits_shapes_and_channel_order(fake_archive, tmp_path):
     cache(tmp_path, fake_archive)
     content = batches()
@@ -150,9 +157,7 @@ def test_unpickler_refuses_globals():
 def test_batch_with_a_disallowed_global_is_refused(tmp_path, monkeypatch, capfd):
     content = batches()
     content["test_batch"] = python2_pickle({b"data": Exploit(), b"labels": []})
-    data = archive(content)
-    monkeypatch.setattr(cifar, "SHA256", hashlib.sha256(data).hexdigest())
-    cache(tmp_path, data)
+    cache_as_expected(tmp_path, monkeypatch, content)
     with pytest.raises(pickle.UnpicklingError, match=r"cifar-10-batches-py/test_batch: refusing to load the "
                                                      r"global (posix|nt)\.system"):
         CIFAR10(tmp_path, train=False, download=False)
@@ -188,10 +193,16 @@ def test_archive_members_are_read_by_name_only(tmp_path):
 def test_malformed_batches_are_rejected(tmp_path, monkeypatch, change, message):
     content = batches()
     change(content["test_batch"])
-    data = archive(content)
-    monkeypatch.setattr(cifar, "SHA256", hashlib.sha256(data).hexdigest())
-    cache(tmp_path, data)
+    cache_as_expected(tmp_path, monkeypatch, content)
     with pytest.raises(ValueError, match=message):
+        CIFAR10(tmp_path, train=False, download=False)
+
+
+def test_malformed_meta_is_rejected(tmp_path, monkeypatch):
+    content = batches()
+    content["batches.meta"] = {b"label_names": b"airplane"}
+    cache_as_expected(tmp_path, monkeypatch, content)
+    with pytest.raises(ValueError, match=r"batches.meta: expected b'label_names', a list of byte strings, got bytes"):
         CIFAR10(tmp_path, train=False, download=False)
 
 

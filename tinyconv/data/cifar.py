@@ -123,6 +123,15 @@ def _images_and_labels(batch, name):
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
 
 
+def _class_names(meta):
+    """The class names (str) listed by the unpickled batches.meta."""
+    names = meta.get(b"label_names") if isinstance(meta, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, bytes) for n in names):
+        raise ValueError(f"CIFAR-10 batches.meta: expected b'label_names', a list of byte strings, "
+                         f"got {type(names).__name__}")
+    return [n.decode("utf-8") for n in names]
+
+
 class CIFAR10(ImageDataset):
     """CIFAR-10: 50000 train / 10000 test colour images of 32x32 pixels, 10 classes.
 
@@ -158,12 +167,7 @@ class CIFAR10(ImageDataset):
                                label=self.label, gunzip=False, checksums_name="tinyconv.data.cifar.SHA256")
         names = TRAIN_BATCHES if train else TEST_BATCHES
         batches = read_batches(archive[ARCHIVE], names + ("batches.meta",))
-        meta = batches.pop("batches.meta")
-        label_names = meta.get(b"label_names") if isinstance(meta, dict) else None
-        if not isinstance(label_names, list) or not all(isinstance(n, bytes) for n in label_names):
-            raise ValueError(f"CIFAR-10 batches.meta: expected b'label_names', a list of byte strings, "
-                             f"got {type(label_names).__name__}")
-        self.classes = [n.decode("utf-8") for n in label_names]
+        self.classes = _class_names(batches.pop("batches.meta"))
         parts = [_images_and_labels(batches[name], name) for name in names]
         self.data = np.concatenate([images for images, _ in parts])
         self.targets = np.concatenate([labels for _, labels in parts])
