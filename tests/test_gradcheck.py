@@ -254,6 +254,24 @@ def test_conv2d(kernels, data, g, bias):
 
 @pytest.mark.parametrize("kernels", backend.KERNELS)
 @settings(max_examples=60)  # the geometry space is large; each example is cheap
+@given(data=st.data(), g=conv_geometry(), bias=st.booleans())
+def test_conv_transpose2d(kernels, data, g, bias):
+    # the adjoint of the conv2d of geometry g: from its output shape back to its input shape
+    inputs = [data.draw(uniform((g.n, g.o) + g.out_size)), data.draw(uniform(g.weight_shape))]
+    if bias:
+        inputs.append(data.draw(uniform((g.c,))))
+
+    def fn(x, w, *b):
+        y = F.conv_transpose2d(x, w, *b, stride=g.stride, padding=g.padding, output_padding=g.output_padding,
+                               dilation=g.dilation)
+        assert y.shape == g.x_shape
+        return y
+    with backend.use_kernels(kernels):
+        check(fn, *inputs)
+
+
+@pytest.mark.parametrize("kernels", backend.KERNELS)
+@settings(max_examples=60)  # the geometry space is large; each example is cheap
 @given(data=st.data(), g=pool_geometry())
 def test_max_pool2d(kernels, data, g):
     with backend.use_kernels(kernels):
@@ -312,6 +330,7 @@ COVERED = {
     "LogSoftmax": "test_softmax_family", "SoftmaxCrossEntropy": "test_softmax_cross_entropy",
     "MSELoss": "test_mse_loss", "MultiMarginLoss": "test_multi_margin_loss",
     "BinaryCrossEntropyWithLogits": "test_binary_cross_entropy_with_logits", "Linear": "test_linear", "Conv2d": "test_conv2d",
+    "ConvTranspose2d": "test_conv_transpose2d",
     "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "Dropout": "test_dropout",
     "StochasticPool2d": "test_stochastic_pool2d_train", "WeightedPool2d": "test_stochastic_pool2d_eval",
 }
