@@ -309,6 +309,20 @@ def test_stochastic_pool2d_train(kernels, data, g, seed):
         check(lambda t: F.stochastic_pool2d(t, g.kernel, g.stride, g.padding, rng=np.random.default_rng(seed)), x)
 
 
+@given(data=st.data(), training=st.booleans(), affine=st.integers(0, 2))
+def test_batch_norm(data, training, affine):
+    # distinct values: every channel's batch variance stays well above 0; affine counts the
+    # optional inputs given (weight, then bias)
+    shape = (data.draw(st.integers(2, 3)),) + data.draw(shapes(min_dims=1, max_dims=3, max_side=3))
+    c = shape[1]
+    inputs = [data.draw(distinct(shape))] + [data.draw(uniform((c,))) for _ in range(affine)]
+    mean, var = data.draw(uniform((c,))), data.draw(positive((c,)))
+
+    def fn(x, *params):
+        return F.batch_norm(x, None if training else mean, None if training else var, *params, training=training)
+    check(fn, *inputs)
+
+
 @given(data=st.data(), p=st.sampled_from([0.2, 0.5, 0.8]), seed=seeds)
 def test_dropout(data, p, seed):
     x = data.draw(away_from_zero(data.draw(shapes())))
@@ -332,6 +346,7 @@ COVERED = {
     "BinaryCrossEntropyWithLogits": "test_binary_cross_entropy_with_logits", "Linear": "test_linear", "Conv2d": "test_conv2d",
     "ConvTranspose2d": "test_conv_transpose2d",
     "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "Dropout": "test_dropout",
+    "BatchNorm": "test_batch_norm",
     "StochasticPool2d": "test_stochastic_pool2d_train", "WeightedPool2d": "test_stochastic_pool2d_eval",
 }
 

@@ -8,3 +8,4 @@ from .conv import conv2d, conv_transpose2d
 from .pooling import max_pool2d, avg_pool2d
 from .dropout import dropout
 from .stochastic_pooling import stochastic_pool2d
+from .normalization import batch_norm
