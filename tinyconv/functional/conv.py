@@ -72,8 +72,8 @@ class _Correlation(Function):
 
     def _fold(self, y2, shape):
         """col2im(W2.T @ y2) into an image side of ``shape``: the adjoint of ``W2 @ im2col``."""
-        return backend.kernels(y2).col2im(_matrix(self.weight).T @ y2, shape, self.weight.shape[2:], self.stride, self.padding,
-                                          self.dilation)
+        return backend.kernels(y2).col2im(_matrix(self.weight).T @ y2, shape, self.weight.shape[2:], self.stride,
+                                          self.padding, self.dilation)
 
     def _backward(self, image, column_side, need_w, image_grad=None, column_grad=None):
         """Return the weight gradient ``sum over chunks of column_side2 @ col.T`` (None unless
@@ -93,6 +93,10 @@ class _Correlation(Function):
             if column_grad is not None:
                 column_grad[chunk] = _unrows(w2 @ col, chunk.stop - chunk.start, *column_grad.shape[2:])
         return None if gw is None else gw.reshape(self.weight.shape)
+
+    def _gradients(self, gx, gw, g):
+        """(gx, gw), and the bias gradient where there is a bias."""
+        return (gx, gw) if len(self.needs_input_grad) == 2 else (gx, gw, g.sum(axis=(0, 2, 3)))
 
 
 class Conv2d(_Correlation):
@@ -116,10 +120,7 @@ class Conv2d(_Correlation):
         xp = backend.get_array_module(g)
         need_x, need_w = self.needs_input_grad[:2]
         gx = xp.empty_like(self.x) if need_x else None
-        gw = self._backward(self.x, g, need_w, image_grad=gx)
-        if len(self.needs_input_grad) == 2:
-            return gx, gw
-        return gx, gw, g.sum(axis=(0, 2, 3))
+        return self._gradients(gx, self._backward(self.x, g, need_w, image_grad=gx), g)
 
 
 class ConvTranspose2d(_Correlation):
@@ -150,9 +151,7 @@ class ConvTranspose2d(_Correlation):
         gw = self._backward(g, self.x, need_w, column_grad=gx)
         if gx is not None:
             gx = xp.ascontiguousarray(gx[:, :, :self.input_shape[2], :self.input_shape[3]])
-        if len(self.needs_input_grad) == 2:
-            return gx, gw
-        return gx, gw, g.sum(axis=(0, 2, 3))
+        return self._gradients(gx, gw, g)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
