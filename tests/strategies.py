@@ -94,6 +94,12 @@ class ConvGeometry:
         return tuple((size + 2 * p - d * (k - 1) - 1) // s + 1 for size, k, s, p, d in
                      zip((self.h, self.w), self.kernel, self.stride, self.padding, self.dilation))
 
+    @property
+    def output_padding(self):
+        """The output_padding with which conv_transpose2d maps ``out_size`` back to (H, W):
+        the input rows and columns that the last stride step leaves unused."""
+        return tuple((size + 2 * p - d * (k - 1) - 1) % s for size, k, s, p, d in
+                     zip((self.h, self.w), self.kernel, self.stride, self.padding, self.dilation))
 
 def _min_size(kernel, padding, dilation):
     """Smallest input length that leaves an output of length >= 1."""

@@ -254,6 +254,24 @@ def test_conv2d(kernels, data, g, bias):
 
 @pytest.mark.parametrize("kernels", backend.KERNELS)
 @settings(max_examples=60)  # the geometry space is large; each example is cheap
+@given(data=st.data(), g=conv_geometry(), bias=st.booleans())
+def test_conv_transpose2d(kernels, data, g, bias):
+    # the adjoint of the conv2d of geometry g: from its output shape back to its input shape
+    inputs = [data.draw(uniform((g.n, g.o) + g.out_size)), data.draw(uniform(g.weight_shape))]
+    if bias:
+        inputs.append(data.draw(uniform((g.c,))))
+
+    def fn(x, w, *b):
+        y = F.conv_transpose2d(x, w, *b, stride=g.stride, padding=g.padding, output_padding=g.output_padding,
+                               dilation=g.dilation)
+        assert y.shape == g.x_shape
+        return y
+    with backend.use_kernels(kernels):
+        check(fn, *inputs)
+
+
+@pytest.mark.parametrize("kernels", backend.KERNELS)
+@settings(max_examples=60)  # the geometry space is large; each example is cheap
 @given(data=st.data(), g=pool_geometry())
 def test_max_pool2d(kernels, data, g):
     with backend.use_kernels(kernels):
@@ -291,6 +309,20 @@ def test_stochastic_pool2d_train(kernels, data, g, seed):
         check(lambda t: F.stochastic_pool2d(t, g.kernel, g.stride, g.padding, rng=np.random.default_rng(seed)), x)
 
 
+@given(data=st.data(), training=st.booleans(), affine=st.integers(0, 2))
+def test_batch_norm(data, training, affine):
+    # distinct values: every channel's batch variance stays well above 0; affine counts the
+    # optional inputs given (weight, then bias)
+    shape = (data.draw(st.integers(2, 3)),) + data.draw(shapes(min_dims=1, max_dims=3, max_side=3))
+    c = shape[1]
+    inputs = [data.draw(distinct(shape))] + [data.draw(uniform((c,))) for _ in range(affine)]
+    mean, var = data.draw(uniform((c,))), data.draw(positive((c,)))
+
+    def fn(x, *params):
+        return F.batch_norm(x, None if training else mean, None if training else var, *params, training=training)
+    check(fn, *inputs)
+
+
 @given(data=st.data(), p=st.sampled_from([0.2, 0.5, 0.8]), seed=seeds)
 def test_dropout(data, p, seed):
     x = data.draw(away_from_zero(data.draw(shapes())))
@@ -312,7 +344,9 @@ COVERED = {
     "LogSoftmax": "test_softmax_family", "SoftmaxCrossEntropy": "test_softmax_cross_entropy",
     "MSELoss": "test_mse_loss", "MultiMarginLoss": "test_multi_margin_loss",
     "BinaryCrossEntropyWithLogits": "test_binary_cross_entropy_with_logits", "Linear": "test_linear", "Conv2d": "test_conv2d",
+    "ConvTranspose2d": "test_conv_transpose2d",
     "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "Dropout": "test_dropout",
+    "BatchNorm": "test_batch_norm",
     "StochasticPool2d": "test_stochastic_pool2d_train", "WeightedPool2d": "test_stochastic_pool2d_eval",
 }
 

@@ -406,3 +406,36 @@ def test_manual_seed_rejects_bad_seeds():
     with pytest.raises(ValueError, match="seed.*-1"):
         tc.manual_seed(-1)
     assert tc.manual_seed(3) is tc.default_rng()
+
+
+# ---------------------------------------------------------------- buffers
+
+def test_register_buffer_keeps_state_out_of_the_parameters():
+    class Counter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = Parameter(np.ones(2, np.float32))
+            self.register_buffer("count", Tensor(np.zeros(2, np.float32)))
+            self.register_buffer("unused", None)
+
+    model = nn.Sequential(Counter())
+    assert [n for n, _ in model.named_parameters()] == ["0.scale"]
+    assert [n for n, _ in model.named_buffers()] == ["0.count"]
+    assert list(model.state_dict()) == ["0.scale", "0.count"]
+    replacement = Tensor(np.full(2, 3.0, np.float32))
+    model[0].count = replacement  # assigning a Tensor replaces the buffer
+    assert model.buffers() == [replacement] and model.state_dict()["0.count"].tolist() == [3.0, 3.0]
+    with pytest.raises(TypeError, match="count: expected a Tensor or None for the buffer, got list"):
+        model[0].count = [1.0, 2.0]
+
+
+@pytest.mark.parametrize("name, tensor, error, match", [
+    ("a.b", None, KeyError, "expected a non-empty name without '.'"),
+    ("weight", None, KeyError, "'weight' is already an attribute of Linear"),
+    (3, None, TypeError, "name: expected a str, got int"),
+    ("stats", np.zeros(2), TypeError, "tensor: expected a Tensor \\(not a Parameter\\) or None, got ndarray"),
+    ("stats", Parameter(np.zeros(2)), TypeError, "got Parameter"),
+])
+def test_register_buffer_errors(name, tensor, error, match):
+    with pytest.raises(error, match=match):
+        nn.Linear(2, 2).register_buffer(name, tensor)

@@ -4,7 +4,8 @@ from .shape import reshape, transpose, flatten, getitem, concat
 from .activation import sigmoid, tanh, relu, leaky_relu, softmax, log_softmax
 from .loss import softmax_cross_entropy, mse_loss, multi_margin_loss, binary_cross_entropy_with_logits
 from .linear import linear
-from .conv import conv2d
+from .conv import conv2d, conv_transpose2d
 from .pooling import max_pool2d, avg_pool2d
 from .dropout import dropout
 from .stochastic_pooling import stochastic_pool2d
+from .normalization import batch_norm

@@ -1,4 +1,5 @@
-"""2-D convolution (cross-correlation, as in every framework) by im2col + GEMM.
+"""2-D convolution (cross-correlation, as in every framework) by im2col + GEMM, and its adjoint,
+the transposed convolution.
 
 Forward: ``col = im2col(x)`` (C*KH*KW, N*OH*OW); ``y = W2 @ col`` with
 ``W2 = weight.reshape(O, C*KH*KW)``, giving (O, N*OH*OW), then NCHW. Backward, with ``g2`` the
@@ -8,6 +9,11 @@ Networks for Document Processing"; the Caffe im2col design). When the column buf
 whole batch would exceed :func:`tinyconv.backend.column_buffer_limit` bytes (one limit per
 device), the batch is processed in chunks and the columns are recomputed in backward instead
 of being kept.
+
+The transposed convolution is the adjoint of that linear map in x: its forward is conv2d's
+input gradient (GEMM, then col2im), its input gradient is conv2d's forward (im2col, then GEMM),
+and both share conv2d's weight gradient, with the roles of input and output swapped (Dumoulin &
+Visin 2016, "A guide to convolution arithmetic for deep learning", section 4).
 """
 from .. import backend
 from ..autograd import Function
@@ -22,53 +28,130 @@ def batch_chunks(n, bytes_per_image, limit):
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-class Conv2d(Function):
+def _rows(t):
+    """(N, O, OH, OW) -> (O, N*OH*OW), the layout of a GEMM with the column buffer."""
+    xp = backend.get_array_module(t)
+    return xp.ascontiguousarray(t.transpose(1, 0, 2, 3)).reshape(t.shape[1], t.shape[0] * t.shape[2] * t.shape[3])
+
+
+def _unrows(y2, n, oh, ow):
+    """(O, N*OH*OW) -> (N, O, OH, OW), the inverse of :func:`_rows`."""
+    return y2.reshape(y2.shape[0], n, oh, ow).transpose(1, 0, 2, 3)
+
+
+def _matrix(weight):
+    """(O, C, KH, KW) -> W2 (O, C*KH*KW)."""
+    o, c, kh, kw = weight.shape
+    return weight.reshape(o, c * kh * kw)
+
+
+class _Correlation(Function):
+    """What Conv2d and ConvTranspose2d share: the correlation of an *image-side* tensor
+    (N, C, H, W) with a weight (O, C, KH, KW) gives a *column-side* tensor (N, O, OH, OW).
+    Conv2d computes that map, ConvTranspose2d its adjoint; ``self.col`` keeps the column buffer
+    of the image side when the batch is one chunk."""
+
+    col = None
+
     def __init__(self, stride, padding, dilation):
         self.stride, self.padding, self.dilation = stride, padding, dilation
 
-    def _columns(self, x):
-        return backend.kernels(x).im2col(x, self.weight.shape[2:], self.stride, self.padding, self.dilation)
-
-    def forward(self, x, weight, bias=None):
-        xp = backend.get_array_module(x)
-        o, c, kh, kw = weight.shape
-        n, _, h, w = x.shape
+    def _plan(self, image_shape, weight):
+        """Set the batch chunks for an image side of ``image_shape``; return its column side's
+        (OH, OW)."""
+        n, c, h, w = image_shape
+        kh, kw = weight.shape[2:]
         oh = output_size(h, kh, self.stride[0], self.padding[0], self.dilation[0])
         ow = output_size(w, kw, self.stride[1], self.padding[1], self.dilation[1])
+        self.chunks = batch_chunks(n, c * kh * kw * oh * ow * weight.itemsize,
+                                   backend.column_buffer_limit(backend.device_of(weight)))
+        return oh, ow
+
+    def _columns(self, image):
+        return backend.kernels(image).im2col(image, self.weight.shape[2:], self.stride, self.padding, self.dilation)
+
+    def _fold(self, y2, shape):
+        """col2im(W2.T @ y2) into an image side of ``shape``: the adjoint of ``W2 @ im2col``."""
+        return backend.kernels(y2).col2im(_matrix(self.weight).T @ y2, shape, self.weight.shape[2:], self.stride,
+                                          self.padding, self.dilation)
+
+    def _backward(self, image, column_side, need_w, image_grad=None, column_grad=None):
+        """Return the weight gradient ``sum over chunks of column_side2 @ col.T`` (None unless
+        ``need_w``), filling on the way ``image_grad`` (col2im(W2.T @ column_side2)) or
+        ``column_grad`` (W2 @ col), chunk by chunk."""
+        xp = backend.get_array_module(image)
+        w2 = _matrix(self.weight)
+        gw = xp.zeros_like(w2) if need_w else None
+        for chunk in self.chunks:
+            c2 = _rows(column_side[chunk])
+            if need_w or column_grad is not None:
+                col = self._columns(image[chunk]) if self.col is None else self.col
+            if need_w:
+                gw += (col @ c2.T).T  # measured faster than c2 @ col.T for these skinny shapes
+            if image_grad is not None:
+                image_grad[chunk] = self._fold(c2, image[chunk].shape)
+            if column_grad is not None:
+                column_grad[chunk] = _unrows(w2 @ col, chunk.stop - chunk.start, *column_grad.shape[2:])
+        return None if gw is None else gw.reshape(self.weight.shape)
+
+    def _gradients(self, gx, gw, g):
+        """(gx, gw), and the bias gradient where there is a bias."""
+        return (gx, gw) if len(self.needs_input_grad) == 2 else (gx, gw, g.sum(axis=(0, 2, 3)))
+
+
+class Conv2d(_Correlation):
+    def forward(self, x, weight, bias=None):
+        xp = backend.get_array_module(x)
         self.weight, self.x = weight, x
-        self.chunks = batch_chunks(n, c * kh * kw * oh * ow * x.itemsize,
-                                   backend.column_buffer_limit(backend.device_of(x)))
-        y = xp.empty((n, o, oh, ow), dtype=x.dtype)
+        oh, ow = self._plan(x.shape, weight)
+        o = weight.shape[0]
+        y = xp.empty((x.shape[0], o, oh, ow), dtype=x.dtype)
         for chunk in self.chunks:
             self.col = self._columns(x[chunk])
-            y_chunk = weight.reshape(o, c * kh * kw) @ self.col
+            y_chunk = _matrix(weight) @ self.col
             if bias is not None:
                 y_chunk += bias[:, None]
-            y[chunk] = y_chunk.reshape(o, chunk.stop - chunk.start, oh, ow).transpose(1, 0, 2, 3)
+            y[chunk] = _unrows(y_chunk, chunk.stop - chunk.start, oh, ow)
         if len(self.chunks) > 1:
             self.col = None
         return y
 
     def backward(self, g):
         xp = backend.get_array_module(g)
-        o, c, kh, kw = self.weight.shape
-        w2 = self.weight.reshape(o, c * kh * kw)
         need_x, need_w = self.needs_input_grad[:2]
-        gw = xp.zeros_like(w2) if need_w else None
         gx = xp.empty_like(self.x) if need_x else None
+        return self._gradients(gx, self._backward(self.x, g, need_w, image_grad=gx), g)
+
+
+class ConvTranspose2d(_Correlation):
+    def __init__(self, stride, padding, dilation, output_size):
+        super().__init__(stride, padding, dilation)
+        self.output_size = output_size
+
+    def forward(self, x, weight, bias=None):
+        xp = backend.get_array_module(x)
+        self.weight, self.input_shape = weight, x.shape
+        n, c = x.shape[0], weight.shape[1]
+        y = xp.empty((n, c) + self.output_size, dtype=x.dtype)
+        oh, ow = self._plan(y.shape, weight)
+        # An output_padding of at least the stride (allowed below the dilation) gives the
+        # correlation of y more positions than x has: they see zeros.
+        extra = ((0, 0), (0, 0), (0, oh - x.shape[2]), (0, ow - x.shape[3]))
+        self.x = xp.pad(x, extra) if (oh, ow) != x.shape[2:] else x
         for chunk in self.chunks:
-            col = self._columns(self.x[chunk]) if self.col is None else self.col
-            gc = g[chunk]
-            g2 = xp.ascontiguousarray(gc.transpose(1, 0, 2, 3)).reshape(o, gc.shape[0] * gc.shape[2] * gc.shape[3])
-            if need_w:
-                gw += (col @ g2.T).T  # measured faster than g2 @ col.T for these skinny shapes
-            if need_x:
-                gx[chunk] = backend.kernels(g).col2im(w2.T @ g2, self.x[chunk].shape, self.weight.shape[2:],
-                                                      self.stride, self.padding, self.dilation)
-        gw = None if gw is None else gw.reshape(self.weight.shape)
-        if len(self.needs_input_grad) == 2:
-            return gx, gw
-        return gx, gw, g.sum(axis=(0, 2, 3))
+            y[chunk] = self._fold(_rows(self.x[chunk]), (chunk.stop - chunk.start,) + y.shape[1:])
+        if bias is not None:
+            y += bias[:, None, None]
+        return y
+
+    def backward(self, g):
+        xp = backend.get_array_module(g)
+        need_x, need_w = self.needs_input_grad[:2]
+        gx = xp.empty_like(self.x) if need_x else None
+        gw = self._backward(g, self.x, need_w, column_grad=gx)
+        if gx is not None:
+            gx = xp.ascontiguousarray(gx[:, :, :self.input_shape[2], :self.input_shape[3]])
+        return self._gradients(gx, gw, g)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
@@ -94,9 +177,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     """
     stride, padding, dilation = pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)
     x, weight, bias = layer_args(x, weight, bias, "(N, C, H, W)", "(O, C, KH, KW)")
-    if weight.shape[1] != x.shape[1]:
-        raise ValueError(f"weight: expected {x.shape[1]} input channels to match x of shape {tuple(x.shape)}, "
-                         f"got weight of shape {tuple(weight.shape)}")
+    _check_in_channels(x, weight, 1)
     for axis, name in ((0, "height"), (1, "width")):
         k, size = weight.shape[2 + axis], x.shape[2 + axis]
         if output_size(size, k, stride[axis], padding[axis], dilation[axis]) < 1:
@@ -105,3 +186,60 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     require_finite("x", x)
     args = (x, weight) if bias is None else (x, weight, bias)
     return Conv2d(stride, padding, dilation)(*args)
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
+    """2-D transposed convolution over an NCHW batch: the adjoint of :func:`conv2d` in its input
+    (the gradient of conv2d with respect to x), so that <conv2d(u, W), v> = <u,
+    conv_transpose2d(v, W)> for the same stride, padding and dilation. With a stride it
+    upsamples: each input pixel spreads a weighted kernel over the output (Dumoulin & Visin
+    2016, "A guide to convolution arithmetic for deep learning", section 4).
+
+    Args:
+        x: input (N, C_in, H, W), float32 or float64.
+        weight: filters (C_in, C_out, KH, KW), same dtype (PyTorch's layout: the weight of the
+            conv2d from C_out to C_in channels whose adjoint this is).
+        bias: optional (C_out,).
+        stride, padding, dilation: int or (height, width) pair, as the conv2d whose adjoint
+            this is; stride, dilation >= 1, padding >= 0.
+        output_padding: int or pair, >= 0 and smaller than the stride or the dilation (per
+            axis): rows and columns added at the bottom and right of the output, to pick one
+            of the input sizes that a strided conv2d maps to the same output size.
+
+    Returns:
+        (N, C_out, OH, OW) with OH = (H - 1)*SH - 2*PH + DH*(KH - 1) + output_padding + 1
+        (likewise OW). (No ``groups`` argument, unlike PyTorch: pass ``dilation`` by name.)
+
+    Raises:
+        ValueError: wrong ranks, channel mismatch (weight.shape[0] != C_in), bias size, stride
+            or dilation < 1, padding or output_padding < 0, output_padding not smaller than
+            the stride or the dilation, an output smaller than 1x1, or non-finite input (a
+            :class:`tinyconv.NonFiniteError`).
+        TypeError: x not float32/float64, weight or bias of another dtype than x, or a bad
+            stride/padding/output_padding/dilation type.
+        RuntimeError: arguments on different devices.
+    """
+    stride, padding, dilation = pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)
+    output_padding = pair("output_padding", output_padding, 0)
+    x, weight, bias = layer_args(x, weight, bias, "(N, C_in, H, W)", "(C_in, C_out, KH, KW)", bias_axis=1)
+    _check_in_channels(x, weight, 0)
+    size = []
+    for axis, name in ((0, "height"), (1, "width")):
+        s, p, d, extra = stride[axis], padding[axis], dilation[axis], output_padding[axis]
+        if extra >= s and extra >= d:
+            raise ValueError(f"output_padding: expected values smaller than the stride or the dilation, got "
+                             f"{extra} for the {name} (stride {s}, dilation {d})")
+        size.append((x.shape[2 + axis] - 1) * s - 2 * p + d * (weight.shape[2 + axis] - 1) + extra + 1)
+        if size[-1] < 1:
+            raise ValueError(f"padding: {p} leaves an output {name} of {size[-1]} for input {name} "
+                             f"{x.shape[2 + axis]}, kernel {weight.shape[2 + axis]} and stride {s}; expected >= 1")
+    require_finite("x", x)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return ConvTranspose2d(stride, padding, dilation, tuple(size))(*args)
+
+
+def _check_in_channels(x, weight, axis):
+    """Raise ValueError unless weight.shape[axis] equals the channels of x (N, C, H, W)."""
+    if weight.shape[axis] != x.shape[1]:
+        raise ValueError(f"weight: expected {x.shape[1]} input channels (axis {axis}) to match x of shape "
+                         f"{tuple(x.shape)}, got weight of shape {tuple(weight.shape)}")

@@ -121,10 +121,10 @@ def float_dtype(name, dtype):
     return dtype
 
 
-def layer_args(x, weight, bias, x_layout, weight_layout):
+def layer_args(x, weight, bias, x_layout, weight_layout, bias_axis=0):
     """Convert and check the input, weight and optional bias of a layer (linear, conv2d): ranks
     as the layouts say (e.g. "(N, C, H, W)"), float x, weight and bias of x's dtype, bias of
-    shape (weight.shape[0],). Returns the three as Tensors (bias may be None).
+    shape (weight.shape[bias_axis],). Returns the three as Tensors (bias may be None).
 
     Raises:
         ValueError: wrong ranks or bias shape. TypeError: non-float x, other dtypes.
@@ -136,7 +136,7 @@ def layer_args(x, weight, bias, x_layout, weight_layout):
     require_same_dtype("weight", weight, "x", x)
     if bias is not None:
         bias = tensor_arg("bias", bias)
-        if tuple(bias.shape) != (weight.shape[0],):
-            raise ValueError(f"bias: expected shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+        if tuple(bias.shape) != (weight.shape[bias_axis],):
+            raise ValueError(f"bias: expected shape ({weight.shape[bias_axis]},), got {tuple(bias.shape)}")
         require_same_dtype("bias", bias, "x", x)
     return x, weight, bias

@@ -2,7 +2,8 @@
 from .module import Module
 from .container import Sequential
 from .linear import Linear
-from .conv import Conv2d
+from .conv import Conv2d, ConvTranspose2d
+from .batchnorm import BatchNorm1d, BatchNorm2d
 from .pooling import MaxPool2d, AvgPool2d, StochasticPool2d
 from .activation import ReLU, LeakyReLU, Sigmoid, Tanh
 from .flatten import Flatten

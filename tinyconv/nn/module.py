@@ -1,4 +1,5 @@
-"""Module: the base of layers and models (parameters registered by attribute assignment)."""
+"""Module: the base of layers and models (parameters registered by attribute assignment,
+buffers by :meth:`Module.register_buffer`)."""
 import io
 from collections import OrderedDict
 
@@ -6,16 +7,18 @@ import numpy as np
 
 from ..backend import device_arg, get_array_module, require_cuda, to_device
 from ..fileio import atomic_write
-from ..tensor import Parameter
+from ..tensor import Parameter, Tensor
 
 
 class Module:
     """Base class of layers. Assigning a :class:`Parameter` or a Module to an attribute registers
-    it; subclasses implement ``forward``; calling the module calls ``forward``."""
+    it; :meth:`register_buffer` registers a Tensor of state that is not trained (running
+    statistics); subclasses implement ``forward``; calling the module calls ``forward``."""
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
@@ -23,11 +26,38 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
-        if isinstance(value, Parameter):
+        if name in self._buffers and not isinstance(value, (Parameter, Module)):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{name}: expected a Tensor or None for the buffer, got {type(value).__name__}")
+            self._buffers[name] = value
+        elif isinstance(value, Parameter):
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value
+        if isinstance(value, (Parameter, Module)):
+            self._buffers.pop(name, None)
         object.__setattr__(self, name, value)
+
+    def register_buffer(self, name, tensor):
+        """Register ``tensor`` (a Tensor, or None for a buffer not in use) as the buffer
+        ``name``: state that is saved in :meth:`state_dict`, moved by :meth:`to` and restored by
+        :meth:`load_state_dict`, but not trained (batch normalisation's running statistics).
+        It is then an attribute; assigning a Tensor or None to it replaces the buffer.
+
+        Raises:
+            TypeError: ``name`` not a str, or ``tensor`` neither a Tensor nor None.
+            KeyError: ``name`` empty, dotted, or already an attribute that is not a buffer.
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"name: expected a str, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"name: expected a non-empty name without '.', got {name!r}")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"name: {name!r} is already an attribute of {type(self).__name__}")
+        if tensor is not None and (not isinstance(tensor, Tensor) or isinstance(tensor, Parameter)):
+            raise TypeError(f"tensor: expected a Tensor (not a Parameter) or None, got {type(tensor).__name__}")
+        self._buffers[name] = tensor
+        object.__setattr__(self, name, tensor)
 
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
@@ -51,6 +81,23 @@ class Module:
         """Return the list of all Parameters of this module and its submodules."""
         return [p for _, p in self.named_parameters()]
 
+    def named_buffers(self, prefix=""):
+        """Yield ``(name, Tensor)`` pairs of every buffer (None ones skipped), depth first,
+        names joined with dots."""
+        for name, b in self._buffers.items():
+            if b is not None:
+                yield prefix + name, b
+        for name, m in self._modules.items():
+            yield from m.named_buffers(f"{prefix}{name}.")
+
+    def buffers(self):
+        """Return the list of all buffers of this module and its submodules."""
+        return [b for _, b in self.named_buffers()]
+
+    def _named_state(self):
+        """Parameters, then buffers: what :meth:`state_dict` holds."""
+        return list(self.named_parameters()) + list(self.named_buffers())
+
     def modules(self):
         """Yield this module and every submodule, depth first."""
         yield self
@@ -73,8 +120,8 @@ class Module:
             p.grad = None
 
     def to(self, device):
-        """Move every parameter (and its gradient) to ``device`` ("cpu" or "cuda") in place;
-        returns self. The Parameter objects stay the same, so an optimizer built before or
+        """Move every parameter (and its gradient) and every buffer to ``device`` ("cpu" or
+        "cuda") in place; returns self. The Parameter and buffer objects stay the same, so an optimizer built before or
         after the move keeps updating them; its state follows them at its next step (build
         it after ``.to()``, as in PyTorch, and nothing needs to move at all).
 
@@ -89,15 +136,17 @@ class Module:
             p.data = to_device(p.data, device)
             if p.grad is not None:
                 p.grad = to_device(p.grad, device)
+        for b in self.buffers():
+            b.data = to_device(b.data, device)
         return self
 
     def state_dict(self):
-        """Return an OrderedDict name -> NumPy array (a copy) of every parameter, wherever the
-        parameters live: checkpoints always hold host arrays."""
-        return OrderedDict((name, np.array(p.numpy(), copy=True)) for name, p in self.named_parameters())
+        """Return an OrderedDict name -> NumPy array (a copy) of every parameter, then of every
+        buffer, wherever they live: checkpoints always hold host arrays."""
+        return OrderedDict((name, np.array(p.numpy(), copy=True)) for name, p in self._named_state())
 
     def load_state_dict(self, state_dict):
-        """Copy arrays from ``state_dict`` into the parameters, in place.
+        """Copy arrays from ``state_dict`` into the parameters and buffers, in place.
 
         Raises:
             ValueError: listing every missing or unexpected name and every shape or dtype
@@ -106,7 +155,7 @@ class Module:
         """
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"state_dict: expected a dict of arrays (name -> array), got {type(state_dict).__name__}")
-        own = dict(self.named_parameters())
+        own = dict(self._named_state())
         problems = [f"missing: {n}" for n in own if n not in state_dict]
         problems += [f"unexpected: {n}" for n in state_dict if n not in own]
         for name in own.keys() & state_dict.keys():
@@ -126,7 +175,7 @@ class Module:
         atomic_write(path, buffer.getvalue())
 
     def load(self, path):
-        """Load parameters saved by :meth:`save` (checked as in :meth:`load_state_dict`)."""
+        """Load parameters and buffers saved by :meth:`save` (checked as in :meth:`load_state_dict`)."""
         with np.load(path, allow_pickle=False) as f:
             self.load_state_dict({name: f[name] for name in f.files})
 
