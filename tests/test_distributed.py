@@ -1,0 +1,161 @@
+"""tinyconv.distributed: two MPI ranks (``mpirun -np 2`` on loopback, started here) against one
+process, the sampler's shards, the optimizer wrapper, and the errors without MPI or a GPU."""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tinyconv as tc
+from tinyconv import distributed as dist
+from tinyconv.data import DataLoader, TensorDataset
+from tinyconv.distributed.buckets import buckets
+
+import distributed_worker as worker
+
+WORKER = os.path.join(os.path.dirname(__file__), "distributed_worker.py")
+
+
+def mpirun(*args, timeout=60):
+    """Run the worker on 2 ranks over loopback; return the finished process (output as text)."""
+    if shutil.which("mpirun") is None:
+        pytest.skip("mpirun not found: install Open MPI (apt-get install openmpi-bin libopenmpi-dev)")
+    pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install 'tinyconv[mpi]')")
+    command = ["mpirun", "-np", "2", "--oversubscribe", "--mca", "btl", "self,vader,tcp",
+               "--mca", "btl_tcp_if_include", "lo", "--mca", "btl_vader_single_copy_mechanism", "none"]
+    if os.geteuid() == 0:
+        command.append("--allow-run-as-root")
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", TINYCONV_BLAS_THREADS="1")
+    return subprocess.run(command + [sys.executable, WORKER, *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.mark.mpi
+def test_two_ranks_step_like_one_process_with_the_global_batch(tmp_path):
+    child = mpirun("step", str(tmp_path))
+    assert child.returncode == 0, child.stdout + child.stderr
+    ranks = [dict(np.load(tmp_path / f"rank{r}.npz")) for r in (0, 1)]
+
+    tc.manual_seed(0)
+    net = worker.model()
+    optimizer = tc.optim.SGD(net.parameters(), lr=0.5)
+    x, y = worker.data()[np.arange(worker.GLOBAL_BATCH)]
+    totals = worker.sgd_step(net, optimizer, tc.Tensor(x), tc.Tensor(y))
+    worker.sgd_step(net, optimizer, tc.Tensor(x), tc.Tensor(y))
+    expected = net.state_dict()
+    for saved in ranks:
+        np.testing.assert_allclose(saved.pop("totals"), totals, rtol=1e-12)
+        assert saved.keys() == expected.keys()
+        for name in expected:
+            np.testing.assert_allclose(saved[name], expected[name], rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.mpi
+def test_a_raising_rank_stops_the_whole_job():
+    child = mpirun("raise", timeout=60)
+    assert child.returncode != 0
+    assert "RuntimeError: rank 1 fails on purpose" in child.stderr
+
+
+@pytest.mark.parametrize("n, replicas, drop_last", [(10, 3, False), (10, 3, True), (9, 3, False), (2, 4, False),
+                                                    (60000, 2, False), (0, 2, False)])
+def test_sampler_shards_are_disjoint_and_cover_the_epoch(n, replicas, drop_last):
+    for epoch in (0, 1):
+        shards = []
+        for rank in range(replicas):
+            sampler = dist.DistributedSampler(range(n), replicas, rank, seed=4, drop_last=drop_last)
+            sampler.set_epoch(epoch)
+            shards.append(list(sampler))
+            assert len(shards[-1]) == len(sampler)
+        assert len({len(s) for s in shards}) == 1
+        every = np.concatenate(shards).astype(int)
+        distinct = set(every.tolist())
+        if drop_last:
+            assert len(distinct) == len(every) == n - n % replicas
+        else:
+            assert distinct == set(range(n)) and len(every) - n == (-n) % replicas
+            if len(every) == len(distinct):  # no padding: pairwise disjoint
+                assert all(not set(a) & set(b) for i, a in enumerate(shards) for b in shards[i + 1:])
+
+
+def test_sampler_orders_change_with_the_epoch_and_repeat_with_it():
+    a, b = dist.DistributedSampler(range(50), 2, 0, seed=1), dist.DistributedSampler(range(50), 2, 0, seed=1)
+    first = list(a)
+    a.set_epoch(1)
+    assert list(a) != first and list(b) == first
+    b.set_epoch(1)
+    assert list(a) == list(b)
+    assert list(dist.DistributedSampler(range(7), 2, 1, shuffle=False)) == [1, 3, 5, 0]  # padded with index 0
+
+
+def test_sampler_errors():
+    with pytest.raises(ValueError, match=r"rank: expected an int in \[0, 2\), got 2"):
+        dist.DistributedSampler(range(4), num_replicas=2, rank=2)
+    with pytest.raises(ValueError, match="num_replicas: expected an int >= 1, got 0"):
+        dist.DistributedSampler(range(4), num_replicas=0, rank=0)
+    with pytest.raises(TypeError, match="dataset: expected an object with len"):
+        dist.DistributedSampler(5, 1, 0)
+    with pytest.raises(ValueError, match="epoch: expected an int >= 0, got -1"):
+        dist.DistributedSampler(range(4), 1, 0).set_epoch(-1)
+
+
+def test_loader_with_a_sampler_visits_the_shard_and_resumes_mid_epoch():
+    ds = TensorDataset(np.arange(20, dtype=np.float32)[:, None], np.arange(20))
+    sampler = dist.DistributedSampler(ds, num_replicas=3, rank=2, seed=0)
+    loader = DataLoader(ds, batch_size=3, sampler=sampler)
+    assert len(loader) == 3
+    labels = [y.data.tolist() for _, y in loader]
+    assert sum(labels, []) == list(sampler)
+    it = iter(loader)
+    next(it)
+    state = loader.state_dict()
+    again = DataLoader(ds, batch_size=3, sampler=dist.DistributedSampler(ds, 3, 2, seed=5))
+    again.load_state_dict(state)
+    assert [y.data.tolist() for _, y in again] == labels[1:]
+    with pytest.raises(ValueError, match="sampler: expected shuffle=False with a sampler"):
+        DataLoader(ds, shuffle=True, sampler=sampler)
+    with pytest.raises(ValueError, match="order: expected the sampler's 7 dataset indices"):
+        again.load_state_dict(dict(state, order=np.arange(6)))
+
+
+def test_without_a_process_group():
+    assert dist.get_rank() == 0 and dist.get_world_size() == 1 and not dist.is_initialized()
+    with pytest.raises(RuntimeError, match=r"no process group: call tinyconv.distributed.init_process_group\(\)"):
+        dist.all_reduce(np.zeros(3))
+    with pytest.raises(ValueError, match="backend: expected one of .*'mpi', 'nccl'.*, got 'gloo'"):
+        dist.init_process_group("gloo")
+
+
+def test_importing_tinyconv_does_not_import_mpi4py():
+    code = "import sys, tinyconv; assert 'mpi4py' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_nccl_without_a_gpu_says_why():
+    if tc.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(tc.cuda.DeviceUnavailableError, match="backend 'nccl' is not available: CuPy"):
+        dist.init_process_group("nccl")
+    assert not dist.is_initialized()
+
+
+def test_distributed_optimizer_delegates_to_the_wrapped_one():
+    p = tc.Parameter(np.ones(3, np.float32))
+    inner = tc.optim.Adam([p], lr=0.1)
+    wrapped = dist.DistributedOptimizer(inner)
+    wrapped.lr *= 0.5
+    assert inner.lr == wrapped.lr == 0.05 and wrapped.params == [p]
+    assert wrapped.state_dict() == inner.state_dict()
+    with pytest.raises(TypeError, match="optimizer: expected a tinyconv.optim.Optimizer, got list"):
+        dist.DistributedOptimizer([p])
+    with pytest.raises(ValueError, match="bucket_cap_mb: expected a positive number of MiB, got 0"):
+        dist.DistributedOptimizer(inner, bucket_cap_mb=0)
+
+
+def test_buckets_group_by_dtype_and_respect_the_cap():
+    arrays = [np.zeros(n, dtype) for n, dtype in [(10, np.float32), (10, np.float32), (30, np.float32),
+                                                  (5, np.float64), (5, np.float32)]]
+    assert buckets(arrays, cap_bytes=80) == [[0, 1], [2], [4], [3]]
+    assert buckets(arrays, cap_bytes=2**20) == [[0, 1, 2, 4], [3]]
