@@ -1,5 +1,6 @@
 """tinyconv.distributed: two MPI ranks (``mpirun -np 2`` on loopback, started here) against one
 process, the sampler's shards, the optimizer wrapper, and the errors without MPI or a GPU."""
+import json
 import os
 import shutil
 import subprocess
@@ -16,10 +17,11 @@ from tinyconv.distributed.buckets import buckets
 import distributed_worker as worker
 
 WORKER = os.path.join(os.path.dirname(__file__), "distributed_worker.py")
+EXAMPLE_DRIVER = os.path.join(os.path.dirname(__file__), "lenet_example_driver.py")
 
 
-def mpirun(*args, timeout=60):
-    """Run the worker on 2 ranks over loopback; return the finished process (output as text)."""
+def mpirun(*args, script=WORKER, timeout=60):
+    """Run ``script`` on 2 ranks over loopback; return the finished process (output as text)."""
     if shutil.which("mpirun") is None:
         pytest.skip("mpirun not found: install Open MPI (apt-get install openmpi-bin libopenmpi-dev)")
     pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install 'tinyconv[mpi]')")
@@ -28,7 +30,7 @@ def mpirun(*args, timeout=60):
     if os.geteuid() == 0:
         command.append("--allow-run-as-root")
     env = dict(os.environ, NUMBA_NUM_THREADS="1", TINYCONV_BLAS_THREADS="1")
-    return subprocess.run(command + [sys.executable, WORKER, *args], capture_output=True, text=True,
+    return subprocess.run(command + [sys.executable, script, *args], capture_output=True, text=True,
                           timeout=timeout, env=env)
 
 
@@ -57,6 +59,24 @@ def test_a_raising_rank_stops_the_whole_job():
     child = mpirun("raise", timeout=60)
     assert child.returncode != 0
     assert "RuntimeError: rank 1 fails on purpose" in child.stderr
+
+
+@pytest.mark.mpi
+def test_lenet_example_on_two_ranks_prints_and_saves_once_and_resumes(tmp_path):
+    """examples/mnist_lenet.py --distributed on a synthetic stand-in for MNIST."""
+    first = mpirun("--distributed", "--epochs", "1", "--out-dir", str(tmp_path), script=EXAMPLE_DRIVER, timeout=120)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.stdout.count("2 processes") == first.stdout.count("epoch  1: train loss") == 1
+    with open(tmp_path / "history.json") as f:
+        one = json.load(f)
+    second = mpirun("--distributed", "--epochs", "2", "--resume", "--out-dir", str(tmp_path),
+                    script=EXAMPLE_DRIVER, timeout=120)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert second.stdout.count("1 epoch done") == second.stdout.count("epoch  2: train loss") == 1
+    with open(tmp_path / "history.json") as f:
+        two = json.load(f)
+    assert [h["epoch"] for h in two] == [1, 2] and two[0] == one[0]
+    assert 0 <= two[1]["test_accuracy"] <= 1 and two[1]["train_loss"] < two[0]["train_loss"]
 
 
 @pytest.mark.parametrize("n, replicas, drop_last", [(10, 3, False), (10, 3, True), (9, 3, False), (2, 4, False),
