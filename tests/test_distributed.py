@@ -179,3 +179,67 @@ def test_buckets_group_by_dtype_and_respect_the_cap():
                                                   (5, np.float64), (5, np.float32)]]
     assert buckets(arrays, cap_bytes=80) == [[0, 1], [2], [4], [3]]
     assert buckets(arrays, cap_bytes=2**20) == [[0, 1, 2, 4], [3]]
+
+
+# ------------------------------------------------ the NCCL path, against stand-ins for CuPy and NCCL (no GPU here)
+
+class FakeCupyArray:
+    """Stands in for a cupy.ndarray: a NumPy array's dtype, size and flags, a device pointer."""
+
+    def __init__(self, array):
+        self.dtype, self.size, self.flags = array.dtype, array.size, array.flags
+        self.data = type("Memory", (), {"ptr": 4096})()
+
+
+class FakeComm:
+    def __init__(self, *args):
+        self.args, self.calls = args, []
+
+    def allReduce(self, *args):
+        self.calls.append(("allReduce",) + args)
+
+    def bcast(self, *args):
+        self.calls.append(("bcast",) + args)
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    """tinyconv.backend sees a CuPy with 4 GPUs (current stream 77) and NCCL; returns the GPUs used."""
+    from types import SimpleNamespace
+    from tinyconv import backend
+    used = []
+    device = lambda i: SimpleNamespace(use=lambda: used.append(i))
+    cupy = SimpleNamespace(ndarray=FakeCupyArray, cuda=SimpleNamespace(
+        Device=device, runtime=SimpleNamespace(getDeviceCount=lambda: 4),
+        get_current_stream=lambda: SimpleNamespace(ptr=77)))
+    nccl = SimpleNamespace(NcclCommunicator=FakeComm, get_unique_id=lambda: (1, 2, 3), NCCL_FLOAT16=6,
+                           NCCL_FLOAT32=7, NCCL_FLOAT64=8, NCCL_INT32=2, NCCL_INT64=4,
+                           NCCL_SUM=0, NCCL_PROD=1, NCCL_MAX=2, NCCL_MIN=3)
+    monkeypatch.setattr(backend, "_cupy", lambda: cupy)
+    monkeypatch.setattr(backend, "require_nccl", lambda: nccl)
+    return used
+
+
+def test_nccl_communicator_takes_the_gpu_of_its_local_rank(fake_gpu):
+    from tinyconv import backend
+    comm = backend.nccl_communicator(8, (1, 2, 3), rank=5, local_rank=5)
+    assert fake_gpu == [1] and comm.args == (8, (1, 2, 3), 5)
+
+
+def test_gpu_arrays_go_to_nccl_in_place_on_the_current_stream(fake_gpu, monkeypatch):
+    from tinyconv.distributed import process_group
+    comm = FakeComm()
+    world = type("MPIComm", (), {"rank": 0, "size": 2})()
+    monkeypatch.setattr(process_group, "_group", {"backend": "nccl", "comm": world, "local_rank": 0, "nccl": comm})
+    dist.all_reduce(FakeCupyArray(np.zeros(5, np.float32)), op="max")
+    dist.broadcast(FakeCupyArray(np.zeros(3, np.int64)), root=0)
+    assert comm.calls == [("allReduce", 4096, 4096, 5, 7, 2, 77), ("bcast", 4096, 3, 4, 0, 77)]
+    with pytest.raises(TypeError, match=r"array: expected one of the dtypes .* for NCCL, got uint8"):
+        dist.all_reduce(FakeCupyArray(np.zeros(2, np.uint8)))
+
+
+def test_gpu_arrays_under_the_mpi_backend_are_refused(fake_gpu, monkeypatch):
+    from tinyconv.distributed import process_group
+    monkeypatch.setattr(process_group, "_group", {"backend": "mpi", "comm": None, "local_rank": 0, "nccl": None})
+    with pytest.raises(RuntimeError, match=r"array: a CuPy array needs the 'nccl' backend, got backend 'mpi'"):
+        dist.all_reduce(FakeCupyArray(np.zeros(2, np.float32)))
