@@ -54,7 +54,9 @@ def init_process_group(backend="mpi"):
     if backend == "nccl":
         require_nccl()
     comm = _mpi().COMM_WORLD
-    local_rank = comm.Split_type(_mpi().COMM_TYPE_SHARED, key=comm.rank).rank
+    shared = comm.Split_type(_mpi().COMM_TYPE_SHARED, key=comm.rank)  # the processes on this host
+    local_rank = shared.rank
+    shared.Free()
     _group = {"backend": backend, "comm": comm, "local_rank": local_rank, "nccl": None}
     sys.excepthook = _abort_on_exception
     if backend == "nccl":
