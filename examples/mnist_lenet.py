@@ -10,6 +10,7 @@ activation -> pool 2 -> 120 -> 84 -> 10, trained with softmax cross-entropy.
     python examples/mnist_lenet.py --pool stochastic  # stochastic pooling (Zeiler & Fergus 2013)
     python examples/mnist_lenet.py --resume           # continue from the last complete epoch
     python examples/mnist_lenet.py --device cuda      # train on the GPU (pip install ".[gpu]")
+    mpirun -np 2 python examples/mnist_lenet.py --distributed   # data-parallel over 2 processes (pip install ".[mpi]")
 
 After every epoch the model, the optimizer, the shuffling state, the random generator and the
 history so far go to ``<out-dir>/checkpoint.npz``, written atomically: an interrupted run
@@ -29,7 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 import tinyconv as tc
-from tinyconv import functional as F, nn
+from tinyconv import distributed as dist, functional as F, nn
 from tinyconv.data import MNIST, Compose, DataLoader, Normalize, RandomShift, MNIST_MEAN, MNIST_STD
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
@@ -57,16 +58,19 @@ def make_optimizer(name, params, lr, weight_decay):
 
 
 def evaluate(model, loader):
-    """Return (mean loss, accuracy) of ``model`` over ``loader``."""
+    """Return (mean loss, accuracy) of ``model`` over ``loader`` (summed over every process's
+    share when distributed)."""
     model.eval()
-    correct = total_loss = 0.0
+    totals = np.zeros(3)  # loss summed over the images, correct predictions, images
     with tc.no_grad():
         for images, labels in loader:
             logits = model(images)
-            total_loss += F.softmax_cross_entropy(logits, labels).item() * len(labels)
-            correct += int((logits.data.argmax(axis=1) == labels.data).sum())
+            totals += (F.softmax_cross_entropy(logits, labels).item() * len(labels),
+                       int((logits.data.argmax(axis=1) == labels.data).sum()), len(labels))
     model.train()
-    return total_loss / len(loader.dataset), correct / len(loader.dataset)
+    if dist.is_initialized():
+        dist.all_reduce(totals)
+    return totals[0] / totals[2], totals[1] / totals[2]
 
 
 class Diverged(Exception):
@@ -75,7 +79,7 @@ class Diverged(Exception):
 
 def train_epoch(model, optimizer, loader, epoch, epochs):
     losses = []
-    bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False)
+    bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False, disable=dist.get_rank() != 0)
     for batch, (images, labels) in enumerate(bar, start=1):
         try:
             loss = F.softmax_cross_entropy(model(images), labels)
@@ -134,6 +138,9 @@ def parse_args(argv=None):
                    help="continue from <out-dir>/checkpoint.npz (saved after every epoch) if it exists")
     p.add_argument("--detect-anomaly", action="store_true",
                    help="name the operation and line that first produce NaN or Inf (slower)")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training under mpirun -np N: --batch-size is the global batch, split "
+                        "evenly; gradients averaged over MPI (NCCL with --device cuda); rank 0 prints and saves")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
                    help="where to train: cuda needs CuPy and a GPU (pip install '.[gpu]'); a checkpoint "
                         "resumes on either device")
@@ -175,8 +182,23 @@ def resume(path, args, objects):
 
 def stop(message, path, epoch):
     kept = f"the checkpoint of epoch {epoch} in {path} is kept" if epoch else "no checkpoint was written"
-    sys.exit(f"training diverged at {message}\nStopping before saving broken weights ({kept}). "
-             f"Try a lower --lr; --detect-anomaly names the operation that first produced NaN or Inf.")
+    text = (f"training diverged at {message}\nStopping before saving broken weights ({kept}). "
+            f"Try a lower --lr; --detect-anomaly names the operation that first produced NaN or Inf.")
+    if dist.is_initialized():  # the other processes may be waiting for this one in a collective
+        print(text, file=sys.stderr)
+        dist.abort(1)
+    sys.exit(text)
+
+
+def setup_distributed(args):
+    """Join the job that mpirun started (NCCL between GPUs, MPI otherwise); only rank 0 prints."""
+    dist.init_process_group("nccl" if args.device == "cuda" else "mpi")
+    world = dist.get_world_size()
+    if args.batch_size % world:
+        sys.exit(f"--batch-size {args.batch_size}: expected a multiple of the {world} processes "
+                 f"(the global batch is split evenly between them)")
+    if dist.get_rank() != 0:
+        sys.stdout = open(os.devnull, "w")
 
 
 def main(argv=None):
@@ -185,16 +207,25 @@ def main(argv=None):
         tc.Tensor([0.0], device=args.device)  # before loading anything: is the device there?
     except tc.cuda.DeviceUnavailableError as e:
         sys.exit(f"--device {args.device}: {e}")
+    if args.distributed:
+        setup_distributed(args)
+    rank, world = dist.get_rank(), dist.get_world_size()
     tc.manual_seed(args.seed)
     train_set, test_set = load_data(args)
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, device=args.device)
-    test_loader = DataLoader(test_set, batch_size=1000, device=args.device)
+    # Distributed: each process visits its share of every epoch, in batches of batch_size / world.
+    sampler = dist.DistributedSampler(train_set, seed=args.seed) if args.distributed else None
+    train_loader = DataLoader(train_set, batch_size=args.batch_size // world, shuffle=sampler is None,
+                              sampler=sampler, device=args.device)
+    test_loader = DataLoader(test_set, batch_size=1000, sampler=range(rank, len(test_set), world),
+                             device=args.device)
     # Initialised on the host from the seeded generator, then moved: the same start on every device.
     model = lenet5(args.activation, args.pool, args.dropout).to(args.device)
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
+    # Distributed: its step averages the gradients over the processes first (a checkpoint holds `optimizer`).
+    stepper = dist.DistributedOptimizer(optimizer) if args.distributed else optimizer
     print(f"LeNet-5 ({sum(p.size for p in model.parameters()):,} parameters), {args.optimizer} lr {args.lr}, "
           f"batch {args.batch_size}, {args.activation}, {args.pool} pooling, {len(train_set):,} training images, "
-          f"on {args.device}")
+          f"on {args.device}" + f", {world} processes" * args.distributed)
 
     os.makedirs(args.out_dir, exist_ok=True)
     checkpoint = os.path.join(args.out_dir, "checkpoint.npz")
@@ -205,16 +236,24 @@ def main(argv=None):
         print(f"resuming from {checkpoint}: {done} epoch{'s' * (done != 1)} done")
     elif args.resume:
         print(f"no checkpoint at {checkpoint}: starting from the beginning")
+    if args.distributed:
+        dist.broadcast_parameters(model)  # every process starts from rank 0's weights
 
     for epoch in range(done + 1, args.epochs + 1):
         start = time.perf_counter()
+        if args.distributed:
+            sampler.set_epoch(epoch)
+            # dropout masks and shifts: another stream on each process, fixed by (seed, epoch, rank) for --resume
+            tc.manual_seed(int(np.random.SeedSequence([args.seed, epoch, rank]).generate_state(1)[0]))
         try:
             with tc.detect_anomaly() if args.detect_anomaly else contextlib.nullcontext():
-                train_loss = train_epoch(model, optimizer, train_loader, epoch, args.epochs)
+                train_loss = train_epoch(model, stepper, train_loader, epoch, args.epochs)
         except Diverged as e:
             stop(str(e), checkpoint, epoch - 1)
         if not all(np.isfinite(p.numpy()).all() for p in model.parameters()):
             stop(f"epoch {epoch}: NaN or Inf in the weights after the last update", checkpoint, epoch - 1)
+        if args.distributed:  # the mean over every process's share (equal shares)
+            train_loss = float(dist.all_reduce(np.array([train_loss]))[0]) / world
         seconds = time.perf_counter() - start
         test_loss, accuracy = evaluate(model, test_loader)
         history.append(dict(epoch=epoch, train_loss=train_loss, test_loss=test_loss,
@@ -222,13 +261,15 @@ def main(argv=None):
         print(f"epoch {epoch:2d}: train loss {train_loss:.4f}, test loss {test_loss:.4f}, "
               f"test accuracy {100 * accuracy:.2f}%, {seconds:.1f} s")
         optimizer.lr *= args.lr_decay
-        tc.save(dict(objects, epoch=epoch, history=history,
-                     args={k: getattr(args, k) for k in TRAINING_OPTIONS}), checkpoint)
+        if rank == 0:
+            tc.save(dict(objects, epoch=epoch, history=history,
+                         args={k: getattr(args, k) for k in TRAINING_OPTIONS}), checkpoint)
 
-    model.save(os.path.join(args.out_dir, "lenet5.npz"))
-    with open(os.path.join(args.out_dir, "history.json"), "w") as f:
-        json.dump(history, f, indent=1)
-    plot_history(history, os.path.join(args.out_dir, "curves.png"))
+    if rank == 0:
+        model.save(os.path.join(args.out_dir, "lenet5.npz"))
+        with open(os.path.join(args.out_dir, "history.json"), "w") as f:
+            json.dump(history, f, indent=1)
+        plot_history(history, os.path.join(args.out_dir, "curves.png"))
     mean_seconds = np.mean([h["seconds"] for h in history])
     print(f"test error {100 * (1 - history[-1]['test_accuracy']):.2f}% "
           f"(test accuracy {100 * history[-1]['test_accuracy']:.2f}%), {mean_seconds:.1f} s per epoch; "

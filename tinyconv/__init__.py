@@ -5,6 +5,7 @@ from .tensor import Tensor, Parameter, tensor, as_tensor
 from .random import manual_seed, default_rng
 from . import functional, nn, optim, data, cuda
 from . import metrics
+from . import distributed
 from .gradcheck import gradcheck
 from .rbm import RBM
 from .dbn import DBN

@@ -24,6 +24,9 @@ class DataLoader:
         dataset: supports ``len()`` and indexing with an int64 array.
         batch_size: positive int, B; the last batch may be smaller unless ``drop_last``.
         shuffle: visit the samples in a new random order each epoch.
+        sampler: an iterable of dataset indices with ``len()``, visited in its order each
+            epoch instead of the loader's own (e.g. a
+            :class:`tinyconv.distributed.DistributedSampler`: this rank's share); excludes ``shuffle``.
         drop_last: skip a last batch smaller than ``batch_size``.
         rng: ``numpy.random.Generator`` for shuffling, or None for the framework's default;
             captured here, so the orders of successive epochs are fixed by its seed.
@@ -33,11 +36,11 @@ class DataLoader:
     Raises:
         TypeError: ``batch_size`` is not an int, ``rng`` is not a Generator, or ``dataset``
             has no ``len()`` or no indexing.
-        ValueError: ``batch_size`` is not positive, or an unknown device.
+        ValueError: ``batch_size`` is not positive, ``sampler`` with ``shuffle``, or an unknown device.
         tinyconv.cuda.DeviceUnavailableError: ``device="cuda"`` without CuPy or a GPU.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, rng=None, device=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, rng=None, device=None, sampler=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"batch_size: expected a positive int, got {type(batch_size).__name__}")
         if batch_size <= 0:
@@ -45,7 +48,11 @@ class DataLoader:
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"dataset: expected an object with len() and indexing (e.g. TensorDataset), "
                             f"got {type(dataset).__name__}")
-        self.dataset, self.batch_size = dataset, int(batch_size)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler: expected shuffle=False with a sampler (the sampler sets the order), got shuffle=True")
+        if sampler is not None and not (hasattr(sampler, "__len__") and hasattr(sampler, "__iter__")):
+            raise TypeError(f"sampler: expected an iterable of indices with len(), got {type(sampler).__name__}")
+        self.dataset, self.batch_size, self.sampler = dataset, int(batch_size), sampler
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
         self.rng = resolve_rng(rng)
         if device is not None and device_arg(device) == "cuda":
@@ -57,18 +64,26 @@ class DataLoader:
 
     def __len__(self):
         """Number of batches per epoch."""
-        n, b = len(self.dataset), self.batch_size
+        n, b = self._epoch_length(), self.batch_size
         return n // b if self.drop_last else -(-n // b)
+
+    def _epoch_length(self):
+        return len(self.dataset) if self.sampler is None else len(self.sampler)
+
+    def _new_order(self):
+        if self.sampler is not None:
+            return np.fromiter(self.sampler, dtype=np.int64, count=len(self.sampler))
+        n = len(self.dataset)
+        return self.rng.permutation(n) if self.shuffle else np.arange(n)
 
     def __iter__(self):
         from ..tensor import Tensor
-        n = len(self.dataset)
         if self._resume is not None:
             order, start = self._resume
             self._resume = None
         else:
-            order = self.rng.permutation(n) if self.shuffle else np.arange(n)
-            start = 0
+            order, start = self._new_order(), 0
+        n = len(order)
         order = order.astype(np.int64, copy=False)
         self._order, self._position = order, start
         end = n - n % self.batch_size if self.drop_last else n
@@ -81,7 +96,8 @@ class DataLoader:
     def state_dict(self):
         """Return ``{"rng": generator state, "order": int64 array (n,) or None, "position": int}``:
         ``order`` and ``position`` (samples already handed out) are set only while an epoch is
-        under way; between epochs only the generator state matters."""
+        under way; between epochs only the generator state matters. With a ``sampler``, n is
+        its length and ``order`` the epoch's indices in the sampler's order."""
         mid_epoch = self._order is not None and self._position > 0
         return {"rng": self.rng.bit_generator.state,
                 "order": np.array(self._order, copy=True) if mid_epoch else None,
@@ -108,13 +124,13 @@ class DataLoader:
             got = rng.get("bit_generator") if isinstance(rng, dict) else type(rng).__name__
             problems.append(f"rng: expected the state of a {kind} generator, got {got}")
         order, position = state_dict.get("order"), state_dict.get("position", 0)
-        n = len(self.dataset)
+        n = self._epoch_length()
         if order is not None:
             order = np.asarray(order)
-            if order.shape != (n,) or order.dtype.kind not in "iu" or \
-                    not np.array_equal(np.sort(order), np.arange(n)):
-                problems.append(f"order: expected a permutation of the {n} dataset indices, "
-                                f"got {order.dtype} {order.shape}")
+            if order.shape != (n,) or order.dtype.kind not in "iu" or not self._valid_order(order):
+                expected = f"a permutation of the {n} dataset indices" if self.sampler is None else \
+                    f"the sampler's {n} dataset indices"
+                problems.append(f"order: expected {expected}, got {order.dtype} {order.shape}")
         if isinstance(position, bool) or not isinstance(position, numbers.Integral) or not 0 <= position <= n:
             problems.append(f"position: expected an int in [0, {n}], got {position!r}")
         if problems:
@@ -125,3 +141,8 @@ class DataLoader:
             raise ValueError(f"DataLoader state_dict does not match the loader:\n  rng: {e}") from None
         self._resume = None if order is None else (order.astype(np.int64), int(position))
         self._order, self._position = None, 0
+
+    def _valid_order(self, order):
+        if self.sampler is None:
+            return np.array_equal(np.sort(order), np.arange(len(order)))
+        return order.size == 0 or (order.min() >= 0 and order.max() < len(self.dataset))

@@ -1,0 +1,68 @@
+"""One MPI rank of tests/test_distributed.py, started by ``mpirun -np 2``:
+``python distributed_worker.py step OUT_DIR`` trains one step of a small CNN on this rank's
+share of a global batch and saves its parameters and reduced metrics to OUT_DIR/rank<r>.npz;
+``python distributed_worker.py raise`` makes rank 1 raise while rank 0 waits in a collective."""
+import os
+import sys
+
+import numpy as np
+
+import tinyconv as tc
+from tinyconv import distributed as dist, functional as F, nn
+from tinyconv.data import DataLoader, TensorDataset
+
+GLOBAL_BATCH = 8
+
+
+def model():
+    """(N, 1, 6, 6) float64 -> (N, 3) logits."""
+    return nn.Sequential(nn.Conv2d(1, 2, 3, dtype=np.float64), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(2 * 4 * 4, 3, dtype=np.float64))
+
+
+def data():
+    rng = np.random.default_rng(3)
+    return TensorDataset(rng.standard_normal((GLOBAL_BATCH, 1, 6, 6)), rng.integers(0, 3, GLOBAL_BATCH))
+
+
+def sgd_step(net, optimizer, images, labels, **step):
+    """One SGD step on (images, labels); return (loss summed over the batch, number correct)."""
+    logits = net(images)
+    loss = F.softmax_cross_entropy(logits, labels)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step(**step)
+    return loss.item() * len(labels), int((logits.data.argmax(axis=1) == labels.data).sum())
+
+
+def step(out_dir):
+    """Two steps: equal shards (plain averaging), then unequal shards of 3 and 5 samples
+    (averaging weighted by the local batch size)."""
+    rank, world = dist.get_rank(), dist.get_world_size()
+    tc.manual_seed(rank)  # different initial weights per rank: broadcast_parameters must unify them
+    net = model()
+    dist.broadcast_parameters(net)
+    optimizer = dist.DistributedOptimizer(tc.optim.SGD(net.parameters(), lr=0.5), bucket_cap_mb=1e-3)
+    dataset = data()
+    loader = DataLoader(dataset, batch_size=GLOBAL_BATCH // world, sampler=dist.DistributedSampler(dataset, seed=1))
+    (images, labels), = list(loader)
+    totals = np.array(sgd_step(net, optimizer, images, labels), dtype=np.float64)
+    dist.all_reduce(totals)
+    x, y = dataset[np.arange(GLOBAL_BATCH)]
+    mine = slice(0, 3) if rank == 0 else slice(3, GLOBAL_BATCH)
+    sgd_step(net, optimizer, tc.Tensor(x[mine]), tc.Tensor(y[mine]), batch_size=len(y[mine]))
+    np.savez(os.path.join(out_dir, f"rank{rank}.npz"), totals=totals, **net.state_dict())
+
+
+def fail():
+    if dist.get_rank() == 1:
+        raise RuntimeError("rank 1 fails on purpose")
+    dist.barrier()  # rank 0 would wait here forever without MPI_Abort
+
+
+if __name__ == "__main__":
+    dist.init_process_group()
+    if sys.argv[1] == "step":
+        step(sys.argv[2])
+    else:
+        fail()

@@ -1,0 +1,123 @@
+"""Bucketed collectives over many arrays: gradients averaged and parameters broadcast with
+one call per bucket (a flat buffer of up to ``bucket_cap_mb`` MiB) instead of one per array,
+as PyTorch's DistributedDataParallel does (Li et al. 2020, "PyTorch Distributed", VLDB,
+section 3.2.2: gradient bucketing)."""
+import numbers
+
+from ..autograd import no_grad
+from ..backend import device_of, get_array_module
+from .collectives import all_reduce, broadcast
+from .process_group import get_world_size
+
+
+def bucket_cap_arg(bucket_cap_mb):
+    """Return ``bucket_cap_mb`` (a positive number of MiB) in bytes.
+
+    Raises:
+        TypeError: not a number. ValueError: not positive.
+    """
+    if isinstance(bucket_cap_mb, bool) or not isinstance(bucket_cap_mb, numbers.Real):
+        raise TypeError(f"bucket_cap_mb: expected a positive number of MiB, got {type(bucket_cap_mb).__name__}")
+    if not bucket_cap_mb > 0:
+        raise ValueError(f"bucket_cap_mb: expected a positive number of MiB, got {bucket_cap_mb}")
+    return int(bucket_cap_mb * 2**20)
+
+
+def buckets(arrays, cap_bytes):
+    """Split the indices of ``arrays`` into buckets: arrays of one dtype and device, in order,
+    at most ``cap_bytes`` together (an array larger than that alone). Every rank holding the
+    same parameters gets the same buckets."""
+    groups = {}
+    for i, a in enumerate(arrays):
+        groups.setdefault((a.dtype.str, device_of(a)), []).append(i)
+    out = []
+    for indices in groups.values():
+        bucket, size = [], 0
+        for i in indices:
+            if bucket and size + arrays[i].nbytes > cap_bytes:
+                out.append(bucket)
+                bucket, size = [], 0
+            bucket.append(i)
+            size += arrays[i].nbytes
+        out.append(bucket)
+    return out
+
+
+def _flatten(arrays, extra=()):
+    xp = get_array_module(*arrays)
+    return xp.concatenate([a.ravel() for a in arrays] + [xp.asarray(extra, dtype=arrays[0].dtype)])
+
+
+def _scatter(flat, arrays):
+    """Copy consecutive pieces of ``flat`` into ``arrays``, in place."""
+    xp, offset = get_array_module(flat), 0
+    for a in arrays:
+        xp.copyto(a, flat[offset:offset + a.size].reshape(a.shape))
+        offset += a.size
+
+
+def all_reduce_gradients(params, bucket_cap_mb=25, batch_size=None):
+    """Average the gradients of ``params`` across ranks, in place: one :func:`all_reduce` per
+    bucket of gradients.
+
+    The loss of each rank is a mean over its local batch, so with equal local batches of b
+    samples on R ranks the average of the R gradients is the gradient of the mean loss over
+    the global batch of R·b samples: the update one process with the global batch would make
+    (up to the order of the summation). With unequal local batches pass ``batch_size``, the
+    local batch size: the gradients are then weighted by it, sum_r b_r g_r / sum_r b_r (the
+    total travels in the first bucket, no extra call).
+
+    A parameter without a gradient counts as a zero gradient on that rank; afterwards every
+    parameter of ``params`` has one (the same on every rank).
+
+    Args:
+        params: the same Parameters, in the same order, on every rank.
+        bucket_cap_mb: the most MiB of gradients reduced by one call (PyTorch's default, 25).
+        batch_size: None (equal local batches) or this rank's local batch size (int >= 0).
+
+    Raises:
+        TypeError, ValueError: a bad ``bucket_cap_mb`` or ``batch_size``.
+        RuntimeError: no process group (see :func:`all_reduce` for the other errors).
+    """
+    cap = bucket_cap_arg(bucket_cap_mb)
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
+                                   or batch_size < 0):
+        raise ValueError(f"batch_size: expected None or a non-negative int, got {batch_size!r}")
+    params = list(params)
+    with no_grad():
+        for p in params:
+            if p.grad is None:
+                p.grad = get_array_module(p.data).zeros_like(p.data)
+        grads = [p.grad for p in params]
+        for k, bucket in enumerate(buckets(grads, cap)):
+            arrays = [grads[i] for i in bucket]
+            weighted = batch_size is not None and k == 0
+            flat = _flatten(arrays, extra=(batch_size,) if weighted else ())
+            if batch_size is not None:
+                flat[:flat.size - weighted] *= batch_size
+            all_reduce(flat, "sum")
+            if k == 0:
+                total = float(flat[-1]) if weighted else get_world_size()
+            flat /= total if total > 0 else 1
+            _scatter(flat, arrays)
+
+
+def broadcast_parameters(params, root=0, bucket_cap_mb=25):
+    """Overwrite ``params`` on every rank with rank ``root``'s values, in place (the same
+    Parameter objects): one :func:`broadcast` per bucket. Call it after building the model
+    (and after loading a checkpoint), so that every rank starts from the same weights.
+
+    Args:
+        params: a Module (its ``parameters()``) or an iterable of Parameters, the same on every rank.
+        root: the rank whose values win.
+        bucket_cap_mb: the most MiB moved by one call.
+
+    Raises:
+        ValueError: a bad ``root`` or ``bucket_cap_mb``. RuntimeError: no process group.
+    """
+    cap = bucket_cap_arg(bucket_cap_mb)
+    params = list(params.parameters() if hasattr(params, "parameters") else params)
+    arrays = [p.data for p in params]
+    for bucket in buckets(arrays, cap):
+        flat = broadcast(_flatten([arrays[i] for i in bucket]), root)
+        _scatter(flat, [arrays[i] for i in bucket])
