@@ -96,11 +96,10 @@ class Unbind(Function):
 
     def backward(self, *grads):
         xp = get_array_module(*(g for g in grads if g is not None))
-        grad = xp.zeros(self.shape, dtype=next(g for g in grads if g is not None).dtype)
+        grad = xp.empty(self.shape, dtype=next(g for g in grads if g is not None).dtype)
         slices = xp.moveaxis(grad, self.axis, 0)
         for i, g in enumerate(grads):
-            if g is not None:
-                slices[i] = g
+            slices[i] = 0 if g is None else g
         return grad
 
 
