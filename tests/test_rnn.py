@@ -226,7 +226,9 @@ def test_float32_stays_float32(mode):
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda: nn.LSTM(3, 4)(np.ones((5, 2, 4), np.float32)), ValueError,
-     r"weights\[0\]\.weight_ih: expected shape \(16, 4\) \(4 \* hidden_size, input_size\), got \(16, 3\)"),
+     r"input: expected 3 features \(H_in\) to match weights\[0\]\.weight_ih \(16, 3\), got 4"),
+    (lambda: F.lstm(np.ones((5, 2, 3)), None, [(np.ones((16, 3)), np.ones((16, 4))), (np.ones((16, 3)), np.ones((16, 4)))]),
+     ValueError, r"weights\[1\]\.weight_ih: expected shape \(16, 4\) \(4 \* hidden_size, input_size\), got \(16, 3\)"),
     (lambda: nn.GRU(3, 4)(np.ones((5, 3), np.float32).reshape(5, 1, 3)[None]), ValueError,
      r"input: expected a 3-D tensor \(L, N, H_in\) or a 2-D unbatched \(L, H_in\), got shape \(1, 5, 1, 3\)"),
     (lambda: nn.RNN(3, 4, num_layers=2)(np.ones((5, 2, 3), np.float32), np.zeros((1, 2, 4), np.float32)),

@@ -158,6 +158,9 @@ def _weights_args(mode, layer, weights, input_size, dtype):
         raise ValueError(f"{names[1]}: expected shape ({gates} * hidden_size, hidden_size) = "
                          f"{(gates * size, size)} for {mode}, got {tuple(w_hh.shape)}")
     require_ndim(names[0], w_ih, 2, "(G*H, H_in)")
+    if layer in (None, 0) and w_ih.shape[0] == gates * size and w_ih.shape[1] != input_size:
+        raise ValueError(f"input: expected {w_ih.shape[1]} features (H_in) to match {names[0]} "
+                         f"{tuple(w_ih.shape)}, got {input_size}")
     if w_ih.shape != (gates * size, input_size):
         raise ValueError(f"{names[0]}: expected shape {(gates * size, input_size)} "
                          f"({gates} * hidden_size, input_size), got {tuple(w_ih.shape)}")
