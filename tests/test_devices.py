@@ -210,6 +210,8 @@ W = rng.standard_normal((4, 3, 3, 2))
 POOL_X = (rng.permutation(2 * 3 * 7 * 6).reshape(2, 3, 7, 6) - 126) * 0.01  # distinct: no ties
 FEATURES = rng.standard_normal((5, 4))
 LABELS = np.array([0, 3, 1, 1, 2])
+SEQUENCE = rng.standard_normal((2, 2, 4))  # (L, N, H_in), or (N, L, H_in) batch first
+STATE = rng.standard_normal((1, 2, 3))  # (num_layers, N, H)
 
 FUNCTIONS = {  # name: (fn, inputs)
     "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=(1, 2), dilation=(1, 2)),
@@ -237,6 +239,12 @@ FUNCTIONS = {  # name: (fn, inputs)
     "reshape, transpose, flatten": (lambda x: x.reshape(2, 5, 2).transpose(2, 0, 1).flatten(), (FEATURES,)),
     "getitem": (lambda x: x[1:, ::2] * x[np.array([0, 2, 2]), 1:3].sum(), (FEATURES,)),
     "concat": (lambda a, b: F.concat([a, b], axis=1), (FEATURES, rng.standard_normal((5, 2)))),
+    "stack, unbind": (lambda x: F.stack(F.unbind(x, 1)[::-1], axis=0), (FEATURES,)),
+    "lstm": (lambda x, h, c, *w: F.concat([s.reshape(-1) for s in F.lstm(x, (h, c), [w])[1]]),
+             (SEQUENCE, STATE, STATE) + tuple(rng.uniform(-0.5, 0.5, s) for s in [(12, 4), (12, 3), (12,), (12,)])),
+    "gru": (lambda x, h, *w: F.gru(x, h, [w], batch_first=True)[0],
+            (SEQUENCE, STATE) + tuple(rng.uniform(-0.5, 0.5, s) for s in [(9, 4), (9, 3), (9,), (9,)])),
+    "rnn": (lambda x, *w: F.rnn(x, None, [w])[0], (SEQUENCE, rng.uniform(-0.5, 0.5, (3, 4)), rng.uniform(-0.5, 0.5, (3, 3)))),
 }
 
 

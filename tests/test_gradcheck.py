@@ -172,6 +172,44 @@ def test_concat(data):
     check(lambda *ts: F.concat(list(ts), axis=axis), *parts)
 
 
+@given(data=st.data())
+def test_stack(data):
+    shape = data.draw(shapes(min_dims=0, max_dims=3))
+    axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    parts = [data.draw(uniform(shape)) for _ in range(data.draw(st.integers(1, 3)))]
+    check(lambda *ts: F.stack(list(ts), axis=axis), *parts)
+
+
+@given(data=st.data())
+def test_unbind(data):
+    shape = data.draw(shapes(max_dims=3))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    # a subset of the slices, so that some outputs receive no gradient
+    keep = data.draw(st.lists(st.integers(0, shape[axis] - 1), min_size=1, unique=True))
+    check(lambda a: F.stack([F.unbind(a, axis)[i] for i in keep], axis=0), data.draw(uniform(shape)))
+
+
+# ---------------------------------------------------------------- recurrent steps
+
+@pytest.mark.parametrize("cell", ["rnn_tanh", "rnn_relu", "lstm", "gru"])
+@given(data=st.data(), n=st.integers(1, 3), i=st.integers(1, 3), h=st.integers(1, 3), bias=st.booleans(),
+       outputs=st.sampled_from(["h", "c", "both"]))
+def test_recurrent_cells(cell, data, n, i, h, bias, outputs):
+    gates = {"lstm": 4, "gru": 3}.get(cell, 1)
+    draw = (lambda s: data.draw(positive(s, 0.1, 1.0))) if cell == "rnn_relu" else (lambda s: data.draw(uniform(s)))
+    inputs = [draw((n, i)), draw((n, h)), draw((gates * h, i)), draw((gates * h, h))]
+    inputs += [draw((gates * h,)), draw((gates * h,))] if bias else []  # relu: positive, away from its kink
+
+    def fn(x, hx, *weights):
+        if cell == "lstm":
+            h_next, c_next = F.lstm_cell(x, (hx, hx * 0.5), *weights)
+            return {"h": h_next, "c": c_next, "both": F.concat([h_next, c_next])}[outputs]
+        if cell == "gru":
+            return F.gru_cell(x, hx, *weights)
+        return F.rnn_cell(x, hx, *weights, nonlinearity=cell[4:])
+    check(fn, *inputs)
+
+
 # ---------------------------------------------------------------- activations
 
 @pytest.mark.parametrize("act", [F.sigmoid, F.tanh])
@@ -339,7 +377,7 @@ COVERED = {
     "Div": "test_div_broadcast", "Neg": "test_neg", "Pow": "test_pow", "MatMul": "test_matmul_*",
     "Exp": "test_exp", "Log": "test_log", "Sum": "test_sum_mean", "Mean": "test_sum_mean", "Max": "test_max",
     "Reshape": "test_reshape", "Transpose": "test_transpose", "GetItem": "test_getitem_*",
-    "Concat": "test_concat", "Sigmoid": "test_smooth_activations", "Tanh": "test_smooth_activations",
+    "Concat": "test_concat", "Stack": "test_stack", "Unbind": "test_unbind", "Sigmoid": "test_smooth_activations", "Tanh": "test_smooth_activations",
     "ReLU": "test_relu", "LeakyReLU": "test_leaky_relu", "Softmax": "test_softmax_family",
     "LogSoftmax": "test_softmax_family", "SoftmaxCrossEntropy": "test_softmax_cross_entropy",
     "MSELoss": "test_mse_loss", "MultiMarginLoss": "test_multi_margin_loss",
@@ -348,6 +386,7 @@ COVERED = {
     "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "Dropout": "test_dropout",
     "BatchNorm": "test_batch_norm",
     "StochasticPool2d": "test_stochastic_pool2d_train", "WeightedPool2d": "test_stochastic_pool2d_eval",
+    "RNNCell": "test_recurrent_cells", "LSTMCell": "test_recurrent_cells", "GRUCell": "test_recurrent_cells",
 }
 
 

@@ -1,6 +1,6 @@
 """Differentiable operations: each file holds a family of Functions and their wrappers."""
 from .math import add, sub, mul, div, neg, pow, matmul, exp, log, sum, mean, max, sum_to
-from .shape import reshape, transpose, flatten, getitem, concat
+from .shape import reshape, transpose, flatten, getitem, concat, stack, unbind
 from .activation import sigmoid, tanh, relu, leaky_relu, softmax, log_softmax
 from .loss import softmax_cross_entropy, mse_loss, multi_margin_loss, binary_cross_entropy_with_logits
 from .linear import linear
@@ -9,3 +9,4 @@ from .pooling import max_pool2d, avg_pool2d
 from .dropout import dropout
 from .stochastic_pooling import stochastic_pool2d
 from .normalization import batch_norm
+from .rnn import rnn_cell, lstm_cell, gru_cell, rnn, lstm, gru

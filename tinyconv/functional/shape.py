@@ -1,4 +1,4 @@
-"""Shape operations: reshape, transpose, flatten, indexing and concatenation."""
+"""Shape operations: reshape, transpose, flatten, indexing, concatenation, stacking and unbinding."""
 import numbers
 
 import numpy as np
@@ -70,6 +70,37 @@ class Concat(Function):
 
     def backward(self, g):
         return tuple(get_array_module(g).split(g, self.bounds, axis=self.axis))
+
+
+class Stack(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *arrays):
+        return get_array_module(*arrays).stack(arrays, axis=self.axis)
+
+    def backward(self, g):
+        return tuple(get_array_module(g).moveaxis(g, self.axis, 0))
+
+
+class Unbind(Function):
+    """Split along ``axis`` into its slices, as many outputs (one graph node for all of them:
+    a recurrent layer takes every time step of its input projection from one Unbind)."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, a):
+        self.shape = a.shape
+        return tuple(get_array_module(a).moveaxis(a, self.axis, 0))  # views, not copies
+
+    def backward(self, *grads):
+        xp = get_array_module(*(g for g in grads if g is not None))
+        grad = xp.empty(self.shape, dtype=next(g for g in grads if g is not None).dtype)
+        slices = xp.moveaxis(grad, self.axis, 0)
+        for i, g in enumerate(grads):
+            slices[i] = 0 if g is None else g
+        return grad
 
 
 def reshape(a, shape):
@@ -185,3 +216,41 @@ def concat(tensors, axis=0):
         if t.dtype != tensors[0].dtype:
             raise TypeError(f"tensors[{i}]: expected dtype {tensors[0].dtype} like tensors[0], got {t.dtype}")
     return Concat(axis)(*tensors)
+
+
+def stack(tensors, axis=0):
+    """Join ``tensors`` (a list or tuple of equal shapes and one dtype) along a new ``axis``
+    (in [-ndim - 1, ndim]), as ``torch.stack``.
+
+    Raises:
+        TypeError: not a list or tuple, or mixed dtypes.
+        ValueError: the list is empty, the shapes differ, or the axis is out of range.
+    """
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"tensors: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    if not tensors:
+        raise ValueError("tensors: expected at least one tensor, got none")
+    tensors = [tensor_arg(f"tensors[{i}]", t) for i, t in enumerate(tensors)]
+    shapes = [tuple(t.shape) for t in tensors]
+    if any(s != shapes[0] for s in shapes):
+        raise ValueError(f"stack: expected tensors of one shape, got {shapes}")
+    (axis,) = axis_arg("axis", axis, len(shapes[0]) + 1, allow_none=False, allow_tuple=False)
+    for i, t in enumerate(tensors[1:], start=1):
+        if t.dtype != tensors[0].dtype:
+            raise TypeError(f"tensors[{i}]: expected dtype {tensors[0].dtype} like tensors[0], got {t.dtype}")
+    return Stack(axis)(*tensors)
+
+
+def unbind(a, axis=0):
+    """Return the slices of ``a`` along ``axis`` as a tuple of tensors with that axis removed,
+    as ``torch.unbind``.
+
+    Raises:
+        TypeError: a non-int axis.
+        ValueError: a 0-d ``a`` or an axis out of range.
+    """
+    a = tensor_arg("a", a)
+    if a.ndim == 0:
+        raise ValueError("a: expected a tensor with at least 1 dimension, got shape ()")
+    (axis,) = axis_arg("axis", axis, a.ndim, allow_none=False, allow_tuple=False)
+    return Unbind(axis)(a)

@@ -8,4 +8,5 @@ from .pooling import MaxPool2d, AvgPool2d, StochasticPool2d
 from .activation import ReLU, LeakyReLU, Sigmoid, Tanh
 from .flatten import Flatten
 from .dropout import Dropout
+from .rnn import RNN, LSTM, GRU
 from . import init

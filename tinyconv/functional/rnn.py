@@ -1,0 +1,398 @@
+"""Recurrent networks: one fused Function per time step of an Elman RNN, an LSTM or a GRU, the
+single-step wrappers (``rnn_cell``, ``lstm_cell``, ``gru_cell``) and the multi-layer sequence
+functions (``rnn``, ``lstm``, ``gru``), all with PyTorch's parameterisation and gate order.
+
+Equations, for an input x_t (N, H_in) and the previous hidden state h (N, H), with
+W_ih (G*H, H_in), W_hh (G*H, H), b_ih and b_hh (G*H,) holding G blocks of H rows each:
+
+- Elman RNN (Elman 1990, "Finding structure in time"), G = 1:
+  h' = act(x_t W_ih^T + b_ih + h W_hh^T + b_hh), act = tanh or ReLU.
+- LSTM (Hochreiter & Schmidhuber 1997, with the forget gate of Gers, Schmidhuber & Cummins
+  2000; no peepholes), G = 4, blocks in the order i, f, g, o:
+  i = sigmoid(.), f = sigmoid(.), g = tanh(.), o = sigmoid(.) of the blocks of
+  x_t W_ih^T + b_ih + h W_hh^T + b_hh;  c' = f * c + i * g;  h' = o * tanh(c').
+- GRU (Cho et al. 2014, "Learning phrase representations using RNN encoder-decoder", eq. 5-8),
+  in the variant of cuDNN and PyTorch, where the reset gate multiplies the hidden state's
+  projection after the matrix product: G = 3, blocks in the order r, z, n:
+  r = sigmoid(x_r + h_r), z = sigmoid(x_z + h_z), n = tanh(x_n + r * h_n),
+  h' = (1 - z) * n + z * h, where x_* = blocks of x_t W_ih^T + b_ih and h_* = blocks of
+  h W_hh^T + b_hh. (Cho et al. apply r to h before the product: r * h then W_hn.)
+
+Speed: a layer computes the input projection of every time step in one GEMM
+(L*N, H_in) @ (H_in, G*H), then per step one GEMM h @ W_hh^T for all gates at once inside a
+step Function whose backward is in closed form: a few graph nodes per step, and
+backpropagation through time is the autograd engine's ordinary (iterative) backward pass.
+"""
+from ..autograd import Function
+from ..backend import get_array_module
+from .activation import stable_sigmoid
+from .dropout import dropout as _dropout, probability_arg
+from .linear import linear
+from .shape import reshape, stack, transpose, unbind
+from .validation import require_float, require_ndim, require_same_dtype, tensor_arg
+
+#: Gate blocks per mode: the number G of H-row blocks in W_ih and W_hh.
+GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+
+
+class _Step(Function):
+    """One time step: ``forward(gx, *states, weight_hh[, bias_hh])`` with ``gx`` the step's
+    input projection x_t W_ih^T + b_ih (N, G*H), states (N, H) each. Subclasses implement
+    ``cell(gx, gh, *states)`` (gh = h W_hh^T + b_hh) and ``cell_backward(*grad_outputs)``
+    returning (d gx, d gh, direct gradients of the states, or None each)."""
+
+    n_states = 1
+
+    def forward(self, gx, *args):
+        states, (weight, *bias) = args[:self.n_states], args[self.n_states:]
+        self.h, self.weight = states[0], weight
+        gh = states[0] @ weight.T
+        if bias:
+            gh += bias[0]
+        return self.cell(gx, gh, *states)
+
+    def backward(self, *grads):
+        dgx, dgh, direct = self.cell_backward(*grads)
+        needs = self.needs_input_grad
+        dh = dgh @ self.weight if needs[1] else None
+        if dh is not None and direct[0] is not None:
+            dh += direct[0]
+        dweight = dgh.T @ self.h if needs[1 + self.n_states] else None
+        dbias = (dgh.sum(axis=0),) if len(needs) > 2 + self.n_states else ()
+        return (dgx, dh) + tuple(direct[1:]) + (dweight,) + dbias
+
+
+class RNNCell(_Step):
+    """h' = act(gx + h W_hh^T + b_hh), act = tanh or ReLU (see the module docstring)."""
+
+    def __init__(self, nonlinearity):
+        self.nonlinearity = nonlinearity
+
+    def cell(self, gx, gh, h):
+        pre = gx + gh
+        xp = get_array_module(pre)
+        self.y = xp.tanh(pre) if self.nonlinearity == "tanh" else xp.maximum(pre, 0)
+        return self.y
+
+    def cell_backward(self, g):
+        d = g * (1 - self.y * self.y) if self.nonlinearity == "tanh" else g * (self.y > 0)
+        return d, d, (None,)
+
+
+class LSTMCell(_Step):
+    """(h', c') from gates i, f, g, o (see the module docstring); inputs gx, h, c, weight_hh[, bias_hh]."""
+
+    n_states = 2
+
+    def cell(self, gx, gh, h, c):
+        xp = get_array_module(gx)
+        gates = gx + gh
+        size = c.shape[1]
+        gates[:, :2 * size] = stable_sigmoid(gates[:, :2 * size])
+        gates[:, 2 * size:3 * size] = xp.tanh(gates[:, 2 * size:3 * size])
+        gates[:, 3 * size:] = stable_sigmoid(gates[:, 3 * size:])
+        i, f, g, o = (gates[:, k * size:(k + 1) * size] for k in range(4))
+        c_next = f * c + i * g
+        self.gates, self.c, self.tanh_c = gates, c, xp.tanh(c_next)
+        return o * self.tanh_c, c_next
+
+    def cell_backward(self, dh, dc):
+        xp = get_array_module(self.gates)
+        size = self.c.shape[1]
+        i, f, g, o = (self.gates[:, k * size:(k + 1) * size] for k in range(4))
+        dc_total = xp.zeros_like(self.c) if dc is None else dc.copy()
+        if dh is not None:
+            dc_total += dh * o * (1 - self.tanh_c * self.tanh_c)
+        dgates = xp.empty_like(self.gates)
+        dgates[:, :size] = dc_total * g * i * (1 - i)
+        dgates[:, size:2 * size] = dc_total * self.c * f * (1 - f)
+        dgates[:, 2 * size:3 * size] = dc_total * i * (1 - g * g)
+        dgates[:, 3 * size:] = 0 if dh is None else dh * self.tanh_c * o * (1 - o)
+        return dgates, dgates, (None, dc_total * f)
+
+
+class GRUCell(_Step):
+    """h' = (1 - z) * n + z * h from gates r, z, n (cuDNN/PyTorch variant, see the module
+    docstring); inputs gx, h, weight_hh[, bias_hh]."""
+
+    def cell(self, gx, gh, h):
+        xp = get_array_module(gx)
+        size = h.shape[1]
+        rz = stable_sigmoid(gx[:, :2 * size] + gh[:, :2 * size])
+        r, z = rz[:, :size], rz[:, size:]
+        self.hn = gh[:, 2 * size:]
+        n = xp.tanh(gx[:, 2 * size:] + r * self.hn)
+        self.r, self.z, self.n = r, z, n
+        return n + z * (h - n)
+
+    def cell_backward(self, g):
+        xp = get_array_module(g)
+        size = g.shape[1]
+        r, z, n = self.r, self.z, self.n
+        dgx = xp.empty((g.shape[0], 3 * size), dtype=g.dtype)
+        dn = g * (1 - z) * (1 - n * n)
+        dgx[:, :size] = dn * self.hn * r * (1 - r)
+        dgx[:, size:2 * size] = g * (self.h - n) * z * (1 - z)
+        dgx[:, 2 * size:] = dn
+        dgh = dgx.copy()
+        dgh[:, 2 * size:] = dn * r
+        return dgx, dgh, (g * z,)
+
+
+# ---------------------------------------------------------------- argument checks
+
+def _weights_args(mode, layer, weights, input_size, dtype):
+    """Check one layer's (weight_ih, weight_hh[, bias_ih, bias_hh]) and return them as Tensors
+    (biases None when absent) and the hidden size."""
+    prefix = f"weights[{layer}]" if layer is not None else ""
+    if not isinstance(weights, (tuple, list)) or len(weights) not in (2, 4):
+        raise TypeError(f"{prefix or 'weights'}: expected (weight_ih, weight_hh) or "
+                        f"(weight_ih, weight_hh, bias_ih, bias_hh), got {weights!r:.80}")
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    names = [f"{prefix}.{n}" if prefix else n for n in names]
+    w_ih, w_hh = (tensor_arg(n, w) for n, w in zip(names, weights[:2]))
+    gates = GATES[mode]
+    require_ndim(names[1], w_hh, 2, "(G*H, H)")
+    size = w_hh.shape[1]
+    if w_hh.shape != (gates * size, size):
+        raise ValueError(f"{names[1]}: expected shape ({gates} * hidden_size, hidden_size) = "
+                         f"{(gates * size, size)} for {mode}, got {tuple(w_hh.shape)}")
+    require_ndim(names[0], w_ih, 2, "(G*H, H_in)")
+    if layer in (None, 0) and w_ih.shape[0] == gates * size and w_ih.shape[1] != input_size:
+        raise ValueError(f"input: expected {w_ih.shape[1]} features (H_in) to match {names[0]} "
+                         f"{tuple(w_ih.shape)}, got {input_size}")
+    if w_ih.shape != (gates * size, input_size):
+        raise ValueError(f"{names[0]}: expected shape {(gates * size, input_size)} "
+                         f"({gates} * hidden_size, input_size), got {tuple(w_ih.shape)}")
+    biases = [None, None]
+    if len(weights) == 4:
+        biases = [tensor_arg(n, b) for n, b in zip(names[2:], weights[2:])]
+        for n, b in zip(names[2:], biases):
+            if tuple(b.shape) != (gates * size,):
+                raise ValueError(f"{n}: expected shape ({gates * size},), got {tuple(b.shape)}")
+    for n, w in zip(names, (w_ih, w_hh, *biases)):
+        if w is not None and w.dtype != dtype:
+            raise TypeError(f"{n}: expected dtype {dtype} like the input, got {w.dtype}")
+    return (w_ih, w_hh, *biases), size
+
+
+def _state_arg(name, state, shape, x):
+    state = tensor_arg(name, state)
+    if tuple(state.shape) != shape:
+        raise ValueError(f"{name}: expected shape {shape}, got {tuple(state.shape)}")
+    require_same_dtype(name, state, "input", x)
+    return state
+
+
+def _pair_arg(hx):
+    """Split an LSTM's ``hx`` (a pair (h, c), or None) into two states."""
+    if hx is None:
+        return None, None
+    if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+        raise TypeError(f"hx: expected a pair (h, c) of tensors or None, got {type(hx).__name__}")
+    return tuple(hx)
+
+
+def _mode_arg(nonlinearity):
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
+    return "rnn_" + nonlinearity
+
+
+def _zeros(x, rows, size):
+    return get_array_module(x.data).zeros((rows, size), dtype=x.dtype)
+
+
+def _step(mode, gx, states, w_hh, b_hh):
+    """Apply one step Function; returns the new states as a tuple."""
+    fn = RNNCell(mode[4:]) if mode.startswith("rnn") else LSTMCell() if mode == "lstm" else GRUCell()
+    out = fn(gx, *states, w_hh, *(() if b_hh is None else (b_hh,)))
+    return out if isinstance(out, tuple) else (out,)
+
+
+# ---------------------------------------------------------------- single steps
+
+def _cell(mode, input, states, weight_ih, weight_hh, bias_ih, bias_hh):
+    """Check the arguments of one step (states: a tuple, None entries for zeros) and run it."""
+    x = tensor_arg("input", input)
+    require_float("input", x)
+    require_ndim("input", x, 2, "(N, H_in)")
+    weights = (weight_ih, weight_hh) + (() if bias_ih is None and bias_hh is None else (bias_ih, bias_hh))
+    (w_ih, w_hh, b_ih, b_hh), size = _weights_args(mode, None, weights, x.shape[1], x.dtype)
+    shape = (x.shape[0], size)
+    states = [_zeros(x, *shape) if s is None else _state_arg(n, s, shape, x) for n, s in zip(("hx", "cx"), states)]
+    return _step(mode, linear(x, w_ih, b_ih), states, w_hh, b_hh)
+
+
+def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
+    """One step of an Elman RNN: h' = act(input W_ih^T + b_ih + hx W_hh^T + b_hh) (Elman 1990).
+
+    Args:
+        input: (N, H_in) float32 or float64. hx: (N, H), or None for zeros.
+        weight_ih: (H, H_in). weight_hh: (H, H). bias_ih, bias_hh: (H,), both or neither.
+        nonlinearity: "tanh" or "relu".
+
+    Returns:
+        h' (N, H).
+
+    Raises:
+        ValueError: wrong ranks or shapes (naming the argument), an unknown nonlinearity.
+        TypeError: non-float input, or weights and states of another dtype.
+    """
+    return _cell(_mode_arg(nonlinearity), input, (hx,), weight_ih, weight_hh, bias_ih, bias_hh)[0]
+
+
+def lstm_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One LSTM step (Hochreiter & Schmidhuber 1997; forget gate: Gers et al. 2000), gates in
+    the order i, f, g, o (equations in the module docstring).
+
+    Args:
+        input: (N, H_in) float. hx: a pair (h, c) of (N, H) tensors, or None for zeros.
+        weight_ih: (4H, H_in). weight_hh: (4H, H). bias_ih, bias_hh: (4H,), both or neither.
+
+    Returns:
+        (h', c'), each (N, H).
+
+    Raises:
+        ValueError: wrong ranks or shapes. TypeError: non-float input, other dtypes, or an
+        ``hx`` that is not a pair.
+    """
+    return _cell("lstm", input, _pair_arg(hx), weight_ih, weight_hh, bias_ih, bias_hh)
+
+
+def gru_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One GRU step (Cho et al. 2014, in the cuDNN/PyTorch variant: r * (h W_hn^T + b_hn)),
+    gates in the order r, z, n (equations in the module docstring).
+
+    Args:
+        input: (N, H_in) float. hx: (N, H), or None for zeros.
+        weight_ih: (3H, H_in). weight_hh: (3H, H). bias_ih, bias_hh: (3H,), both or neither.
+
+    Returns:
+        h' (N, H).
+
+    Raises:
+        ValueError: wrong ranks or shapes. TypeError: non-float input or other dtypes.
+    """
+    return _cell("gru", input, (hx,), weight_ih, weight_hh, bias_ih, bias_hh)[0]
+
+
+# ---------------------------------------------------------------- sequences
+
+def _sequence_input(input, batch_first):
+    """Return the input as (L, N, H_in) and whether it was batched."""
+    x = tensor_arg("input", input)
+    require_float("input", x)
+    if x.ndim not in (2, 3):
+        layout = "(N, L, H_in)" if batch_first else "(L, N, H_in)"
+        raise ValueError(f"input: expected a 3-D tensor {layout} or a 2-D unbatched (L, H_in), "
+                         f"got shape {tuple(x.shape)}")
+    if x.shape[1 if x.ndim == 3 and batch_first else 0] == 0:
+        raise ValueError(f"input: expected a sequence of at least one step, got shape {tuple(x.shape)}")
+    if x.ndim == 2:
+        return reshape(x, (x.shape[0], 1, x.shape[1])), False
+    return (transpose(x, (1, 0, 2)) if batch_first else x), True
+
+
+def _initial_states(name, state, layers, size, x, batched):
+    """Per-layer (N, H) initial states from ``state`` ((layers, N, H), or (layers, H) unbatched;
+    None for zeros)."""
+    if state is None:
+        return [_zeros(x, x.shape[1], size)] * layers
+    state = _state_arg(name, state, (layers, x.shape[1], size) if batched else (layers, size), x)
+    return list(unbind(state if batched else reshape(state, (layers, 1, size)), 0))
+
+
+def _layer(mode, x, states, w_ih, w_hh, b_ih, b_hh):
+    """Run one layer over x (L, N, H_in); return its outputs (L, N, H) and final states."""
+    steps, batch = x.shape[0], x.shape[1]
+    gx = linear(reshape(x, (steps * batch, x.shape[2])), w_ih, b_ih)
+    outputs = []
+    for g in unbind(reshape(gx, (steps, batch, gx.shape[1])), 0):
+        states = _step(mode, g, states, w_hh, b_hh)
+        outputs.append(states[0])
+    return stack(outputs, 0), states
+
+
+def _layers_args(mode, weights, input_size, dtype):
+    """Check every layer's weights; return them (biases None when absent) and the hidden size."""
+    if not isinstance(weights, (tuple, list)) or not weights:
+        raise TypeError(f"weights: expected a non-empty list of per-layer weight tuples, got {weights!r:.80}")
+    checked, size = [], None
+    for k, layer in enumerate(weights):
+        layer, layer_size = _weights_args(mode, k, layer, input_size if k == 0 else size, dtype)
+        if size is not None and layer_size != size:
+            raise ValueError(f"weights[{k}].weight_hh: expected hidden size {size} like layer 0, got {layer_size}")
+        checked.append(layer)
+        size = layer_size
+    return checked, size
+
+
+def _recurrent(mode, input, hx, weights, batch_first, dropout, training, rng):
+    p = probability_arg(dropout)
+    x, batched = _sequence_input(input, batch_first)
+    layers, size = _layers_args(mode, weights, x.shape[2], x.dtype)
+    names = ("hx", "cx") if mode == "lstm" else ("hx",)
+    given = _pair_arg(hx) if mode == "lstm" else (hx,)
+    initial = [_initial_states(n, s, len(layers), size, x, batched) for n, s in zip(names, given)]
+    finals = []
+    for k, layer in enumerate(layers):
+        x, states = _layer(mode, x, tuple(s[k] for s in initial), *layer)
+        finals.append(states)
+        if p and training and k < len(layers) - 1:
+            x = _dropout(x, p, rng=rng)
+    finals = [stack([f[i] for f in finals], 0) for i in range(len(names))]
+    if not batched:
+        x = reshape(x, (x.shape[0], size))
+        finals = [reshape(f, (len(layers), size)) for f in finals]
+    elif batch_first:
+        x = transpose(x, (1, 0, 2))
+    return x, (tuple(finals) if mode == "lstm" else finals[0])
+
+
+def lstm(input, hx, weights, batch_first=False, dropout=0.0, training=True, rng=None):
+    """A multi-layer LSTM over a sequence (Hochreiter & Schmidhuber 1997; forget gate: Gers et
+    al. 2000), gates i, f, g, o; equations in the module docstring. Each layer's hidden states
+    are the next layer's inputs.
+
+    Args:
+        input: (L, N, H_in), or (N, L, H_in) with ``batch_first``, or unbatched (L, H_in);
+            float32 or float64; L >= 1.
+        hx: a pair (h_0, c_0) of initial states, each (num_layers, N, H) ((num_layers, H)
+            unbatched), or None for zeros.
+        weights: a list with one tuple per layer, (weight_ih, weight_hh, bias_ih, bias_hh) or
+            (weight_ih, weight_hh) without biases: weight_ih (4H, H_in) for layer 0 and
+            (4H, H) above it, weight_hh (4H, H), biases (4H,).
+        batch_first: the input and output have the batch first.
+        dropout: probability of dropout on the outputs of every layer but the last, when
+            ``training``. rng: its generator (default: the framework's).
+
+    Returns:
+        (output, (h_n, c_n)): output (L, N, H) (or (N, L, H) with ``batch_first``, (L, H)
+        unbatched), the last layer's hidden state at every step; h_n and c_n
+        (num_layers, N, H) (or (num_layers, H)), every layer's final hidden and cell state.
+
+    Raises:
+        ValueError: wrong ranks or shapes (naming the argument, expected and actual shape),
+            an empty sequence, or a dropout probability outside [0, 1).
+        TypeError: non-float input, weights or states of another dtype, a malformed
+            ``weights`` list, or an ``hx`` that is not a pair.
+    """
+    return _recurrent("lstm", input, hx, weights, batch_first, dropout, training, rng)
+
+
+def gru(input, hx, weights, batch_first=False, dropout=0.0, training=True, rng=None):
+    """A multi-layer GRU over a sequence (Cho et al. 2014, cuDNN/PyTorch variant), gates
+    r, z, n; equations in the module docstring. Arguments, shapes and errors as :func:`lstm`,
+    except: ``hx`` is one tensor (num_layers, N, H) or None; the weights have 3H rows; the
+    result is (output, h_n).
+    """
+    return _recurrent("gru", input, hx, weights, batch_first, dropout, training, rng)
+
+
+def rnn(input, hx, weights, nonlinearity="tanh", batch_first=False, dropout=0.0, training=True, rng=None):
+    """A multi-layer Elman RNN (Elman 1990) over a sequence, act = tanh or ReLU
+    (``nonlinearity``); arguments, shapes and errors as :func:`gru`, with H rows in the weights.
+    Raises ValueError for another ``nonlinearity``.
+    """
+    return _recurrent(_mode_arg(nonlinearity), input, hx, weights, batch_first, dropout, training, rng)

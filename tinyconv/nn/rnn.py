@@ -1,0 +1,126 @@
+"""Recurrent layers: RNN (Elman, tanh or ReLU), LSTM and GRU, multi-layer, with PyTorch's
+parameter names, shapes, gate order and initialisation (equations and sources in
+:mod:`tinyconv.functional.rnn`)."""
+import math
+
+import numpy as np
+
+from .. import functional as F
+from ..functional.dropout import probability_arg
+from ..functional.rnn import GATES
+from ..functional.validation import float_dtype, positive_int
+from ..random import resolve_rng
+from ..tensor import Parameter
+from . import init
+from .module import Module
+
+
+class RNNBase(Module):
+    """Parameters and arguments shared by :class:`RNN`, :class:`LSTM` and :class:`GRU`.
+
+    For each layer k: ``weight_ih_l{k}`` (G*H, H_in) (H_in = input_size for layer 0, else
+    hidden_size), ``weight_hh_l{k}`` (G*H, H), and with ``bias`` ``bias_ih_l{k}`` and
+    ``bias_hh_l{k}`` (G*H,), G = 1 (RNN), 4 (LSTM) or 3 (GRU); all drawn from U(-1/sqrt(H),
+    1/sqrt(H)), as PyTorch does.
+
+    Raises:
+        TypeError: a size that is not an int, another dtype, or an rng that is not a Generator.
+        ValueError: a size < 1, or a dropout probability outside [0, 1).
+    """
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, dtype=np.float32, rng=None):
+        super().__init__()
+        self.mode = mode
+        self.input_size, self.hidden_size = positive_int("input_size", input_size), positive_int("hidden_size", hidden_size)
+        self.num_layers = positive_int("num_layers", num_layers)
+        self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), probability_arg(dropout)
+        self.rng = resolve_rng(rng) if rng is not None else None
+        dtype, rows, bound = float_dtype("dtype", dtype), GATES[mode] * hidden_size, 1.0 / math.sqrt(hidden_size)
+        for k in range(self.num_layers):
+            shapes = {f"weight_ih_l{k}": (rows, input_size if k == 0 else hidden_size),
+                      f"weight_hh_l{k}": (rows, hidden_size)}
+            if self.bias:
+                shapes.update({f"bias_ih_l{k}": (rows,), f"bias_hh_l{k}": (rows,)})
+            for name, shape in shapes.items():
+                setattr(self, name, init.uniform_(Parameter(np.empty(shape, dtype=dtype)), -bound, bound, rng))
+
+    def layer_weights(self):
+        """The per-layer weight tuples, as :func:`tinyconv.functional.lstm` takes them."""
+        names = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if self.bias else ())
+        return [tuple(getattr(self, f"{n}_l{k}") for n in names) for k in range(self.num_layers)]
+
+    def run(self, fn, input, hx, **options):
+        return fn(input, hx, self.layer_weights(), batch_first=self.batch_first, dropout=self.dropout,
+                  training=self.training, rng=self.rng, **options)
+
+    def extra_repr(self):
+        options = [f"num_layers={self.num_layers}"] * (self.num_layers != 1) + ["bias=False"] * (not self.bias)
+        options += ["batch_first=True"] * self.batch_first + [f"dropout={self.dropout}"] * bool(self.dropout)
+        return ", ".join([f"{self.input_size}, {self.hidden_size}"] + options)
+
+
+class RNN(RNNBase):
+    """Elman RNN, h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), act = tanh or ReLU
+    (Elman 1990), stacked ``num_layers`` deep.
+
+    ``forward(input, hx=None) -> (output, h_n)``: input (L, N, H_in) ((N, L, H_in) with
+    ``batch_first``; unbatched (L, H_in)), hx (num_layers, N, H) or None for zeros; output
+    (L, N, H) (likewise) the last layer's hidden states, h_n (num_layers, N, H) every layer's
+    last. Errors as :func:`tinyconv.functional.rnn`.
+
+    Args:
+        input_size, hidden_size, num_layers: positive ints. nonlinearity: "tanh" or "relu".
+        bias: learn the biases. batch_first: batch-major input and output.
+        dropout: dropout probability on the outputs of every layer but the last, in training.
+        dtype: float32 (default) or float64. rng: generator for the initialisation and dropout.
+
+    Raises:
+        ValueError: an unknown nonlinearity; see :class:`RNNBase` for the others.
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, dtype=np.float32, rng=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(f"rnn_{nonlinearity}", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         dtype, rng)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        return self.run(F.rnn, input, hx, nonlinearity=self.nonlinearity)
+
+    def extra_repr(self):
+        return super().extra_repr() + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
+
+
+class LSTM(RNNBase):
+    """Long short-term memory (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et
+    al. 2000), gates i, f, g, o, stacked ``num_layers`` deep.
+
+    ``forward(input, hx=None) -> (output, (h_n, c_n))``: hx a pair (h_0, c_0), each
+    (num_layers, N, H), or None for zeros; c_n the final cell states; otherwise as
+    :class:`RNN`. Arguments and errors as :class:`RNNBase`.
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 dtype=np.float32, rng=None):
+        super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout, dtype, rng)
+
+    def forward(self, input, hx=None):
+        return self.run(F.lstm, input, hx)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit (Cho et al. 2014) in the cuDNN/PyTorch variant
+    (n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))), gates r, z, n, stacked ``num_layers``
+    deep. ``forward(input, hx=None) -> (output, h_n)`` as :class:`RNN`. Arguments and errors
+    as :class:`RNNBase`.
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 dtype=np.float32, rng=None):
+        super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout, dtype, rng)
+
+    def forward(self, input, hx=None):
+        return self.run(F.gru, input, hx)
