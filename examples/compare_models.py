@@ -7,11 +7,12 @@ MLP initialised by a DBN, LeNet-5, and LeNet-5 trained on distorted images.
     dbn         the same MLP with its hidden layers initialised by a DBN 784-500-500 pre-trained
                 greedily with CD-1 (Hinton, Osindero & Teh 2006), then fine-tuned
     lenet       LeNet-5 (LeCun et al. 1998) as in mnist_lenet.py, dropout 0.25
-    lenet-aug   the same LeNet-5 on training images rotated, elastically distorted and shifted
-                at random (Simard, Steinkraus & Platt 2003)
+    lenet-aug   the same LeNet-5 without dropout, trained on images rotated by up to 10 degrees
+                and shifted by up to 2 pixels at random (Simard, Steinkraus & Platt 2003)
 
 Every model is trained with Adam, batch 64 and a cosine learning-rate schedule, from the same
-seed; the SVM, MLP and DBN rows see the 784 pixels, the LeNet rows the 28x28 images. The table
+seed, for 10 epochs (LeNet-5 + augmentation: 20; each RBM of the DBN: 5 of CD-1 before); the
+SVM, MLP and DBN rows see the 784 pixels, the LeNet rows the 28x28 images. The table
 (test accuracy, macro precision / recall / F1, macro one-vs-rest ROC AUC from the softmax of the
 model's outputs, training time, parameters) goes to ``<out>/results.md`` and ``results.json``,
 the confusion matrix of the most accurate model to ``confusion_matrix.png`` (with matplotlib).
@@ -26,14 +27,14 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from tqdm import tqdm
 
 import tinyconv as tc
 from tinyconv import backend, functional as F, metrics, nn
-from tinyconv.data import (MNIST, Compose, DataLoader, ElasticDistortion, FashionMNIST, Normalize,
-                           RandomRotation, RandomShift)
+from tinyconv.data import MNIST, Compose, DataLoader, FashionMNIST, Normalize, RandomRotation, RandomShift
 
 from mnist_lenet import Diverged, lenet5, train_epoch
 
@@ -45,8 +46,8 @@ QUICK_TRAIN, QUICK_TEST = 6000, 2000
 class Candidate:
     """One row of the table: how to build the model and train it."""
     title: str
-    build: object            # (args, train_pixels (N, 784) in [0, 1]) -> Module
-    loss: object = F.softmax_cross_entropy
+    build: Callable          # (args, training pixels (N, 784) in [0, 1]) -> Module
+    loss: Callable = F.softmax_cross_entropy
     lr: float = 1e-3
     epochs: int = 10
     weight_decay: float = 0.0
@@ -74,13 +75,18 @@ def lenet(args, pixels):
     return lenet5(dropout=0.25)
 
 
+def lenet_without_dropout(args, pixels):
+    """LeNet-5 for the augmented row: the distorted images stand in for dropout."""
+    return lenet5(dropout=0.0)
+
+
 CANDIDATES = {
     "svm": Candidate("linear SVM (hinge)", linear_svm, loss=F.multi_margin_loss, weight_decay=1e-4),
     "mlp": Candidate("MLP 784-500-500-10", mlp, normalize=False),
     "dbn": Candidate("DBN-initialised MLP", dbn_mlp, normalize=False),
-    "lenet": Candidate("LeNet-5", lenet, lr=2e-3, epochs=15),
-    "lenet-aug": Candidate("LeNet-5 + augmentation", lenet, lr=2e-3, epochs=20,
-                           augment=(RandomRotation(10), ElasticDistortion(34, 4), RandomShift(2))),
+    "lenet": Candidate("LeNet-5", lenet, lr=2e-3),
+    "lenet-aug": Candidate("LeNet-5 + augmentation", lenet_without_dropout, lr=2e-3, epochs=20,
+                           augment=(RandomRotation(10), RandomShift(2))),
 }
 
 
