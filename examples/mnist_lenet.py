@@ -77,12 +77,17 @@ class Diverged(Exception):
     """The loss (or the weights) went NaN or Inf."""
 
 
-def train_epoch(model, optimizer, loader, epoch, epochs):
+def train_epoch(model, optimizer, loader, epoch, epochs, loss_fn=F.softmax_cross_entropy, label="epoch"):
+    """One pass over ``loader`` minimising ``loss_fn(logits, labels)``; return the mean loss.
+
+    Raises:
+        Diverged: the loss is NaN or Inf, or a layer refused NaN or Inf.
+    """
     losses = []
-    bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False, disable=dist.get_rank() != 0)
+    bar = tqdm(loader, desc=f"{label} {epoch}/{epochs}", unit="batch", leave=False, disable=dist.get_rank() != 0)
     for batch, (images, labels) in enumerate(bar, start=1):
         try:
-            loss = F.softmax_cross_entropy(model(images), labels)
+            loss = loss_fn(model(images), labels)
         except tc.NonFiniteError as e:  # NaN or Inf reached a layer that refuses it
             raise Diverged(f"epoch {epoch}, batch {batch}: {e}") from None
         value = loss.item()
