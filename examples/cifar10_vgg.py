@@ -20,7 +20,6 @@ the weights, the history and (with matplotlib) the test confusion matrix in ``--
 import argparse
 import json
 import os
-import sys
 import time
 
 import numpy as np
@@ -28,7 +27,7 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import functional as F, metrics, nn
 from tinyconv.data import CIFAR10, MNIST, DataLoader, FashionMNIST, Normalize, Subset
-from mnist_lenet import Diverged, train_epoch  # the sibling example's training loop
+from common import add_common_arguments, start_run, train_or_exit
 
 DATASETS = {"cifar10": CIFAR10, "fashion": FashionMNIST, "mnist": MNIST}
 
@@ -93,16 +92,12 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate")
     p.add_argument("--limit", type=int, default=0, metavar="N",
                    help="train on the first N training images only, for a short run (0: all); the test set stays whole")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", default=None, help="data folder (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
-    p.add_argument("--out-dir", default=None, help="where weights, history and plot go (default: runs/vgg_<dataset>)")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="where to train: cuda needs CuPy and a GPU (pip install '.[gpu]')")
+    add_common_arguments(p, "runs/vgg_{dataset}", data="data")
     args = p.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1 or args.limit < 0:
         p.error(f"--epochs and --batch-size must be positive and --limit non-negative, "
                 f"got {args.epochs}, {args.batch_size} and {args.limit}")
-    args.out_dir = args.out_dir or os.path.join("runs", f"vgg_{args.dataset}")
+    args.out_dir = args.out_dir.format(dataset=args.dataset)
     return args
 
 
@@ -122,11 +117,7 @@ def save_results(model, history, classes, y_true, y_pred, out_dir):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        tc.Tensor([0.0], device=args.device)  # before loading anything: is the device there?
-    except tc.cuda.DeviceUnavailableError as e:
-        sys.exit(f"--device {args.device}: {e}")
-    tc.manual_seed(args.seed)
+    start_run(args)
     train_set, test_set = load_data(args)
     classes = test_set.classes
     channels, size = test_set[0][0].shape[:2]
@@ -142,10 +133,7 @@ def main(argv=None):
     history = []
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
-        try:
-            train_loss = train_epoch(model, optimizer, train_loader, epoch, args.epochs)
-        except Diverged as e:
-            sys.exit(f"training diverged at {e}; try a lower --lr")
+        train_loss = train_or_exit(model, optimizer, train_loader, epoch, args.epochs)
         seconds = time.perf_counter() - start
         test_loss, y_true, y_pred = predict(model, test_loader)
         accuracy = metrics.accuracy(y_true, y_pred)

@@ -24,7 +24,6 @@ the confusion matrix of the most accurate model to ``confusion_matrix.png`` (wit
 import argparse
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -36,7 +35,8 @@ import tinyconv as tc
 from tinyconv import backend, functional as F, metrics, nn
 from tinyconv.data import MNIST, Compose, DataLoader, FashionMNIST, Normalize, RandomRotation, RandomShift
 
-from mnist_lenet import Diverged, lenet5, train_epoch
+from common import add_common_arguments, start_run, train_or_exit
+from mnist_lenet import lenet5
 
 DATASETS = {"mnist": MNIST, "fashion": FashionMNIST}
 QUICK_TRAIN, QUICK_TEST = 6000, 2000
@@ -139,10 +139,8 @@ def train(candidate, args, train_data, normalize):
     optimizer = tc.optim.Adam(model.parameters(), lr=candidate.lr, weight_decay=candidate.weight_decay)
     schedule = tc.optim.CosineAnnealingLR(optimizer, T_max=epochs)
     for epoch in range(1, epochs + 1):
-        try:
-            loss = train_epoch(model, optimizer, loader, epoch, epochs, candidate.loss, candidate.title)
-        except Diverged as e:
-            sys.exit(f"{candidate.title}: training diverged at {e}; try a lower learning rate")
+        loss = train_or_exit(model, optimizer, loader, epoch, epochs,
+                             loss_fn=lambda m, x, y: candidate.loss(m(x), y), label=candidate.title)
         schedule.step()
         tqdm.write(f"  {candidate.title} epoch {epoch}/{epochs}: train loss {loss:.4f}")
     return model, time.perf_counter() - start
@@ -197,26 +195,18 @@ def parse_args(argv=None):
                         f"1 epoch per model (and per RBM)")
     p.add_argument("--pretrain-epochs", type=int, default=5, help="CD-1 epochs per RBM of the DBN")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", default=None, help="dataset folder (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
-    p.add_argument("--out", default=None, help="where the table and the plot go (default: runs/compare_<dataset>)")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="where to train: cuda needs CuPy and a GPU (pip install '.[gpu]')")
+    add_common_arguments(p, "runs/compare_{dataset}", data="dataset")
     args = p.parse_args(argv)
     if args.batch_size < 1 or args.pretrain_epochs < 1:
         p.error(f"--batch-size and --pretrain-epochs must be positive, got {args.batch_size} and {args.pretrain_epochs}")
     args.models = list(dict.fromkeys(args.models))
-    if args.out is None:
-        args.out = os.path.join("runs", f"compare_{args.dataset}")
+    args.out_dir = args.out_dir.format(dataset=args.dataset)
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        tc.Tensor([0.0], device=args.device)  # before loading anything: is the device there?
-    except tc.cuda.DeviceUnavailableError as e:
-        sys.exit(f"--device {args.device}: {e}")
+    start_run(args)
     train_data, test_data, classes = load_data(args)
     print(f"{args.dataset}: {len(train_data[1]):,} training and {len(test_data[1]):,} test images, on {args.device}")
     normalize = Normalize(float(train_data[0].mean()), float(train_data[0].std()))
@@ -230,17 +220,17 @@ def main(argv=None):
         rows.append(row)
         predictions.append(predicted)
 
-    os.makedirs(args.out, exist_ok=True)
-    best = plot_best(rows, predictions, test_data[1], classes, os.path.join(args.out, "confusion_matrix.png"))
+    os.makedirs(args.out_dir, exist_ok=True)
+    best = plot_best(rows, predictions, test_data[1], classes, os.path.join(args.out_dir, "confusion_matrix.png"))
     table = markdown_table(rows)
     header = (f"{args.dataset}, {len(train_data[1]):,} training / {len(test_data[1]):,} test images, seed {args.seed}"
               f"{', --quick' if args.quick else ''}; AUC: macro one-vs-rest from softmax probabilities"
               f"{f'; confusion matrix: {best}' if best else ''}")
-    with open(os.path.join(args.out, "results.md"), "w") as f:
+    with open(os.path.join(args.out_dir, "results.md"), "w") as f:
         f.write(f"{header}\n\n{table}\n")
-    with open(os.path.join(args.out, "results.json"), "w") as f:
+    with open(os.path.join(args.out_dir, "results.json"), "w") as f:
         json.dump(dict(dataset=args.dataset, quick=args.quick, seed=args.seed, rows=rows), f, indent=1)
-    print(f"\n{header}\n\n{table}\n\nsaved to {os.path.join(args.out, 'results.md')}")
+    print(f"\n{header}\n\n{table}\n\nsaved to {os.path.join(args.out_dir, 'results.md')}")
     return rows
 
 

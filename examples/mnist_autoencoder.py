@@ -19,17 +19,15 @@ reconstructed, original), the weights and the history to ``--out-dir``.
 """
 import argparse
 import json
-import math
 import os
-import sys
 import time
 
 import numpy as np
-from tqdm import tqdm
 
 import tinyconv as tc
 from tinyconv import functional as F, nn
 from tinyconv.data import MNIST, DataLoader
+from common import add_common_arguments, start_run, train_or_exit
 
 NOISE_LEVELS = {"gaussian": 0.5, "mask": 0.25}  # default std, default fraction of pixels masked
 
@@ -71,21 +69,10 @@ def evaluate(model, loader, noise, level, seed):
     return {k: v / len(loader.dataset) for k, v in totals.items()}
 
 
-def train_epoch(model, optimizer, loader, noise, level, rng, epoch, epochs):
-    losses = []
-    bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False)
-    for images, _ in bar:
-        loss = F.mse_loss(model(corrupt(images, noise, level, rng)), images)
-        value = loss.item()
-        if not math.isfinite(value):
-            sys.exit(f"training diverged at epoch {epoch}: the loss is {value}; try a lower --lr")
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(value)
-        if len(losses) % 20 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-100:]):.4f}")
-    return float(np.mean(losses))
+def denoising_loss(noise, level, rng):
+    """The loss of a batch: mean squared error of the reconstruction of a corrupted copy
+    against the clean images (the labels are not used)."""
+    return lambda model, images, _: F.mse_loss(model(corrupt(images, noise, level, rng)), images)
 
 
 def save_grid(model, dataset, noise, level, seed, path, count=10):
@@ -124,11 +111,7 @@ def parse_args(argv=None):
     p.add_argument("--noise", choices=sorted(NOISE_LEVELS), default="gaussian")
     p.add_argument("--noise-level", type=float, default=None,
                    help="std of the Gaussian noise (default 0.5), or the fraction of pixels masked (default 0.25)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", default=None, help="MNIST folder (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
-    p.add_argument("--out-dir", default="runs/mnist_autoencoder", help="where weights, history and images go")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="where to train: cuda needs CuPy and a GPU (pip install '.[gpu]')")
+    add_common_arguments(p, "runs/mnist_autoencoder")
     args = p.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1:
         p.error(f"--epochs and --batch-size must be positive, got {args.epochs} and {args.batch_size}")
@@ -146,11 +129,7 @@ def load_data(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        tc.Tensor([0.0], device=args.device)  # before loading anything: is the device there?
-    except tc.cuda.DeviceUnavailableError as e:
-        sys.exit(f"--device {args.device}: {e}")
-    tc.manual_seed(args.seed)
+    rng = start_run(args)
     train_set, test_set = load_data(args)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, device=args.device)
     test_loader = DataLoader(test_set, batch_size=500, device=args.device)
@@ -163,8 +142,8 @@ def main(argv=None):
     history = []
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
-        train_loss = train_epoch(model, optimizer, train_loader, args.noise, args.noise_level, tc.default_rng(),
-                                 epoch, args.epochs)
+        train_loss = train_or_exit(model, optimizer, train_loader, epoch, args.epochs,
+                                   loss_fn=denoising_loss(args.noise, args.noise_level, rng))
         seconds = time.perf_counter() - start
         test = evaluate(model, test_loader, args.noise, args.noise_level, args.seed + 1)
         history.append(dict(epoch=epoch, train_loss=train_loss, seconds=seconds,

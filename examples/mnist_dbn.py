@@ -14,7 +14,6 @@
 import argparse
 import json
 import os
-import sys
 import time
 
 import numpy as np
@@ -23,6 +22,7 @@ from tqdm import tqdm
 import tinyconv as tc
 from tinyconv import backend, functional as F
 from tinyconv.data import MNIST, DataLoader, TensorDataset
+from common import add_common_arguments, start_run
 
 
 def load_pixels(data_dir, train, device):
@@ -148,23 +148,15 @@ def parse_args(argv=None):
     p.add_argument("--ae-lr", type=float, default=1e-3, help="Adam for (b)")
     p.add_argument("--lr-decay", type=float, default=0.9, help="learning-rate factor per fine-tuning epoch")
     p.add_argument("--batch-size", type=int, default=100, help="fine-tuning batch size")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="cuda: CuPy arrays for the RBMs and the fine-tuning (pip install '.[gpu]')")
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--out-dir", default="runs/mnist_dbn")
+    add_common_arguments(p, "runs/mnist_dbn")
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        tc.Tensor([0.0], device=args.device)  # before loading anything: is the device there?
-    except tc.cuda.DeviceUnavailableError as e:
-        sys.exit(f"--device {args.device}: {e}")
+    rng = start_run(args)
     # No convolution kernels run here: the large GEMMs of RBMs and dense layers use every core.
     backend.set_blas_threads(os.cpu_count())
-    rng = tc.manual_seed(args.seed)
     os.makedirs(args.out_dir, exist_ok=True)
     data = load_pixels(args.data_dir, True, args.device), load_pixels(args.data_dir, False, args.device)
     results = {}

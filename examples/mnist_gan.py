@@ -35,6 +35,7 @@ from tqdm import tqdm
 import tinyconv as tc
 from tinyconv import functional as F, nn
 from tinyconv.data import MNIST, DataLoader, Normalize
+from common import add_common_arguments, start_run
 
 LATENT = 100
 
@@ -174,11 +175,7 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=2e-4, help="Adam's learning rate, for both networks")
     p.add_argument("--beta1", type=float, default=0.5, help="Adam's beta1 (0.5, as Radford et al. 2016)")
     p.add_argument("--width", type=int, default=32, help="channels of the first discriminator convolution (W)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", default=None, help="MNIST folder (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
-    p.add_argument("--out-dir", default="runs/mnist_gan", help="where the sample grids, losses and weights go")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="where to train: cuda needs CuPy and a GPU (pip install '.[gpu]')")
+    add_common_arguments(p, "runs/mnist_gan")
     args = p.parse_args(argv)
     if min(args.epochs, args.batch_size, args.width) < 1:
         p.error(f"--epochs, --batch-size and --width must be positive, got {args.epochs}, {args.batch_size}, "
@@ -193,11 +190,7 @@ def load_data(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        tc.Tensor([0.0], device=args.device)  # before loading anything: is the device there?
-    except tc.cuda.DeviceUnavailableError as e:
-        sys.exit(f"--device {args.device}: {e}")
-    rng = tc.manual_seed(args.seed)
+    rng = start_run(args)
     train_set = load_data(args)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, drop_last=True, device=args.device)
     generator, disc = Generator(args.width), discriminator(args.width)

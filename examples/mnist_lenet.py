@@ -21,17 +21,16 @@ message before anything broken is saved.
 import argparse
 import contextlib
 import json
-import math
 import os
 import sys
 import time
 
 import numpy as np
-from tqdm import tqdm
 
 import tinyconv as tc
-from tinyconv import distributed as dist, functional as F, nn
+from tinyconv import distributed as dist, nn
 from tinyconv.data import MNIST, Compose, DataLoader, Normalize, RandomShift, MNIST_MEAN, MNIST_STD
+from common import Diverged, add_common_arguments, evaluate, record_epoch, start_run, train_epoch
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d, "stochastic": nn.StochasticPool2d}
@@ -55,51 +54,6 @@ def make_optimizer(name, params, lr, weight_decay):
     if name == "adam":
         return tc.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     return tc.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
-
-
-def evaluate(model, loader):
-    """Return (mean loss, accuracy) of ``model`` over ``loader`` (summed over every process's
-    share when distributed)."""
-    model.eval()
-    totals = np.zeros(3)  # loss summed over the images, correct predictions, images
-    with tc.no_grad():
-        for images, labels in loader:
-            logits = model(images)
-            totals += (F.softmax_cross_entropy(logits, labels).item() * len(labels),
-                       int((logits.data.argmax(axis=1) == labels.data).sum()), len(labels))
-    model.train()
-    if dist.is_initialized():
-        dist.all_reduce(totals)
-    return totals[0] / totals[2], totals[1] / totals[2]
-
-
-class Diverged(Exception):
-    """The loss (or the weights) went NaN or Inf."""
-
-
-def train_epoch(model, optimizer, loader, epoch, epochs, loss_fn=F.softmax_cross_entropy, label="epoch"):
-    """One pass over ``loader`` minimising ``loss_fn(logits, labels)``; return the mean loss.
-
-    Raises:
-        Diverged: the loss is NaN or Inf, or a layer refused NaN or Inf.
-    """
-    losses = []
-    bar = tqdm(loader, desc=f"{label} {epoch}/{epochs}", unit="batch", leave=False, disable=dist.get_rank() != 0)
-    for batch, (images, labels) in enumerate(bar, start=1):
-        try:
-            loss = loss_fn(model(images), labels)
-        except tc.NonFiniteError as e:  # NaN or Inf reached a layer that refuses it
-            raise Diverged(f"epoch {epoch}, batch {batch}: {e}") from None
-        value = loss.item()
-        if not math.isfinite(value):
-            raise Diverged(f"epoch {epoch}, batch {batch}: the loss is {value}")
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(value)
-        if len(losses) % 20 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-100:]):.4f}")
-    return float(np.mean(losses))
 
 
 def plot_history(history, path):
@@ -136,9 +90,7 @@ def parse_args(argv=None):
                    help="shift each training image by up to this many pixels (0: no augmentation)")
     p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
     p.add_argument("--pool", choices=sorted(POOLS), default="max")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", default=None, help="MNIST folder (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
-    p.add_argument("--out-dir", default="runs/mnist_lenet", help="where weights, history, plot and checkpoint go")
+    add_common_arguments(p, "runs/mnist_lenet")
     p.add_argument("--resume", action="store_true",
                    help="continue from <out-dir>/checkpoint.npz (saved after every epoch) if it exists")
     p.add_argument("--detect-anomaly", action="store_true",
@@ -146,9 +98,6 @@ def parse_args(argv=None):
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel training under mpirun -np N: --batch-size is the global batch, split "
                         "evenly; gradients averaged over MPI (NCCL with --device cuda); rank 0 prints and saves")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="where to train: cuda needs CuPy and a GPU (pip install '.[gpu]'); a checkpoint "
-                        "resumes on either device")
     args = p.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1:
         p.error(f"--epochs and --batch-size must be positive, got {args.epochs} and {args.batch_size}")
@@ -208,14 +157,10 @@ def setup_distributed(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        tc.Tensor([0.0], device=args.device)  # before loading anything: is the device there?
-    except tc.cuda.DeviceUnavailableError as e:
-        sys.exit(f"--device {args.device}: {e}")
+    start_run(args)
     if args.distributed:
         setup_distributed(args)
     rank, world = dist.get_rank(), dist.get_world_size()
-    tc.manual_seed(args.seed)
     train_set, test_set = load_data(args)
     # Distributed: each process visits its share of every epoch, in batches of batch_size / world.
     sampler = dist.DistributedSampler(train_set, seed=args.seed) if args.distributed else None
@@ -261,10 +206,7 @@ def main(argv=None):
             train_loss = float(dist.all_reduce(np.array([train_loss]))[0]) / world
         seconds = time.perf_counter() - start
         test_loss, accuracy = evaluate(model, test_loader)
-        history.append(dict(epoch=epoch, train_loss=train_loss, test_loss=test_loss,
-                            test_accuracy=accuracy, seconds=seconds, lr=optimizer.lr))
-        print(f"epoch {epoch:2d}: train loss {train_loss:.4f}, test loss {test_loss:.4f}, "
-              f"test accuracy {100 * accuracy:.2f}%, {seconds:.1f} s")
+        record_epoch(history, epoch, train_loss, test_loss, accuracy, seconds, optimizer.lr)
         optimizer.lr *= args.lr_decay
         if rank == 0:
             tc.save(dict(objects, epoch=epoch, history=history,

@@ -13,7 +13,6 @@ hidden state gives the 10 class scores, trained with softmax cross-entropy and A
 import argparse
 import json
 import os
-import sys
 import time
 
 import numpy as np
@@ -21,9 +20,7 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import nn
 from tinyconv.data import MNIST, DataLoader, Normalize, MNIST_MEAN, MNIST_STD
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mnist_lenet import Diverged, evaluate, train_epoch  # noqa: E402  (the same loops as the LeNet example)
+from common import add_common_arguments, evaluate, record_epoch, start_run, train_or_exit
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -59,11 +56,7 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--lr-decay", type=float, default=0.7, help="multiply the learning rate by this after each epoch")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", default=None, help="MNIST folder (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
-    p.add_argument("--out-dir", default="runs/mnist_rnn", help="where the weights and the history go")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="where to train: cuda needs CuPy and a GPU (pip install '.[gpu]')")
+    add_common_arguments(p, "runs/mnist_rnn")
     args = p.parse_args(argv)
     if min(args.epochs, args.batch_size, args.hidden_size, args.num_layers) < 1:
         p.error("--epochs, --batch-size, --hidden-size and --num-layers must be positive")
@@ -74,11 +67,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        tc.Tensor([0.0], device=args.device)  # before loading anything: is the device there?
-    except tc.cuda.DeviceUnavailableError as e:
-        sys.exit(f"--device {args.device}: {e}")
-    tc.manual_seed(args.seed)
+    start_run(args)
     train_set, test_set = load_data(args)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, device=args.device)
     test_loader = DataLoader(test_set, batch_size=1000, device=args.device)
@@ -91,16 +80,10 @@ def main(argv=None):
     history = []
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
-        try:
-            train_loss = train_epoch(model, optimizer, train_loader, epoch, args.epochs)
-        except Diverged as e:
-            sys.exit(f"training diverged at {e}; try a lower --lr")
+        train_loss = train_or_exit(model, optimizer, train_loader, epoch, args.epochs)
         seconds = time.perf_counter() - start
         test_loss, accuracy = evaluate(model, test_loader)
-        history.append(dict(epoch=epoch, train_loss=train_loss, test_loss=test_loss,
-                            test_accuracy=accuracy, seconds=seconds, lr=optimizer.lr))
-        print(f"epoch {epoch:2d}: train loss {train_loss:.4f}, test loss {test_loss:.4f}, "
-              f"test accuracy {100 * accuracy:.2f}%, {seconds:.1f} s")
+        record_epoch(history, epoch, train_loss, test_loss, accuracy, seconds, optimizer.lr)
         optimizer.lr *= args.lr_decay
 
     os.makedirs(args.out_dir, exist_ok=True)

@@ -8,11 +8,15 @@ import numpy as np
 
 from tinyconv.data import TensorDataset
 
-EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "mnist_lenet.py")
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 
 
-def load_example():
-    spec = importlib.util.spec_from_file_location("mnist_lenet", EXAMPLE)
+def load_example(name="mnist_lenet"):
+    """Import examples/<name>.py as a new module, its folder on the import path as when it runs
+    as a script (the examples import ``common`` and each other from beside them)."""
+    if EXAMPLES not in sys.path:
+        sys.path.insert(0, EXAMPLES)
+    spec = importlib.util.spec_from_file_location(name, os.path.join(EXAMPLES, f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

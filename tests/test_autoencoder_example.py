@@ -2,7 +2,6 @@
 download): shapes, the two kinds of noise, finite errors and the files it writes."""
 import importlib.util
 import json
-import os
 
 import numpy as np
 import pytest
@@ -11,14 +10,10 @@ import tinyconv as tc
 
 import lenet_example_driver
 
-EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "mnist_autoencoder.py")
-
 
 @pytest.fixture
 def example():
-    spec = importlib.util.spec_from_file_location("mnist_autoencoder", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = lenet_example_driver.load_example("mnist_autoencoder")
     module.load_data = lenet_example_driver.synthetic_data
     return module
 

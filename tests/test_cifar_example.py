@@ -1,7 +1,6 @@
 """examples/cifar10_vgg.py end to end on small synthetic stand-ins for CIFAR-10 and MNIST, read
 through the real dataset classes from a cache folder (no download)."""
 import hashlib
-import importlib.util
 import json
 import os
 
@@ -12,17 +11,12 @@ from tinyconv.data import cifar, datasets
 from tinyconv.data.idx import idx_bytes
 
 from cifar_files import archive, batches
-
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+from lenet_example_driver import load_example
 
 
 @pytest.fixture
-def example(monkeypatch):
-    monkeypatch.syspath_prepend(EXAMPLES)  # the example imports the LeNet example's training loop
-    spec = importlib.util.spec_from_file_location("cifar10_vgg", os.path.join(EXAMPLES, "cifar10_vgg.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def example():
+    return load_example("cifar10_vgg")
 
 
 def weights(folder):

@@ -1,14 +1,12 @@
 """examples/compare_models.py --quick end to end on a small synthetic stand-in for MNIST (no
 download): every model gets a row of finite metrics in range, and the table and plot are written."""
-import importlib.util
 import json
 import math
-import os
 
 import numpy as np
 import pytest
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+from lenet_example_driver import load_example
 
 
 def synthetic_data(args):
@@ -26,16 +24,13 @@ def synthetic_data(args):
 
 @pytest.fixture
 def example(monkeypatch):
-    monkeypatch.syspath_prepend(EXAMPLES)  # the example imports mnist_lenet from beside it
-    spec = importlib.util.spec_from_file_location("compare_models", os.path.join(EXAMPLES, "compare_models.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_example("compare_models")
     monkeypatch.setattr(module, "load_data", synthetic_data)
     return module
 
 
 def test_quick_run_writes_a_row_per_model(example, tmp_path):
-    rows = example.main(["--quick", "--out", str(tmp_path)])
+    rows = example.main(["--quick", "--out-dir", str(tmp_path)])
     assert [r["model"] for r in rows] == [c.title for c in example.CANDIDATES.values()]
     for r in rows:
         for key in ("accuracy", "precision", "recall", "f1", "auc"):
@@ -57,7 +52,7 @@ def test_a_row_does_not_depend_on_the_other_rows(example, tmp_path):
     """Each row starts from the seed: --models picks rows without changing their figures."""
     def figures(rows):
         return {r["model"]: {k: v for k, v in r.items() if k != "seconds"} for r in rows}
-    alone = figures(example.main(["--quick", "--models", "lenet", "svm", "--out", str(tmp_path / "a")]))
-    together = figures(example.main(["--quick", "--models", "svm", "mlp", "lenet", "--out", str(tmp_path / "b")]))
+    alone = figures(example.main(["--quick", "--models", "lenet", "svm", "--out-dir", str(tmp_path / "a")]))
+    together = figures(example.main(["--quick", "--models", "svm", "mlp", "lenet", "--out-dir", str(tmp_path / "b")]))
     assert list(alone) == ["LeNet-5", "linear SVM (hinge)"]
     assert all(alone[name] == together[name] for name in alone)

@@ -1,11 +1,9 @@
 """examples/mnist_dbn.py end to end on a small synthetic stand-in for MNIST (no download)."""
-import importlib.util
 import json
-import os
 
 import numpy as np
 
-EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "mnist_dbn.py")
+from lenet_example_driver import load_example
 
 
 def synthetic_pixels(data_dir, train, device):
@@ -19,9 +17,7 @@ def synthetic_pixels(data_dir, train, device):
 
 
 def test_both_parts_run_and_write_their_results(tmp_path):
-    spec = importlib.util.spec_from_file_location("mnist_dbn", EXAMPLE)
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_example("mnist_dbn")
     example.load_pixels = synthetic_pixels
     results = example.main(["--layers", "32", "16", "--ae-layers", "32", "8", "--pretrain-epochs", "3",
                             "--finetune-epochs", "5", "--ae-epochs", "2", "--batch-size", "20", "--rbm-batch-size", "20",

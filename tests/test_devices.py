@@ -272,10 +272,8 @@ def test_gradcheck_on_the_device(device, name):
 
 
 def test_the_lenet_example_refuses_cuda_without_a_gpu_before_loading_data(no_cupy):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("mnist_lenet_example", os.path.join(ROOT, "examples", "mnist_lenet.py"))
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    from lenet_example_driver import load_example
+    example = load_example()
     example.load_data = lambda args: pytest.fail("loaded the data before checking the device")
     with pytest.raises(SystemExit, match="--device cuda: device 'cuda' is not available: CuPy is not installed"):
         example.main(["--device", "cuda", "--epochs", "1"])

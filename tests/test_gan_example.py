@@ -2,7 +2,6 @@
 download): shapes, finite losses, and the sample grids, losses and weights it writes."""
 import csv
 import importlib.util
-import os
 
 import numpy as np
 import pytest
@@ -11,14 +10,10 @@ import tinyconv as tc
 
 import lenet_example_driver
 
-EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "mnist_gan.py")
-
 
 @pytest.fixture
 def example():
-    spec = importlib.util.spec_from_file_location("mnist_gan", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = lenet_example_driver.load_example("mnist_gan")
     module.load_data = lambda args: lenet_example_driver.synthetic_data(args)[0]
     return module
 

@@ -77,7 +77,7 @@ def test_detect_anomaly_names_the_operation(tmp_path):
         driver.run(["--epochs", "1", "--lr", "1e30", "--detect-anomaly", "--out-dir", str(tmp_path)])
     message = str(info.value)
     assert "detect_anomaly: Conv2d.forward produced" in message
-    assert "mnist_lenet.py" in message and "model(images)" in message
+    assert "common.py" in message and "model(images)" in message
 
 
 def test_nan_in_a_later_epoch_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):

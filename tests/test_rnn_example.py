@@ -1,28 +1,23 @@
 """examples/mnist_rnn.py on the small synthetic stand-in for MNIST of lenet_example_driver.py
 (the class is the brightest band of rows, so a network reading row by row can learn it)."""
-import importlib.util
 import json
 import os
 
 import numpy as np
 import pytest
 
-from lenet_example_driver import synthetic_data
-
-EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "mnist_rnn.py")
+from lenet_example_driver import load_example, synthetic_data
 
 
-def load_example():
-    spec = importlib.util.spec_from_file_location("mnist_rnn", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def example():
+    module = load_example("mnist_rnn")
     module.load_data = synthetic_data
     return module
 
 
 @pytest.mark.parametrize("cell, layers", [("lstm", 1), ("gru", 2), ("rnn", 1)])
 def test_example_learns_the_synthetic_digits(tmp_path, cell, layers):
-    history = load_example().main(["--cell", cell, "--num-layers", str(layers), "--hidden-size", "16", "--epochs", "12",
+    history = example().main(["--cell", cell, "--num-layers", str(layers), "--hidden-size", "16", "--epochs", "12",
                                    "--batch-size", "32", "--lr", "0.01", "--lr-decay", "1", "--out-dir", str(tmp_path)])
     assert [h["epoch"] for h in history] == list(range(1, 13))
     assert history[-1]["train_loss"] < history[0]["train_loss"]
