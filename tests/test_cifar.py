@@ -1,11 +1,9 @@
 """CIFAR-10 on synthetic archives in the real format; no network (except the test marked slow)."""
 import hashlib
-import http.server
 import io
 import os
 import pickle
 import tarfile
-import threading
 
 import numpy as np
 import pytest
@@ -107,26 +105,11 @@ def test_download_false_does_not_fetch(fake_archive, tmp_path, monkeypatch):
     assert source.calls == 0
 
 
-def test_fetch_over_http(fake_archive, tmp_path, monkeypatch):
-    (tmp_path / "www").mkdir()
-    (tmp_path / "www" / ARCHIVE).write_bytes(fake_archive)
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **k):
-            super().__init__(*a, directory=str(tmp_path / "www"), **k)
-
-        def log_message(self, *a):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/"
-        monkeypatch.setattr(cifar, "SOURCES", [HTTPMirror(url, timeout=5, suffix="")])
-        assert len(CIFAR10(tmp_path / "cache", train=False)) == 4
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_fetch_over_http(fake_archive, tmp_path, monkeypatch, http_folder):
+    www, url = http_folder
+    (www / ARCHIVE).write_bytes(fake_archive)
+    monkeypatch.setattr(cifar, "SOURCES", [HTTPMirror(url, timeout=5, suffix="")])
+    assert len(CIFAR10(tmp_path / "cache", train=False)) == 4
     assert (tmp_path / "cache" / "cifar-10" / ARCHIVE).read_bytes() == fake_archive
 
 

@@ -1,14 +1,12 @@
 """Datasets and find-or-fetch, on synthetic IDX files; no network (except tests marked slow)."""
 import gzip
 import hashlib
-import http.server
 import io
 import os
 import shutil
 import socket
 import sys
 import tarfile
-import threading
 
 import numpy as np
 import pytest
@@ -210,23 +208,10 @@ def test_failed_cache_write_leaves_no_partial_file(files, tmp_path, monkeypatch)
     assert os.listdir(tmp_path / "mnist") == []
 
 
-def test_http_mirror(files, tmp_path):
-    put(tmp_path / "www", {n: b for n, b in files.items() if "train" in n}, compress=True)
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **k):
-            super().__init__(*a, directory=str(tmp_path / "www"), **k)
-
-        def log_message(self, *a):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        got = HTTPMirror(f"http://127.0.0.1:{server.server_address[1]}/", timeout=5).fetch(FILES)
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_http_mirror(files, http_folder):
+    www, url = http_folder
+    put(www, {n: b for n, b in files.items() if "train" in n}, compress=True)
+    got = HTTPMirror(url, timeout=5).fetch(FILES)
     assert gzip.decompress(got["train-images-idx3-ubyte"]) == files["train-images-idx3-ubyte"]
     assert "404" in str(got["t10k-images-idx3-ubyte"])
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 import tinyconv as tc
 from tinyconv import Tensor, backend, nn, functional as F
-from strategies import distinct, pool_geometry, seeds, sparse_non_negative, uniform
+from strategies import pool_geometry, seeds, sparse_non_negative, uniform
 
 DRAWS = 20000
 SIGMAS = 5  # binomial bound per cell: a correct sampler falls outside it with probability < 6e-7
