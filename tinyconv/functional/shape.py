@@ -191,6 +191,19 @@ def getitem(a, index):
     return GetItem(index)(a)
 
 
+def _tensor_list(tensors):
+    """``tensors`` (a non-empty list or tuple of one dtype) as a list of Tensors, or a clear error."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"tensors: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    if not tensors:
+        raise ValueError("tensors: expected at least one tensor, got none")
+    tensors = [tensor_arg(f"tensors[{i}]", t) for i, t in enumerate(tensors)]
+    for i, t in enumerate(tensors[1:], start=1):
+        if t.dtype != tensors[0].dtype:
+            raise TypeError(f"tensors[{i}]: expected dtype {tensors[0].dtype} like tensors[0], got {t.dtype}")
+    return tensors
+
+
 def concat(tensors, axis=0):
     """Join ``tensors`` (a list or tuple, all of one dtype) along ``axis``; other dimensions
     must match.
@@ -200,11 +213,7 @@ def concat(tensors, axis=0):
         ValueError: the list is empty, a tensor is 0-d, the axis is out of range, or the shapes
             differ off ``axis``.
     """
-    if not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"tensors: expected a list or tuple of tensors, got {type(tensors).__name__}")
-    if not tensors:
-        raise ValueError("tensors: expected at least one tensor, got none")
-    tensors = [tensor_arg(f"tensors[{i}]", t) for i, t in enumerate(tensors)]
+    tensors = _tensor_list(tensors)
     shapes = [tuple(t.shape) for t in tensors]
     ndim = len(shapes[0])
     if ndim == 0:
@@ -212,9 +221,6 @@ def concat(tensors, axis=0):
     (axis,) = axis_arg("axis", axis, ndim, allow_none=False, allow_tuple=False)
     if any(len(s) != ndim or s[:axis] + s[axis + 1:] != shapes[0][:axis] + shapes[0][axis + 1:] for s in shapes):
         raise ValueError(f"concat: shapes must match except along axis {axis}, got {shapes}")
-    for i, t in enumerate(tensors[1:], start=1):
-        if t.dtype != tensors[0].dtype:
-            raise TypeError(f"tensors[{i}]: expected dtype {tensors[0].dtype} like tensors[0], got {t.dtype}")
     return Concat(axis)(*tensors)
 
 
@@ -226,18 +232,11 @@ def stack(tensors, axis=0):
         TypeError: not a list or tuple, or mixed dtypes.
         ValueError: the list is empty, the shapes differ, or the axis is out of range.
     """
-    if not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"tensors: expected a list or tuple of tensors, got {type(tensors).__name__}")
-    if not tensors:
-        raise ValueError("tensors: expected at least one tensor, got none")
-    tensors = [tensor_arg(f"tensors[{i}]", t) for i, t in enumerate(tensors)]
+    tensors = _tensor_list(tensors)
     shapes = [tuple(t.shape) for t in tensors]
     if any(s != shapes[0] for s in shapes):
         raise ValueError(f"stack: expected tensors of one shape, got {shapes}")
     (axis,) = axis_arg("axis", axis, len(shapes[0]) + 1, allow_none=False, allow_tuple=False)
-    for i, t in enumerate(tensors[1:], start=1):
-        if t.dtype != tensors[0].dtype:
-            raise TypeError(f"tensors[{i}]: expected dtype {tensors[0].dtype} like tensors[0], got {t.dtype}")
     return Stack(axis)(*tensors)
 
 

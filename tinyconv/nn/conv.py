@@ -8,7 +8,25 @@ from .linear import reset_uniform
 from .module import Module
 
 
-class Conv2d(Module):
+class _Convolution(Module):
+    """What Conv2d and ConvTranspose2d share: checked sizes, the weight ((O, C, KH, KW), or
+    (C, O, KH, KW) when ``transposed``) and bias, and PyTorch's default initialisation."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, bias, dtype, rng, transposed):
+        super().__init__()
+        in_channels, out_channels = positive_int("in_channels", in_channels), positive_int("out_channels", out_channels)
+        dtype = float_dtype("dtype", dtype)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = pair("kernel_size", kernel_size, 1)
+        pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)  # fail here, not later
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+        channels = (in_channels, out_channels) if transposed else (out_channels, in_channels)
+        self.weight = Parameter(np.empty((*channels, *self.kernel_size), dtype=dtype))
+        self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
+        reset_uniform(self.weight, self.bias, rng)
+
+
+class Conv2d(_Convolution):
     """2-D convolution (see :func:`tinyconv.functional.conv2d`): (N, C, H, W) -> (N, O, OH, OW).
 
     Args:
@@ -25,16 +43,8 @@ class Conv2d(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  bias=True, dtype=np.float32, rng=None):
-        super().__init__()
-        in_channels, out_channels = positive_int("in_channels", in_channels), positive_int("out_channels", out_channels)
-        dtype = float_dtype("dtype", dtype)
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = pair("kernel_size", kernel_size, 1)
-        pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)  # fail here, not later
-        self.stride, self.padding, self.dilation = stride, padding, dilation
-        self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size), dtype=dtype))
-        self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
-        reset_uniform(self.weight, self.bias, rng)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, bias, dtype, rng,
+                         transposed=False)
 
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
@@ -44,7 +54,7 @@ class Conv2d(Module):
                 f"stride={self.stride}, padding={self.padding}")
 
 
-class ConvTranspose2d(Module):
+class ConvTranspose2d(_Convolution):
     """2-D transposed convolution (see :func:`tinyconv.functional.conv_transpose2d`):
     (N, C_in, H, W) -> (N, C_out, OH, OW) with OH = (H - 1)*SH - 2*PH + DH*(KH - 1) +
     output_padding + 1; the weight is (C_in, C_out, KH, KW), as in PyTorch.
@@ -67,17 +77,10 @@ class ConvTranspose2d(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, dilation=1,
                  bias=True, dtype=np.float32, rng=None):
-        super().__init__()
-        in_channels, out_channels = positive_int("in_channels", in_channels), positive_int("out_channels", out_channels)
-        dtype = float_dtype("dtype", dtype)
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = pair("kernel_size", kernel_size, 1)
-        pair("stride", stride, 1), pair("padding", padding, 0), pair("output_padding", output_padding, 0)
-        pair("dilation", dilation, 1)  # fail here, not later
-        self.stride, self.padding, self.output_padding, self.dilation = stride, padding, output_padding, dilation
-        self.weight = Parameter(np.empty((in_channels, out_channels, *self.kernel_size), dtype=dtype))
-        self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
-        reset_uniform(self.weight, self.bias, rng)
+        pair("output_padding", output_padding, 0)  # fail here, not at the first call
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, bias, dtype, rng,
+                         transposed=True)
+        self.output_padding = output_padding
 
     def forward(self, x):
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
