@@ -88,6 +88,13 @@ def _geometry(shape, kernel, stride, padding, dilation=(1, 1)):
 # target compiles as varargs overloads: plain integer code.
 
 @cuda.jit(device=True)
+def _nchw(t, c, h, w):
+    """The (n, c, h, w) index of flat position ``t`` of a C-contiguous (N, C, H, W) array."""
+    plane = t // (w * h)
+    return plane // c, plane % c, t // w % h, t % w
+
+
+@cuda.jit(device=True)
 def _span(start, k, size):
     """The offsets [first, stop) of a window of length ``k`` starting at ``start`` that fall
     inside [0, size)."""
@@ -129,8 +136,7 @@ def _im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, pad_value):
 def _col2im(col, x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, zero):
     n, c, h, w = x.shape
     for t in range(cuda.grid(1), n * c * h * w, cuda.gridsize(1)):
-        wi, hi, plane = t % w, t // w % h, t // (w * h)
-        ni, ci = plane // c, plane % c
+        ni, ci, hi, wi = _nchw(t, c, h, w)
         acc = zero
         for i in range(kh):  # the windows (output pixels) whose kernel offset (i, j) lands here
             ys = hi + ph - i * dh
@@ -149,8 +155,7 @@ def _max_pool_forward(x, y, argmax, kh, kw, sh, sw, ph, pw, neg_inf):
     n, c, h, w = x.shape
     oh, ow = y.shape[2], y.shape[3]
     for t in range(cuda.grid(1), n * c * oh * ow, cuda.gridsize(1)):
-        xo, yo, plane = t % ow, t // ow % oh, t // (ow * oh)
-        ni, ci = plane // c, plane % c
+        ni, ci, yo, xo = _nchw(t, c, oh, ow)
         h0, w0 = yo * sh - ph, xo * sw - pw
         best, best_k = neg_inf, 0  # padding counts as -inf: index 0 if nothing beats it
         i0, i1 = _span(h0, kh, h)
@@ -169,8 +174,7 @@ def _max_pool_backward(grad, argmax, dx, kh, kw, sh, sw, ph, pw, zero):
     n, c, h, w = dx.shape
     oh, ow = grad.shape[2], grad.shape[3]
     for t in range(cuda.grid(1), n * c * h * w, cuda.gridsize(1)):
-        wi, hi, plane = t % w, t // w % h, t // (w * h)
-        ni, ci = plane // c, plane % c
+        ni, ci, hi, wi = _nchw(t, c, h, w)
         y0, y1 = _windows(hi, ph, kh, sh, oh)
         x0, x1 = _windows(wi, pw, kw, sw, ow)
         acc = zero
@@ -187,8 +191,7 @@ def _avg_pool_forward(x, y, kh, kw, sh, sw, ph, pw, scale, zero):
     n, c, h, w = x.shape
     oh, ow = y.shape[2], y.shape[3]
     for t in range(cuda.grid(1), n * c * oh * ow, cuda.gridsize(1)):
-        xo, yo, plane = t % ow, t // ow % oh, t // (ow * oh)
-        ni, ci = plane // c, plane % c
+        ni, ci, yo, xo = _nchw(t, c, oh, ow)
         h0, w0 = yo * sh - ph, xo * sw - pw
         acc = zero
         i0, i1 = _span(h0, kh, h)
@@ -204,8 +207,7 @@ def _avg_pool_backward(grad, dx, kh, kw, sh, sw, ph, pw, scale, zero):
     n, c, h, w = dx.shape
     oh, ow = grad.shape[2], grad.shape[3]
     for t in range(cuda.grid(1), n * c * h * w, cuda.gridsize(1)):
-        wi, hi, plane = t % w, t // w % h, t // (w * h)
-        ni, ci = plane // c, plane % c
+        ni, ci, hi, wi = _nchw(t, c, h, w)
         y0, y1 = _windows(hi, ph, kh, sh, oh)
         x0, x1 = _windows(wi, pw, kw, sw, ow)
         acc = zero
@@ -222,8 +224,7 @@ def _stochastic_pool_forward(x, u, y, index, kh, kw, sh, sw, ph, pw, zero):
     n, c, h, w = x.shape
     oh, ow = y.shape[2], y.shape[3]
     for t in range(cuda.grid(1), n * c * oh * ow, cuda.gridsize(1)):
-        xo, yo, plane = t % ow, t // ow % oh, t // (ow * oh)
-        ni, ci = plane // c, plane % c
+        ni, ci, yo, xo = _nchw(t, c, oh, ow)
         h0, w0 = yo * sh - ph, xo * sw - pw
         i0, i1 = _span(h0, kh, h)
         j0, j1 = _span(w0, kw, w)
@@ -264,8 +265,7 @@ def _weighted_pool_forward(x, y, kh, kw, sh, sw, ph, pw):
     c = x.shape[1]
     oh, ow = y.shape[2], y.shape[3]
     for t in range(cuda.grid(1), y.size, cuda.gridsize(1)):
-        xo, yo, plane = t % ow, t // ow % oh, t // (ow * oh)
-        ni, ci = plane // c, plane % c
+        ni, ci, yo, xo = _nchw(t, c, oh, ow)
         y[ni, ci, yo, xo] = _weighted_window(x, ni, ci, yo * sh - ph, xo * sw - pw, kh, kw)[1]
 
 
@@ -276,8 +276,7 @@ def _weighted_pool_coefficients(x, grad, scale, shift, kh, kw, sh, sw, ph, pw):
     c = x.shape[1]
     oh, ow = grad.shape[2], grad.shape[3]
     for t in range(cuda.grid(1), grad.size, cuda.gridsize(1)):
-        xo, yo, plane = t % ow, t // ow % oh, t // (ow * oh)
-        ni, ci = plane // c, plane % c
+        ni, ci, yo, xo = _nchw(t, c, oh, ow)
         total, value = _weighted_window(x, ni, ci, yo * sh - ph, xo * sw - pw, kh, kw)
         g = grad[ni, ci, yo, xo] / total if total > 0 else 0.0
         scale[ni, ci, yo, xo] = g
@@ -290,8 +289,7 @@ def _weighted_pool_backward(x, scale, shift, dx, kh, kw, sh, sw, ph, pw):
     n, c, h, w = dx.shape
     oh, ow = scale.shape[2], scale.shape[3]
     for t in range(cuda.grid(1), n * c * h * w, cuda.gridsize(1)):
-        wi, hi, plane = t % w, t // w % h, t // (w * h)
-        ni, ci = plane // c, plane % c
+        ni, ci, hi, wi = _nchw(t, c, h, w)
         y0, y1 = _windows(hi, ph, kh, sh, oh)
         x0, x1 = _windows(wi, pw, kw, sw, ow)
         a2 = 2.0 * x[ni, ci, hi, wi]
