@@ -42,7 +42,11 @@ def step(out_dir):
     tc.manual_seed(rank)  # different initial weights per rank: broadcast_parameters must unify them
     net = model()
     dist.broadcast_parameters(net)
-    optimizer = dist.DistributedOptimizer(tc.optim.SGD(net.parameters(), lr=0.5), bucket_cap_mb=1e-3)
+    spare = tc.Parameter(np.zeros(2))  # in no rank's loss: must keep no gradient
+    optimizer = dist.DistributedOptimizer(tc.optim.SGD(net.parameters() + [spare], lr=0.5), bucket_cap_mb=1e-3)
+    norm = nn.BatchNorm1d(2)
+    norm.running_mean.data[:] = rank + 1  # buffers are broadcast too: rank 0's 1.0 everywhere
+    dist.broadcast_parameters(norm)
     dataset = data()
     loader = DataLoader(dataset, batch_size=GLOBAL_BATCH // world, sampler=dist.DistributedSampler(dataset, seed=1))
     (images, labels), = list(loader)
@@ -51,7 +55,8 @@ def step(out_dir):
     x, y = dataset[np.arange(GLOBAL_BATCH)]
     mine = slice(0, 3) if rank == 0 else slice(3, GLOBAL_BATCH)
     sgd_step(net, optimizer, tc.Tensor(x[mine]), tc.Tensor(y[mine]), batch_size=len(y[mine]))
-    np.savez(os.path.join(out_dir, f"rank{rank}.npz"), totals=totals, **net.state_dict())
+    np.savez(os.path.join(out_dir, f"rank{rank}.npz"), totals=totals, spare_has_grad=spare.grad is not None,
+             running_mean=norm.running_mean.numpy(), **net.state_dict())
 
 
 def fail():

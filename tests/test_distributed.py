@@ -49,6 +49,8 @@ def test_two_ranks_step_like_one_process_with_the_global_batch(tmp_path):
     expected = net.state_dict()
     for saved in ranks:
         np.testing.assert_allclose(saved.pop("totals"), totals, rtol=1e-12)
+        assert not saved.pop("spare_has_grad")
+        np.testing.assert_array_equal(saved.pop("running_mean"), [1.0, 1.0])
         assert saved.keys() == expected.keys()
         for name in expected:
             np.testing.assert_allclose(saved[name], expected[name], rtol=1e-10, atol=1e-12, err_msg=name)

@@ -20,7 +20,7 @@ def sigmoid(x):
 
 
 def reference_step(mode, x, state, w_ih, w_hh, b_ih, b_hh):
-    """One step of the equations in tinyconv.functional.rnn, written out with plain NumPy."""
+    """One step of the equations in tinyconv.functional.recurrent, written out with plain NumPy."""
     h = state[0]
     gi, gh = x @ w_ih.T + b_ih, h @ w_hh.T + b_hh
     if mode == "rnn_tanh":

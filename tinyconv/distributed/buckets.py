@@ -67,8 +67,10 @@ def all_reduce_gradients(params, bucket_cap_mb=25, batch_size=None):
     local batch size: the gradients are then weighted by it, sum_r b_r g_r / sum_r b_r (the
     total travels in the first bucket, no extra call).
 
-    A parameter without a gradient counts as a zero gradient on that rank; afterwards every
-    parameter of ``params`` has one (the same on every rank).
+    A parameter without a gradient counts as a zero gradient on that rank; one that has no
+    gradient on any rank keeps none (so the optimizer leaves it alone, as one process would);
+    every other parameter ends with the same averaged gradient on every rank. Whether each
+    parameter has a gradient travels in the first bucket too (no extra call).
 
     Args:
         params: the same Parameters, in the same order, on every rank.
@@ -80,26 +82,33 @@ def all_reduce_gradients(params, bucket_cap_mb=25, batch_size=None):
         RuntimeError: no process group (see :func:`all_reduce` for the other errors).
     """
     cap = bucket_cap_arg(bucket_cap_mb)
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
-                                   or batch_size < 0):
-        raise ValueError(f"batch_size: expected None or a non-negative int, got {batch_size!r}")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)):
+        raise TypeError(f"batch_size: expected None or a non-negative int, got {type(batch_size).__name__}")
+    if batch_size is not None and batch_size < 0:
+        raise ValueError(f"batch_size: expected None or a non-negative int, got {batch_size}")
     params = list(params)
     with no_grad():
+        has_grad = [float(p.grad is not None) for p in params]
         for p in params:
             if p.grad is None:
                 p.grad = get_array_module(p.data).zeros_like(p.data)
         grads = [p.grad for p in params]
         for k, bucket in enumerate(buckets(grads, cap)):
             arrays = [grads[i] for i in bucket]
-            weighted = batch_size is not None and k == 0
-            flat = _flatten(arrays, extra=(batch_size,) if weighted else ())
+            extra = (has_grad + ([batch_size] if batch_size is not None else [])) if k == 0 else []
+            flat = _flatten(arrays, extra=extra)
+            values = flat[:flat.size - len(extra)]  # a view: the gradients, without the extras
             if batch_size is not None:
-                flat[:flat.size - weighted] *= batch_size
+                values *= batch_size
             all_reduce(flat, "sum")
             if k == 0:
-                total = float(flat[-1]) if weighted else get_world_size()
-            flat /= total if total > 0 else 1
-            _scatter(flat, arrays)
+                with_grad = flat[flat.size - len(extra):][:len(params)].tolist()
+                total = float(flat[-1]) if batch_size is not None else get_world_size()
+            values /= total if total > 0 else 1
+            _scatter(values, arrays)
+        for p, count in zip(params, with_grad if params else []):
+            if count == 0:
+                p.grad = None
 
 
 def broadcast_parameters(params, root=0, bucket_cap_mb=25):
@@ -108,7 +117,8 @@ def broadcast_parameters(params, root=0, bucket_cap_mb=25):
     (and after loading a checkpoint), so that every rank starts from the same weights.
 
     Args:
-        params: a Module (its ``parameters()``) or an iterable of Parameters, the same on every rank.
+        params: a Module (its ``parameters()`` and ``buffers()``, e.g. batch normalisation's
+            running statistics) or an iterable of Parameters, the same on every rank.
         root: the rank whose values win.
         bucket_cap_mb: the most MiB moved by one call.
 
@@ -116,7 +126,7 @@ def broadcast_parameters(params, root=0, bucket_cap_mb=25):
         ValueError: a bad ``root`` or ``bucket_cap_mb``. RuntimeError: no process group.
     """
     cap = bucket_cap_arg(bucket_cap_mb)
-    params = list(params.parameters() if hasattr(params, "parameters") else params)
+    params = list(params.parameters() + params.buffers() if hasattr(params, "buffers") else params)
     arrays = [p.data for p in params]
     for bucket in buckets(arrays, cap):
         flat = broadcast(_flatten([arrays[i] for i in bucket]), root)

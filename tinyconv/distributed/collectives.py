@@ -56,13 +56,16 @@ def broadcast(array, root=0):
     """Overwrite ``array`` in place with rank ``root``'s ``array`` on every rank and return it.
 
     Raises:
+        TypeError: ``root`` not an int (and as :func:`all_reduce`).
         ValueError: ``root`` outside [0, world size), or a non-contiguous array.
-        RuntimeError, TypeError: as :func:`all_reduce`.
+        RuntimeError: as :func:`all_reduce`.
     """
     kind, comm = _route(array)
     size = group()["comm"].size
-    if isinstance(root, bool) or not isinstance(root, (int, np.integer)) or not 0 <= root < size:
-        raise ValueError(f"root: expected a rank in [0, {size}), got {root!r}")
+    if isinstance(root, bool) or not isinstance(root, (int, np.integer)):
+        raise TypeError(f"root: expected an int rank, got {type(root).__name__}")
+    if not 0 <= root < size:
+        raise ValueError(f"root: expected a rank in [0, {size}), got {root}")
     if kind == "nccl":
         return nccl_broadcast(comm, array, int(root))
     comm.Bcast(array, root=int(root))

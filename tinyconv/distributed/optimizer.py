@@ -33,7 +33,9 @@ class DistributedOptimizer:
         all_reduce_gradients(self.optimizer.params, self.bucket_cap_mb, batch_size)
         self.optimizer.step()
 
-    def __getattr__(self, name):
+    def __getattr__(self, name):  # only for names not found on the wrapper itself
+        if "optimizer" not in self.__dict__:  # e.g. while copy or pickle rebuild the wrapper
+            raise AttributeError(name)
         return getattr(self.__dict__["optimizer"], name)
 
     def __setattr__(self, name, value):

@@ -57,7 +57,8 @@ def init_process_group(backend="mpi"):
     shared = comm.Split_type(_mpi().COMM_TYPE_SHARED, key=comm.rank)  # the processes on this host
     local_rank = shared.rank
     shared.Free()
-    _group = {"backend": backend, "comm": comm, "local_rank": local_rank, "nccl": None}
+    _group = {"backend": backend, "comm": comm, "local_rank": local_rank, "nccl": None,
+              "excepthook": sys.excepthook}
     sys.excepthook = _abort_on_exception
     if backend == "nccl":
         uid = comm.bcast(nccl_unique_id() if comm.rank == 0 else None, root=0)
@@ -117,11 +118,12 @@ def barrier():
 
 
 def destroy_process_group():
-    """Leave the process group: restore the default excepthook and return to a world of one.
+    """Leave the process group: restore the excepthook it replaced and return to a world of one.
     MPI itself is finalised by mpi4py when the process exits."""
     global _group
+    if _group is not None:
+        sys.excepthook = _group["excepthook"]
     _group = None
-    sys.excepthook = sys.__excepthook__
 
 
 def group():

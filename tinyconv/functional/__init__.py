@@ -9,4 +9,4 @@ from .pooling import max_pool2d, avg_pool2d
 from .dropout import dropout
 from .stochastic_pooling import stochastic_pool2d
 from .normalization import batch_norm
-from .rnn import rnn_cell, lstm_cell, gru_cell, rnn, lstm, gru
+from .recurrent import rnn_cell, lstm_cell, gru_cell, rnn, lstm, gru

@@ -1,13 +1,13 @@
 """Recurrent layers: RNN (Elman, tanh or ReLU), LSTM and GRU, multi-layer, with PyTorch's
 parameter names, shapes, gate order and initialisation (equations and sources in
-:mod:`tinyconv.functional.rnn`)."""
+:mod:`tinyconv.functional.recurrent`)."""
 import math
 
 import numpy as np
 
 from .. import functional as F
 from ..functional.dropout import probability_arg
-from ..functional.rnn import GATES
+from ..functional.recurrent import GATES
 from ..functional.validation import float_dtype, positive_int
 from ..random import resolve_rng
 from ..tensor import Parameter
