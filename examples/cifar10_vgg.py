@@ -27,7 +27,7 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import functional as F, metrics, nn
 from tinyconv.data import CIFAR10, MNIST, DataLoader, FashionMNIST, Normalize, Subset
-from common import add_common_arguments, start_run, train_or_exit
+from common import add_common_arguments, positive_int, start_run, train_or_exit
 
 DATASETS = {"cifar10": CIFAR10, "fashion": FashionMNIST, "mnist": MNIST}
 
@@ -87,17 +87,17 @@ def predict(model, loader):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--dataset", choices=sorted(DATASETS), default="cifar10")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--epochs", type=positive_int, default=10)
+    p.add_argument("--batch-size", type=positive_int, default=64)
     p.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate")
     p.add_argument("--limit", type=int, default=0, metavar="N",
                    help="train on the first N training images only, for a short run (0: all); the test set stays whole")
     add_common_arguments(p, "runs/vgg_{dataset}", data="data")
     args = p.parse_args(argv)
-    if args.epochs < 1 or args.batch_size < 1 or args.limit < 0:
-        p.error(f"--epochs and --batch-size must be positive and --limit non-negative, "
-                f"got {args.epochs}, {args.batch_size} and {args.limit}")
-    args.out_dir = args.out_dir.format(dataset=args.dataset)
+    if args.limit < 0:
+        p.error(f"--limit must be non-negative, got {args.limit}")
+    if args.out_dir == p.get_default("out_dir"):
+        args.out_dir = args.out_dir.format(dataset=args.dataset)
     return args
 
 

@@ -4,6 +4,7 @@ device there, seed the generator), and the training and evaluation loops of a cl
 The examples import it from beside them (``from common import ...``): running
 ``python examples/<name>.py`` puts this folder on the import path.
 """
+import argparse
 import math
 import sys
 
@@ -12,6 +13,30 @@ from tqdm import tqdm
 
 import tinyconv as tc
 from tinyconv import distributed as dist, functional as F
+
+
+def pyplot(what):
+    """matplotlib's pyplot on the file-only Agg backend, or None (saying that ``what`` is not
+    drawn) where matplotlib is not installed (it is the optional ``plot`` extra)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"matplotlib is not installed: no {what} (pip install 'tinyconv[plot]')")
+        return None
+    return plt
+
+
+def positive_int(text):
+    """argparse ``type=`` for counts and sizes: an int >= 1, else argparse's error naming the option."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 def add_common_arguments(parser, out_dir, data="MNIST"):
@@ -48,7 +73,8 @@ def train_epoch(model, optimizer, loader, epoch, epochs, loss_fn=classification_
     """One pass over ``loader`` minimising ``loss_fn(model, images, labels)``; return the mean loss.
 
     Raises:
-        Diverged: the loss is NaN or Inf, or a layer refused NaN or Inf.
+        Diverged: the loss is NaN or Inf, a layer refused NaN or Inf, or the weights hold NaN
+            or Inf after the epoch's last update.
     """
     losses = []
     bar = tqdm(loader, desc=f"{label} {epoch}/{epochs}", unit="batch", leave=False, disable=dist.get_rank() != 0)
@@ -66,6 +92,8 @@ def train_epoch(model, optimizer, loader, epoch, epochs, loss_fn=classification_
         losses.append(value)
         if len(losses) % 20 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-100:]):.4f}")
+    if not all(np.isfinite(p.numpy()).all() for p in model.parameters()):
+        raise Diverged(f"epoch {epoch}: NaN or Inf in the weights after the last update")
     return float(np.mean(losses))
 
 

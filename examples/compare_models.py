@@ -14,7 +14,7 @@ Every model is trained with Adam, batch 64 and a cosine learning-rate schedule, 
 seed, for 10 epochs (LeNet-5 + augmentation: 20; each RBM of the DBN: 5 of CD-1 before); the
 SVM, MLP and DBN rows see the 784 pixels, the LeNet rows the 28x28 images. The table
 (test accuracy, macro precision / recall / F1, macro one-vs-rest ROC AUC from the softmax of the
-model's outputs, training time, parameters) goes to ``<out>/results.md`` and ``results.json``,
+model's outputs, training time, parameters) goes to ``<out-dir>/results.md`` and ``results.json``,
 the confusion matrix of the most accurate model to ``confusion_matrix.png`` (with matplotlib).
 
     python examples/compare_models.py                       # all five on MNIST
@@ -35,7 +35,7 @@ import tinyconv as tc
 from tinyconv import backend, functional as F, metrics, nn
 from tinyconv.data import MNIST, Compose, DataLoader, FashionMNIST, Normalize, RandomRotation, RandomShift
 
-from common import add_common_arguments, start_run, train_or_exit
+from common import add_common_arguments, positive_int, start_run, train_or_exit
 from mnist_lenet import lenet5
 
 DATASETS = {"mnist": MNIST, "fashion": FashionMNIST}
@@ -193,14 +193,13 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true",
                    help=f"a short run: the first {QUICK_TRAIN:,} training and {QUICK_TEST:,} test images, "
                         f"1 epoch per model (and per RBM)")
-    p.add_argument("--pretrain-epochs", type=int, default=5, help="CD-1 epochs per RBM of the DBN")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--pretrain-epochs", type=positive_int, default=5, help="CD-1 epochs per RBM of the DBN")
+    p.add_argument("--batch-size", type=positive_int, default=64)
     add_common_arguments(p, "runs/compare_{dataset}", data="dataset")
     args = p.parse_args(argv)
-    if args.batch_size < 1 or args.pretrain_epochs < 1:
-        p.error(f"--batch-size and --pretrain-epochs must be positive, got {args.batch_size} and {args.pretrain_epochs}")
     args.models = list(dict.fromkeys(args.models))
-    args.out_dir = args.out_dir.format(dataset=args.dataset)
+    if args.out_dir == p.get_default("out_dir"):
+        args.out_dir = args.out_dir.format(dataset=args.dataset)
     return args
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import functional as F, nn
 from tinyconv.data import MNIST, DataLoader
-from common import add_common_arguments, start_run, train_or_exit
+from common import add_common_arguments, pyplot, positive_int, start_run, train_or_exit
 
 NOISE_LEVELS = {"gaussian": 0.5, "mask": 0.25}  # default std, default fraction of pixels masked
 
@@ -77,12 +77,8 @@ def denoising_loss(noise, level, rng):
 
 def save_grid(model, dataset, noise, level, seed, path, count=10):
     """Save a PNG of ``count`` test digits: noisy (top row), reconstructed, original (bottom)."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no image grid (pip install 'tinyconv[plot]')")
+    plt = pyplot("image grid")
+    if plt is None:
         return
     device = next(iter(model.parameters())).device
     images = tc.Tensor(np.stack([dataset[i][0] for i in range(count)]), device=device)
@@ -105,16 +101,14 @@ def save_grid(model, dataset, noise, level, seed, path, count=10):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--epochs", type=positive_int, default=3)
+    p.add_argument("--batch-size", type=positive_int, default=64)
     p.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate")
     p.add_argument("--noise", choices=sorted(NOISE_LEVELS), default="gaussian")
     p.add_argument("--noise-level", type=float, default=None,
                    help="std of the Gaussian noise (default 0.5), or the fraction of pixels masked (default 0.25)")
     add_common_arguments(p, "runs/mnist_autoencoder")
     args = p.parse_args(argv)
-    if args.epochs < 1 or args.batch_size < 1:
-        p.error(f"--epochs and --batch-size must be positive, got {args.epochs} and {args.batch_size}")
     if args.noise_level is None:
         args.noise_level = NOISE_LEVELS[args.noise]
     if args.noise_level < 0 or (args.noise == "mask" and args.noise_level >= 1):

@@ -17,12 +17,11 @@ import os
 import time
 
 import numpy as np
-from tqdm import tqdm
 
 import tinyconv as tc
 from tinyconv import backend, functional as F
 from tinyconv.data import MNIST, DataLoader, TensorDataset
-from common import add_common_arguments, start_run
+from common import add_common_arguments, pyplot, start_run, train_or_exit
 
 
 def load_pixels(data_dir, train, device):
@@ -50,17 +49,13 @@ def finetune(model, loader, loss_fn, optimizer, epochs, decay, evaluate, desc):
     """Backpropagation epochs; ``evaluate()`` after each returns a dict of test figures."""
     history = []
     for epoch in range(1, epochs + 1):
-        start, losses = time.perf_counter(), []
-        for x, y in tqdm(loader, desc=f"{desc} {epoch}/{epochs}", leave=False):
-            loss = loss_fn(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
+        start = time.perf_counter()
+        train_loss = train_or_exit(model, optimizer, loader, epoch, epochs,
+                                   loss_fn=lambda m, x, y: loss_fn(m(x), y), label=desc)
         optimizer.lr *= decay
         model.eval()
         with tc.no_grad():
-            record = dict(epoch=epoch, train_loss=float(np.mean(losses)), seconds=time.perf_counter() - start, **evaluate())
+            record = dict(epoch=epoch, train_loss=train_loss, seconds=time.perf_counter() - start, **evaluate())
         model.train()
         history.append(record)
         print("  " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
@@ -114,12 +109,8 @@ def reconstruct(args, data, rng):
 
 def save_grid(images, rows, path, title):
     """Save (M, 784) images as a ``rows``-row grid of 28x28 tiles (each scaled to its range)."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print(f"matplotlib is not installed: {path} not written (pip install 'tinyconv[plot]')")
+    plt = pyplot(path)
+    if plt is None:
         return
     cols = len(images) // rows
     fig, axes = plt.subplots(rows, cols, figsize=(cols, rows + 0.4))

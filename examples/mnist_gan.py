@@ -35,7 +35,7 @@ from tqdm import tqdm
 import tinyconv as tc
 from tinyconv import functional as F, nn
 from tinyconv.data import MNIST, DataLoader, Normalize
-from common import add_common_arguments, start_run
+from common import add_common_arguments, positive_int, pyplot, start_run
 
 LATENT = 100
 
@@ -126,16 +126,6 @@ def samples(generator, z):
     return (images + 1) / 2
 
 
-def plt_or_none():
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        return plt
-    except ImportError:
-        return None
-
-
 def save_grid(images, path, plt, columns=8):
     """Tile ``images`` (N, 1, 28, 28) into a grid with a 2-pixel gap and save it as a PNG."""
     n, _, h, w = images.shape
@@ -170,17 +160,14 @@ def save_losses(losses, batches_per_epoch, out_dir, plt):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--epochs", type=positive_int, default=2)
+    p.add_argument("--batch-size", type=positive_int, default=64)
     p.add_argument("--lr", type=float, default=2e-4, help="Adam's learning rate, for both networks")
     p.add_argument("--beta1", type=float, default=0.5, help="Adam's beta1 (0.5, as Radford et al. 2016)")
-    p.add_argument("--width", type=int, default=32, help="channels of the first discriminator convolution (W)")
+    p.add_argument("--width", type=positive_int, default=32,
+                   help="W: channels of the discriminator's first convolution and of the generator's last hidden layer")
     add_common_arguments(p, "runs/mnist_gan")
-    args = p.parse_args(argv)
-    if min(args.epochs, args.batch_size, args.width) < 1:
-        p.error(f"--epochs, --batch-size and --width must be positive, got {args.epochs}, {args.batch_size}, "
-                f"{args.width}")
-    return args
+    return p.parse_args(argv)
 
 
 def load_data(args):
@@ -203,9 +190,7 @@ def main(argv=None):
           f"{sum(p.size for p in disc.parameters()):,}; Adam lr {args.lr}, betas ({args.beta1}, 0.999), "
           f"batch {args.batch_size}, {len(train_set):,} training images, on {args.device}")
     os.makedirs(args.out_dir, exist_ok=True)
-    plt = plt_or_none()
-    if plt is None:
-        print("matplotlib is not installed: no sample grids or loss plot (pip install 'tinyconv[plot]')")
+    plt = pyplot("sample grids or loss plot")
     losses = []
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()

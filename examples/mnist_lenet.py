@@ -30,7 +30,7 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import distributed as dist, nn
 from tinyconv.data import MNIST, Compose, DataLoader, Normalize, RandomShift, MNIST_MEAN, MNIST_STD
-from common import Diverged, add_common_arguments, evaluate, record_epoch, start_run, train_epoch
+from common import Diverged, add_common_arguments, pyplot, positive_int, evaluate, record_epoch, start_run, train_epoch
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d, "stochastic": nn.StochasticPool2d}
@@ -57,12 +57,8 @@ def make_optimizer(name, params, lr, weight_decay):
 
 
 def plot_history(history, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plot (pip install 'tinyconv[plot]')")
+    plt = pyplot("plot")
+    if plt is None:
         return
     epochs = [h["epoch"] for h in history]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
@@ -79,8 +75,8 @@ def plot_history(history, path):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--epochs", type=positive_int, default=10)
+    p.add_argument("--batch-size", type=positive_int, default=64)
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: 2e-3 for adam, 0.05 for sgd)")
     p.add_argument("--lr-decay", type=float, default=0.7, help="multiply the learning rate by this after each epoch")
     p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
@@ -99,8 +95,6 @@ def parse_args(argv=None):
                    help="data-parallel training under mpirun -np N: --batch-size is the global batch, split "
                         "evenly; gradients averaged over MPI (NCCL with --device cuda); rank 0 prints and saves")
     args = p.parse_args(argv)
-    if args.epochs < 1 or args.batch_size < 1:
-        p.error(f"--epochs and --batch-size must be positive, got {args.epochs} and {args.batch_size}")
     if args.pool == "stochastic" and args.activation == "tanh":
         p.error("--pool stochastic needs non-negative activations: use --activation relu or sigmoid")
     if args.lr is None:
@@ -200,8 +194,6 @@ def main(argv=None):
                 train_loss = train_epoch(model, stepper, train_loader, epoch, args.epochs)
         except Diverged as e:
             stop(str(e), checkpoint, epoch - 1)
-        if not all(np.isfinite(p.numpy()).all() for p in model.parameters()):
-            stop(f"epoch {epoch}: NaN or Inf in the weights after the last update", checkpoint, epoch - 1)
         if args.distributed:  # the mean over every process's share (equal shares)
             train_loss = float(dist.all_reduce(np.array([train_loss]))[0]) / world
         seconds = time.perf_counter() - start

@@ -20,7 +20,7 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import nn
 from tinyconv.data import MNIST, DataLoader, Normalize, MNIST_MEAN, MNIST_STD
-from common import add_common_arguments, evaluate, record_epoch, start_run, train_or_exit
+from common import add_common_arguments, positive_int, evaluate, record_epoch, start_run, train_or_exit
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -49,17 +49,15 @@ def load_data(args):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cell", choices=sorted(CELLS), default="lstm", help="recurrent layer (rnn: Elman, tanh)")
-    p.add_argument("--hidden-size", type=int, default=128)
-    p.add_argument("--num-layers", type=int, default=1)
+    p.add_argument("--hidden-size", type=positive_int, default=128)
+    p.add_argument("--num-layers", type=positive_int, default=1)
     p.add_argument("--dropout", type=float, default=0.0, help="dropout between recurrent layers")
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--epochs", type=positive_int, default=5)
+    p.add_argument("--batch-size", type=positive_int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--lr-decay", type=float, default=0.7, help="multiply the learning rate by this after each epoch")
     add_common_arguments(p, "runs/mnist_rnn")
     args = p.parse_args(argv)
-    if min(args.epochs, args.batch_size, args.hidden_size, args.num_layers) < 1:
-        p.error("--epochs, --batch-size, --hidden-size and --num-layers must be positive")
     if not 0 <= args.dropout < 1:
         p.error(f"--dropout must be in [0, 1), got {args.dropout}")
     return args

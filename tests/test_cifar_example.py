@@ -82,8 +82,9 @@ def test_channel_stats(example):
     np.testing.assert_allclose([grey_means[0], grey_stds[0]], [means[1], stds[1]], rtol=1e-12)
 
 
-def test_bad_arguments(example):
+def test_bad_arguments(example, capsys):
     with pytest.raises(SystemExit):
         example.parse_args(["--limit", "-1"])
+    assert "--limit" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         example.parse_args(["--dataset", "imagenet"])

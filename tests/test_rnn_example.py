@@ -29,6 +29,7 @@ def test_example_learns_the_synthetic_digits(tmp_path, cell, layers):
         assert saved["head.weight"].shape == (10, 16)
 
 
-def test_example_refuses_bad_options():
+def test_example_refuses_bad_options(capsys):
     with pytest.raises(SystemExit):
-        load_example().parse_args(["--num-layers", "0"])
+        example().parse_args(["--num-layers", "0"])
+    assert "argument --num-layers: expected a positive integer, got '0'" in capsys.readouterr().err
