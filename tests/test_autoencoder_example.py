@@ -8,13 +8,13 @@ import pytest
 
 import tinyconv as tc
 
-import lenet_example_driver
+import example_driver
 
 
 @pytest.fixture
 def example():
-    module = lenet_example_driver.load_example("mnist_autoencoder")
-    module.load_data = lenet_example_driver.synthetic_data
+    module = example_driver.load_example("mnist_autoencoder")
+    module.load_data = example_driver.synthetic_data
     return module
 
 

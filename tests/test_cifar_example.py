@@ -11,7 +11,7 @@ from tinyconv.data import cifar, datasets
 from tinyconv.data.idx import idx_bytes
 
 from cifar_files import archive, batches
-from lenet_example_driver import load_example
+from example_driver import load_example
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from lenet_example_driver import load_example
+from example_driver import load_example
 
 
 def synthetic_data(args):

@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from lenet_example_driver import load_example
+from example_driver import load_example
 
 
 def synthetic_pixels(data_dir, train, device):

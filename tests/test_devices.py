@@ -272,7 +272,7 @@ def test_gradcheck_on_the_device(device, name):
 
 
 def test_the_lenet_example_refuses_cuda_without_a_gpu_before_loading_data(no_cupy):
-    from lenet_example_driver import load_example
+    from example_driver import load_example
     example = load_example()
     example.load_data = lambda args: pytest.fail("loaded the data before checking the device")
     with pytest.raises(SystemExit, match="--device cuda: device 'cuda' is not available: CuPy is not installed"):

@@ -17,7 +17,7 @@ from tinyconv.distributed.buckets import buckets
 import distributed_worker as worker
 
 WORKER = os.path.join(os.path.dirname(__file__), "distributed_worker.py")
-EXAMPLE_DRIVER = os.path.join(os.path.dirname(__file__), "lenet_example_driver.py")
+EXAMPLE_DRIVER = os.path.join(os.path.dirname(__file__), "example_driver.py")
 
 
 def mpirun(*args, script=WORKER, timeout=60):

@@ -8,13 +8,13 @@ import pytest
 
 import tinyconv as tc
 
-import lenet_example_driver
+import example_driver
 
 
 @pytest.fixture
 def example():
-    module = lenet_example_driver.load_example("mnist_gan")
-    module.load_data = lambda args: lenet_example_driver.synthetic_data(args)[0]
+    module = example_driver.load_example("mnist_gan")
+    module.load_data = lambda args: example_driver.synthetic_data(args)[0]
     return module
 
 

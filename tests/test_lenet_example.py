@@ -12,9 +12,9 @@ import pytest
 
 import tinyconv as tc
 
-import lenet_example_driver as driver
+import example_driver as driver
 
-DRIVER = os.path.join(os.path.dirname(__file__), "lenet_example_driver.py")
+DRIVER = os.path.join(os.path.dirname(__file__), "example_driver.py")
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""examples/mnist_rnn.py on the small synthetic stand-in for MNIST of lenet_example_driver.py
+"""examples/mnist_rnn.py on the small synthetic stand-in for MNIST of example_driver.py
 (the class is the brightest band of rows, so a network reading row by row can learn it)."""
 import json
 import os
@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from lenet_example_driver import load_example, synthetic_data
+from example_driver import load_example, synthetic_data
 
 
 def example():

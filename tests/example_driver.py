@@ -1,5 +1,7 @@
-"""Runs examples/mnist_lenet.py on a small synthetic MNIST stand-in (no download), in-process
-or as a child process (``python lenet_example_driver.py ARGS...``), for test_lenet_example.py."""
+"""What the example tests share: :func:`load_example` imports any examples/<name>.py, and
+:func:`synthetic_data` is a small stand-in for MNIST (no download). Run as a script
+(``python example_driver.py ARGS...``) it runs examples/mnist_lenet.py on that stand-in in a
+child process (the LeNet resume and MPI tests)."""
 import importlib.util
 import os
 import sys
