@@ -1,4 +1,5 @@
-"""One LSTM training step, tinyconv against PyTorch (CPU), side by side in one process.
+"""One LSTM (or, with --cell gru, GRU) training step, tinyconv against PyTorch (CPU), side by
+side in one process.
 
 The model of examples/mnist_rnn.py: an LSTM (28 inputs, hidden 128, one layer, batch first)
 reading 28 steps, a Linear(128, 10) head on the final hidden state, softmax cross-entropy and
@@ -8,8 +9,7 @@ timing ``--steps`` steps after a warm-up step; the medians and their ratio are p
 Threads: tinyconv runs with its default of one BLAS thread; PyTorch with
 torch.set_num_threads(--torch-threads), one by default: on 2 cores shared with other jobs,
 PyTorch's two OpenMP threads waited for each other at every one of the many small operations
-of a step (199 ms per step alone in a process against 8.8 ms with one thread, and 1.1 s with
-tinyconv's Numba threads loaded beside them).
+of a step (benchmarks/RESULTS.md has the figures).
 
     python benchmarks/lstm_step.py
     python benchmarks/lstm_step.py --steps 50 --repeats 5 --hidden-size 256 --cell gru
