@@ -1,15 +1,21 @@
 """One MPI rank of tests/test_distributed.py, started by ``mpirun -np 2``:
 ``python distributed_worker.py step OUT_DIR`` trains one step of a small CNN on this rank's
 share of a global batch and saves its parameters and reduced metrics to OUT_DIR/rank<r>.npz;
-``python distributed_worker.py raise`` makes rank 1 raise while rank 0 waits in a collective."""
+``python distributed_worker.py raise`` makes rank 1 raise while rank 0 waits in a collective;
+``python distributed_worker.py kill RANK MOMENT`` kills rank RANK with SIGKILL in the middle of
+the gradient all-reduce of a training step."""
 import os
+import signal
 import sys
+import threading
+import time
 
 import numpy as np
 
 import tinyconv as tc
 from tinyconv import distributed as dist, functional as F, nn
 from tinyconv.data import DataLoader, TensorDataset
+from tinyconv.distributed import buckets
 
 GLOBAL_BATCH = 8
 
@@ -65,9 +71,40 @@ def fail():
     dist.barrier()  # rank 0 would wait here forever without MPI_Abort
 
 
+KILL_AT = 4  # the second of the 3 gradient buckets of the second step: its first bucket is already reduced
+
+
+def killed(victim, moment):
+    """Three SGD steps whose gradients are reduced in 3 buckets each; at the KILL_AT-th bucket
+    rank ``victim`` dies by SIGKILL, "before" entering the all-reduce (the other rank waits in
+    it) or "inside" it (while it waits for the other rank, which comes 2 s late). Each rank
+    that reaches the end prints "rank <r> finished"."""
+    rank, calls = dist.get_rank(), []
+
+    def all_reduce(array, op="sum"):
+        calls.append(op)
+        if len(calls) == KILL_AT and rank == victim:
+            if moment == "before":
+                os.kill(os.getpid(), signal.SIGKILL)
+            threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGKILL)).start()
+        elif len(calls) == KILL_AT and moment == "inside":
+            time.sleep(2)
+        return dist.all_reduce(array, op)
+
+    buckets.all_reduce = all_reduce
+    net = model()
+    optimizer = dist.DistributedOptimizer(tc.optim.SGD(net.parameters(), lr=0.1), bucket_cap_mb=5e-4)
+    x, y = data()[np.arange(GLOBAL_BATCH)]
+    for _ in range(3):
+        sgd_step(net, optimizer, tc.Tensor(x), tc.Tensor(y))
+    print(f"rank {rank} finished", flush=True)
+
+
 if __name__ == "__main__":
     dist.init_process_group()
     if sys.argv[1] == "step":
         step(sys.argv[2])
+    elif sys.argv[1] == "kill":
+        killed(int(sys.argv[2]), sys.argv[3])
     else:
         fail()

@@ -2,6 +2,7 @@
 process, the sampler's shards, the optimizer wrapper, and the errors without MPI or a GPU."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,17 @@ def test_a_raising_rank_stops_the_whole_job():
     child = mpirun("raise", timeout=60)
     assert child.returncode != 0
     assert "RuntimeError: rank 1 fails on purpose" in child.stderr
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("victim, moment", [(1, "before"), (0, "inside")])
+def test_a_rank_killed_in_the_gradient_all_reduce_ends_the_job(victim, moment):
+    """SIGKILL leaves no exception to catch: the job must still end (Open MPI's mpirun kills the
+    other ranks and says which one died), not wait forever in the collective (the 60 s bound)."""
+    child = mpirun("kill", str(victim), moment, timeout=60)
+    assert child.returncode != 0, child.stdout + child.stderr
+    assert re.search(rf"process rank {victim} with PID \d+ on node \S+ exited on signal 9", child.stderr), child.stderr
+    assert "finished" not in child.stdout
 
 
 @pytest.mark.mpi

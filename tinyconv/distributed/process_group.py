@@ -32,7 +32,10 @@ def init_process_group(backend="mpi"):
     Rank and world size come from ``MPI.COMM_WORLD``; the local rank (this process's index among
     those on its host, which picks its GPU) from a communicator split by shared memory. An
     unhandled exception in any rank afterwards prints its traceback and calls ``MPI_Abort``, so
-    the whole job stops with the error instead of the other ranks waiting for it forever.
+    the whole job stops with the error instead of the other ranks waiting for it forever. A rank
+    killed by a signal (SIGKILL, the out-of-memory killer) raises nothing: Open MPI's ``mpirun``
+    then ends the other ranks itself and names the dead one. A rank that exits while the others
+    wait in a collective is not caught by either: every rank must make the same collective calls.
 
     Args:
         backend: "mpi" (NumPy arrays, reduced by MPI) or "nccl" (CuPy arrays, reduced by
