@@ -25,7 +25,8 @@ class FakeSource:
     def __str__(self):
         return self.name
 
-    def fetch(self, names):
+    def fetch(self, names, max_bytes):
+        assert max_bytes[ARCHIVE] == cifar.SIZE
         self.calls += 1
         return {n: self.data for n in names}
 

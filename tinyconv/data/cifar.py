@@ -31,11 +31,13 @@ FOLDER = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCHES = ("test_batch",)
 
-#: SHA-256 of cifar-10-python.tar.gz (170,498,071 bytes; MD5 c58f30108f718f92721af3b95e74349a).
+#: SHA-256 of cifar-10-python.tar.gz (MD5 c58f30108f718f92721af3b95e74349a).
 SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
+#: Size of cifar-10-python.tar.gz in bytes: nothing larger is read or downloaded.
+SIZE = 170_498_071
 
 #: Sources of the archive, tried in order; replace or monkeypatch to change them.
-SOURCES = [HTTPMirror("https://www.cs.toronto.edu/~kriz/", timeout=60, suffix="")]
+SOURCES = [HTTPMirror("https://www.cs.toronto.edu/~kriz/", timeout=60, suffix="", deadline=3600)]
 
 _RECONSTRUCT = np.ndarray(0).__reduce__()[0]  # numpy's function that starts rebuilding an array
 
@@ -164,7 +166,8 @@ class CIFAR10(ImageDataset):
         self.transform = self._check_transform(transform)
         self.root = os.path.join(default_data_dir() if root is None else os.fspath(root), self.folder)
         archive = ensure_files(self.root, [ARCHIVE], {ARCHIVE: SHA256}, SOURCES, download=download,
-                               label=self.label, gunzip=False, checksums_name="tinyconv.data.cifar.SHA256")
+                               label=self.label, gunzip=False, checksums_name="tinyconv.data.cifar.SHA256",
+                               sizes={ARCHIVE: SIZE})
         names = TRAIN_BATCHES if train else TEST_BATCHES
         batches = read_batches(archive[ARCHIVE], names + ("batches.meta",))
         self.classes = _class_names(batches.pop("batches.meta"))
