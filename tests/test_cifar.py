@@ -95,7 +95,7 @@ def test_wrong_checksum_is_a_clear_error_and_leaves_no_cache(fake_archive, tmp_p
     assert f"could not find CIFAR-10 {ARCHIVE} in {tmp_path / 'cifar-10'}" in message
     assert f"bad-mirror: {ARCHIVE}: SHA-256 mismatch (expected {cifar.SHA256[:12]}" in message
     assert "tinyconv.data.cifar.SHA256" in message and "(raw or .gz)" not in message
-    assert os.listdir(tmp_path / "cifar-10") == []
+    assert not (tmp_path / "cifar-10").exists()
 
 
 def test_download_false_does_not_fetch(fake_archive, tmp_path, monkeypatch):

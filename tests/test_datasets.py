@@ -185,7 +185,7 @@ def test_all_sources_fail(files, tmp_path, monkeypatch):
     assert "mirror-two: train-images-idx3-ubyte: SHA-256 mismatch" in msg
     assert "mirror-three: not provided (all files)" in msg
     assert "by hand" in msg
-    assert not any(n in os.listdir(tmp_path / "mnist") for n in FILES)
+    assert not (tmp_path / "mnist").exists()  # nothing cached, not even an empty folder
 
 
 def test_download_false_missing(files, tmp_path, monkeypatch):
@@ -213,8 +213,8 @@ def test_failed_cache_write_leaves_no_partial_file(files, tmp_path, monkeypatch)
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", failing_fsync)
-    with pytest.raises(OSError, match="disk full"):
-        MNIST(tmp_path)
+    with pytest.warns(RuntimeWarning, match="could not cache .*: disk full"):
+        assert len(MNIST(tmp_path)) == 7  # the verified bytes are used from memory
     assert os.listdir(tmp_path / "mnist") == []
 
 
@@ -338,6 +338,47 @@ def test_oversized_local_copy_is_not_read(files, tmp_path, monkeypatch):
     got = LocalCopy(str(tmp_path / "share")).fetch([name], {name: 100})
     assert isinstance(got[name], ValueError)
     assert str(got[name]) == f"expected at most 100 bytes, got {len(files[name]) + 16 * MiB}"
+
+
+def test_read_only_cache_uses_the_fetched_bytes_and_warns(files, tmp_path, monkeypatch):
+    put(tmp_path / "mnist", {n: b for n, b in files.items() if n != "t10k-labels-idx1-ubyte"})
+    monkeypatch.setitem(datasets.SOURCES, "mnist", [FakeSource("mirror", files)])
+
+    def read_only(path, data):  # what a read-only folder does, even to root
+        raise PermissionError(13, "Permission denied", os.fspath(path))
+
+    monkeypatch.setattr(datasets, "atomic_write", read_only)
+    path = tmp_path / "mnist" / "t10k-labels-idx1-ubyte"
+    with pytest.warns(RuntimeWarning) as warned:
+        test = MNIST(tmp_path, train=False)
+    assert len(test) == 3
+    np.testing.assert_array_equal(test.targets, np.frombuffer(files[path.name], np.uint8, offset=8))
+    assert [str(w.message) for w in warned] == [
+        f"tinyconv: could not cache {path}: [Errno 13] Permission denied: '{path}'; "
+        f"using the verified bytes from memory"]
+
+
+def test_directory_in_place_of_a_cache_file(files, tmp_path, monkeypatch):
+    source = FakeSource("mirror", files)
+    monkeypatch.setitem(datasets.SOURCES, "mnist", [source])
+    path = tmp_path / "mnist" / "t10k-images-idx3-ubyte"
+    path.mkdir(parents=True)
+    with pytest.raises(IsADirectoryError) as e:
+        MNIST(tmp_path, train=False)
+    assert str(e.value) == f"{path} is a directory where the cached file t10k-images-idx3-ubyte " \
+                           f"should be; remove it or choose another root"
+    assert source.calls == []  # refused before any download
+
+
+def test_tilde_in_the_data_folder_is_expanded(files, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("TINYCONV_DATA", "~/data")
+    assert default_data_dir() == str(tmp_path / "data")
+    put(tmp_path / "data" / "mnist", files)
+    assert MNIST(download=False).root == str(tmp_path / "data" / "mnist")
+    monkeypatch.delenv("TINYCONV_DATA")
+    put(tmp_path / "other" / "mnist", files)
+    assert MNIST("~/other", download=False).root == str(tmp_path / "other" / "mnist")
 
 
 class HostileHandler(http.server.BaseHTTPRequestHandler):

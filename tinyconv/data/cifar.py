@@ -18,13 +18,12 @@ member name can write outside the cache) and unpickled by :class:`RestrictedUnpi
 refuses every global but the three that rebuild a numpy array.
 """
 import io
-import os
 import pickle
 import tarfile
 
 import numpy as np
 
-from .datasets import HTTPMirror, ImageDataset, default_data_dir, ensure_files
+from .datasets import HTTPMirror, ImageDataset, dataset_folder, ensure_files
 
 ARCHIVE = "cifar-10-python.tar.gz"
 FOLDER = "cifar-10-batches-py"
@@ -138,8 +137,8 @@ class CIFAR10(ImageDataset):
     """CIFAR-10: 50000 train / 10000 test colour images of 32x32 pixels, 10 classes.
 
     Args:
-        root: data folder (default :func:`~tinyconv.data.default_data_dir`); the archive goes to
-            ``<root>/cifar-10/``.
+        root: data folder (default :func:`~tinyconv.data.default_data_dir`; a leading ``~`` is
+            expanded); the archive goes to ``<root>/cifar-10/``.
         train: the training split (data_batch_1 ... data_batch_5, in order) if True, else the test
             split (test_batch).
         download: fetch a missing archive from :data:`SOURCES`; if False, only the cache is used.
@@ -164,7 +163,7 @@ class CIFAR10(ImageDataset):
 
     def __init__(self, root=None, train=True, download=True, transform=None):
         self.transform = self._check_transform(transform)
-        self.root = os.path.join(default_data_dir() if root is None else os.fspath(root), self.folder)
+        self.root = dataset_folder(root, self.folder)
         archive = ensure_files(self.root, [ARCHIVE], {ARCHIVE: SHA256}, SOURCES, download=download,
                                label=self.label, gunzip=False, checksums_name="tinyconv.data.cifar.SHA256",
                                sizes={ARCHIVE: SIZE})

@@ -20,6 +20,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import warnings
 
 import numpy as np
 
@@ -55,11 +56,18 @@ SIZES = {folder: {"train-images-idx3-ubyte": 16 + 60000 * 784, "train-labels-idx
 
 def default_data_dir():
     """The data folder: ``$TINYCONV_DATA``, else ``$XDG_CACHE_HOME/tinyconv``, else
-    ``~/.cache/tinyconv``."""
+    ``~/.cache/tinyconv``; a leading ``~`` is expanded to the home folder."""
     if os.environ.get("TINYCONV_DATA"):
-        return os.environ["TINYCONV_DATA"]
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "tinyconv")
+        return os.path.expanduser(os.environ["TINYCONV_DATA"])
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return os.path.join(os.path.expanduser(cache), "tinyconv")
+
+
+def dataset_folder(root, folder):
+    """``<root>/<folder>``, ``root`` defaulting to :func:`default_data_dir` and a leading ``~``
+    in it expanded."""
+    root = default_data_dir() if root is None else os.path.expanduser(os.fspath(root))
+    return os.path.join(root, folder)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,7 +254,14 @@ def _reason(error):
 
 
 def _read_cached(folder, name, expected_sha, size, gunzip=True):
-    """The verified bytes of ``<folder>/<name>`` (or ``<name>.gz``), or None."""
+    """The verified bytes of ``<folder>/<name>`` (or ``<name>.gz``), or None.
+
+    Raises:
+        IsADirectoryError: ``<folder>/<name>``, where the file would be cached, is a folder.
+    """
+    if os.path.isdir(os.path.join(folder, name)):
+        raise IsADirectoryError(f"{os.path.join(folder, name)} is a directory where the cached "
+                                f"file {name} should be; remove it or choose another root")
     for candidate in (name, name + ".gz"):
         path = os.path.join(folder, candidate)
         if os.path.isfile(path):
@@ -257,6 +272,18 @@ def _read_cached(folder, name, expected_sha, size, gunzip=True):
                 return data
             print(f"tinyconv: ignoring cached {path}: {reason}", file=sys.stderr)
     return None
+
+
+def _cache(folder, name, data):
+    """Write ``data`` to ``<folder>/<name>`` atomically; if that fails (a read-only or full
+    disk), warn and go on: the caller holds the verified bytes in memory."""
+    path = os.path.join(folder, name)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        atomic_write(path, data)
+    except OSError as e:
+        warnings.warn(f"tinyconv: could not cache {path}: {e}; using the verified bytes from memory",
+                      RuntimeWarning, stacklevel=4)
 
 
 def ensure_files(folder, names, checksums, sources, download=True, label="dataset", gunzip=True,
@@ -282,6 +309,11 @@ def ensure_files(folder, names, checksums, sources, download=True, label="datase
     Raises:
         RuntimeError: some wanted file could not be found or fetched; the message lists every
             source tried and why it failed, and how to place the files by hand.
+        IsADirectoryError: a wanted file's cache path is a folder (before anything is fetched).
+
+    Warns:
+        RuntimeWarning: a fetched file could not be written to ``folder`` (read-only, full);
+            its verified bytes are returned all the same.
     """
     found = {name: _read_cached(folder, name, checksums[name], sizes[name], gunzip)
              for name in names}
@@ -292,7 +324,6 @@ def ensure_files(folder, names, checksums, sources, download=True, label="datase
     want += [n for n in checksums if n not in want and n not in names
              and not any(os.path.isfile(os.path.join(folder, n + ext)) for ext in ("", ".gz"))]
     limits = {n: _fetch_limit(sizes[n], gunzip) for n in checksums}
-    os.makedirs(folder, exist_ok=True)
     failures = []
     for source in sources:
         if not (download or source.local):
@@ -312,7 +343,7 @@ def ensure_files(folder, names, checksums, sources, download=True, label="datase
             if data is None:
                 reasons.append(f"{name}: {reason}")
                 continue
-            atomic_write(os.path.join(folder, name), data)
+            _cache(folder, name, data)
             want.remove(name)
             if name in found:
                 found[name] = data
@@ -376,7 +407,7 @@ class _IDXImageDataset(ImageDataset):
         self.transform = self._check_transform(transform)
         split = "train" if train else "t10k"
         names = [f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"]
-        self.root = os.path.join(default_data_dir() if root is None else os.fspath(root), self.folder)
+        self.root = dataset_folder(root, self.folder)
         raw = ensure_files(self.root, names, SHA256[self.folder], SOURCES[self.folder],
                            download=download, label=self.label, sizes=SIZES[self.folder])
         images, labels = (parse_idx(raw[n], n) for n in names)
@@ -392,7 +423,8 @@ class MNIST(_IDXImageDataset):
     """The MNIST handwritten digits: 60000 train / 10000 test images, 10 classes.
 
     Args:
-        root: data folder (default :func:`default_data_dir`); files go to ``<root>/mnist/``.
+        root: data folder (default :func:`default_data_dir`; a leading ``~`` is expanded);
+            files go to ``<root>/mnist/``.
         train: the training split if True, else the test split.
         download: fetch missing files from the network; if False, only the cache and local
             copies are used and a RuntimeError says what is missing.
