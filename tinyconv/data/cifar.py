@@ -18,6 +18,7 @@ member name can write outside the cache) and unpickled by :class:`RestrictedUnpi
 refuses every global but the three that rebuild a numpy array.
 """
 import io
+import math
 import pickle
 import tarfile
 
@@ -38,26 +39,91 @@ SIZE = 170_498_071
 #: Sources of the archive, tried in order; replace or monkeypatch to change them.
 SOURCES = [HTTPMirror("https://www.cs.toronto.edu/~kriz/", timeout=60, suffix="", deadline=3600)]
 
-_RECONSTRUCT = np.ndarray(0).__reduce__()[0]  # numpy's function that starts rebuilding an array
+def _ndarray(*args, **kwargs):
+    """Stands for numpy.ndarray in a pickle: the class :func:`_reconstruct` is told to make; it
+    may not be called (``ndarray(shape, dtype, buffer, offset)`` can read any memory)."""
+    raise pickle.UnpicklingError(
+        "refusing to call numpy.ndarray: arrays are rebuilt only from their pickled state "
+        "(shape, dtype and data bytes)")
 
-#: The globals a pickle may name, as (module, name): what rebuilds a numpy array. The batches
-#: were written by Python 2 with numpy.core; numpy 2 writes numpy._core.
+
+#: The numpy dtypes an array may have: booleans, integers and floats.
+NUMERIC_DTYPES = frozenset(f"{kind}{size}" for kind, sizes in
+                           (("b", "1"), ("i", "1248"), ("u", "1248"), ("f", "248")) for size in sizes)
+
+
+class _PickledDtype:
+    """What ``numpy.dtype(spec, align, copy)`` in a pickle makes: a numeric dtype, whose pickled
+    state may only set the byte order."""
+
+    def __init__(self, spec, align=False, copy=True):
+        spec = spec.decode("latin-1") if isinstance(spec, bytes) else spec
+        if spec not in NUMERIC_DTYPES:
+            raise pickle.UnpicklingError(f"refusing the numpy dtype {spec!r}: expected one of "
+                                         f"{', '.join(sorted(NUMERIC_DTYPES))}")
+        self.dtype = np.dtype(spec)
+
+    def __setstate__(self, state):
+        order = state[1] if isinstance(state, tuple) and len(state) > 1 else None
+        order = order.decode("latin-1") if isinstance(order, bytes) else order
+        if order not in ("<", ">", "=", "|"):
+            raise pickle.UnpicklingError(f"expected a dtype byte order '<', '>', '=' or '|', got {order!r}")
+        if order != "|":
+            self.dtype = self.dtype.newbyteorder(order)
+
+
+class _PickledArray(np.ndarray):
+    """What numpy's ``_reconstruct`` in a pickle makes: an array set only from a shape of
+    non-negative ints, a :class:`_PickledDtype` and bytes of exactly the right length.
+    ``np.asarray`` turns it into a plain array."""
+
+    def __setstate__(self, state):
+        if not isinstance(state, tuple) or len(state) != 5:
+            got = f"tuple of {len(state)}" if isinstance(state, tuple) else type(state).__name__
+            raise pickle.UnpicklingError(
+                f"expected numpy's array state (version, shape, dtype, fortran, data), got {got}")
+        _, shape, dtype, fortran, data = state
+        if not isinstance(shape, tuple) or not all(type(d) is int and d >= 0 for d in shape):
+            raise pickle.UnpicklingError(f"expected a shape of non-negative ints, got {shape!r}")
+        if not isinstance(dtype, _PickledDtype):
+            raise pickle.UnpicklingError(f"expected a pickled numpy dtype, got {type(dtype).__name__}")
+        expected = math.prod(shape) * dtype.dtype.itemsize
+        if not isinstance(data, bytes) or len(data) != expected:
+            got = len(data) if isinstance(data, bytes) else type(data).__name__
+            raise pickle.UnpicklingError(f"expected {expected} bytes of data for shape {shape} and "
+                                         f"dtype {dtype.dtype}, got {got}")
+        super().__setstate__((shape, dtype.dtype, bool(fortran), data))
+
+
+def _reconstruct(cls, shape, typecode):
+    """Stands for numpy's ``_reconstruct``: an empty array, to be set by its pickled state."""
+    if cls is not _ndarray:
+        raise pickle.UnpicklingError(f"expected numpy.ndarray to reconstruct, got {cls!r}")
+    return np.ndarray.__new__(_PickledArray, (0,), np.uint8)
+
+
+#: The globals a pickle may name, as (module, name), and what stands for them: what rebuilds a
+#: numpy array from its state, never numpy's own functions. The batches were written by
+#: Python 2 with numpy.core; numpy 2 writes numpy._core.
 ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
+    ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy", "ndarray"): _ndarray,
+    ("numpy", "dtype"): _PickledDtype,
 }
 
 
 class RestrictedUnpickler(pickle.Unpickler):
     """An unpickler that builds only the builtin containers and scalars (dict, list, tuple,
-    bytes, str, int, float, bool, None) and numpy arrays (:data:`ALLOWED_GLOBALS`).
+    bytes, str, int, float, bool, None) and numpy arrays of numbers (:data:`ALLOWED_GLOBALS`).
 
     A pickle runs code only through the globals it names (classes and functions called while
     loading); any global outside :data:`ALLOWED_GLOBALS` raises ``pickle.UnpicklingError`` naming
-    it, before it is imported or called. Persistent ids are refused as well (the base class's
-    default). Python 2 strings load as bytes (``encoding="bytes"``).
+    it, before it is imported or called. Arrays are rebuilt only from a shape, a dtype of
+    :data:`NUMERIC_DTYPES` and data bytes of exactly the right length (anything else raises
+    ``pickle.UnpicklingError``), as an ndarray subclass that ``np.asarray`` makes plain.
+    Persistent ids are refused as well (the base class's default). Python 2 strings load as
+    bytes (``encoding="bytes"``).
     """
 
     def __init__(self, file):
@@ -116,6 +182,7 @@ def _images_and_labels(batch, name):
     if not isinstance(batch, dict):
         raise ValueError(f"CIFAR-10 {name}: expected a dict, got {type(batch).__name__}")
     data, labels = batch.get(b"data"), np.asarray(batch.get(b"labels", ()))
+    data = np.asarray(data) if isinstance(data, np.ndarray) else data
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.shape[1:] != (3 * 32 * 32,) \
             or labels.shape != data.shape[:1] or labels.dtype.kind not in "iu":
         raise ValueError(f"CIFAR-10 {name}: expected b'data' uint8 (N, 3072) and b'labels' (N,) "
