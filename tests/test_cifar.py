@@ -15,6 +15,20 @@ from tinyconv.data.cifar import ARCHIVE, RestrictedUnpickler, read_batches
 from tinyconv.data.datasets import HTTPMirror
 
 from cifar_files import CLASSES, archive, batches, python2_pickle
+from memory import peak_memory
+
+MiB = 1 << 20
+
+
+class Zeros(io.RawIOBase):
+    """A file of zeros, read without ever being held in memory."""
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        buffer[:] = bytes(len(buffer))
+        return len(buffer)
 
 
 class FakeSource:
@@ -235,6 +249,20 @@ def test_archive_members_are_read_by_name_only(tmp_path):
     with pytest.raises(pickle.UnpicklingError, match="cifar-10-batches-py/test_batch: pickle data was truncated"):
         read_batches(archive(content), ["test_batch"])
     assert sorted(os.listdir(tmp_path)) == []  # nothing is ever extracted to disk
+
+
+def test_oversized_member_is_not_read():
+    info = tarfile.TarInfo("cifar-10-batches-py/test_batch")
+    info.size = 64 * MiB  # zeros: the archive stays small
+    f = io.BytesIO()
+    with tarfile.open(fileobj=f, mode="w:gz", compresslevel=1) as tar:
+        tar.addfile(info, Zeros())
+    assert len(f.getvalue()) < MiB
+    with peak_memory() as peak, pytest.raises(ValueError) as e:
+        read_batches(f.getvalue(), ["test_batch"])
+    assert peak[0] < 4 * MiB
+    assert str(e.value) == f"CIFAR-10 archive: expected cifar-10-batches-py/test_batch of at most " \
+                           f"{cifar.MAX_MEMBER_BYTES} bytes, got {64 * MiB}"
 
 
 @pytest.mark.parametrize("change, message", [

@@ -39,6 +39,10 @@ SIZE = 170_498_071
 #: Sources of the archive, tried in order; replace or monkeypatch to change them.
 SOURCES = [HTTPMirror("https://www.cs.toronto.edu/~kriz/", timeout=60, suffix="", deadline=3600)]
 
+#: The most bytes an archive member may hold: the real batches are about 31 MB each.
+MAX_MEMBER_BYTES = 32 * 2**20
+
+
 def _ndarray(*args, **kwargs):
     """Stands for numpy.ndarray in a pickle: the class :func:`_reconstruct` is told to make; it
     may not be called (``ndarray(shape, dtype, buffer, offset)`` can read any memory)."""
@@ -141,13 +145,15 @@ class RestrictedUnpickler(pickle.Unpickler):
 def read_batches(archive, names):
     """Unpickle ``cifar-10-batches-py/<name>`` for each of ``names`` from the bytes of a tar.gz.
 
-    The archive is read in one pass; only regular-file members with exactly those names are read.
+    The archive is read in one pass, up to the last member wanted; only regular-file members
+    with exactly those names, and of at most :data:`MAX_MEMBER_BYTES`, are read.
 
     Returns:
         ``{name: unpickled object}``.
 
     Raises:
-        ValueError: the archive is not a tar.gz, lacks a member, or a member is not a regular file.
+        ValueError: the archive is not a tar.gz, lacks a member, or a member is not a regular file
+            or is larger than :data:`MAX_MEMBER_BYTES` (the message names it).
         pickle.UnpicklingError: a member is not a pickle, or names a global outside
             :data:`ALLOWED_GLOBALS` (the message names the member).
     """
@@ -161,7 +167,12 @@ def read_batches(archive, names):
                     continue
                 if not member.isfile():
                     raise ValueError(f"CIFAR-10 archive: {member.name} is not a regular file")
+                if member.size > MAX_MEMBER_BYTES:
+                    raise ValueError(f"CIFAR-10 archive: expected {member.name} of at most "
+                                     f"{MAX_MEMBER_BYTES} bytes, got {member.size}")
                 raw[name] = tar.extractfile(member).read()
+                if len(raw) == len(wanted):
+                    break
     except (tarfile.TarError, OSError, EOFError) as e:
         raise ValueError(f"CIFAR-10 archive: not a readable tar.gz ({e})") from None
     missing = [path for path, name in wanted.items() if name not in raw]
