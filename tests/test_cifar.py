@@ -3,6 +3,8 @@ import hashlib
 import io
 import os
 import pickle
+import subprocess
+import sys
 import tarfile
 
 import numpy as np
@@ -13,6 +15,20 @@ from tinyconv.data.cifar import ARCHIVE, RestrictedUnpickler, read_batches
 from tinyconv.data.datasets import HTTPMirror
 
 from cifar_files import CLASSES, archive, batches, python2_pickle
+from memory import peak_memory
+
+MiB = 1 << 20
+
+
+class Zeros(io.RawIOBase):
+    """A file of zeros, read without ever being held in memory."""
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        buffer[:] = bytes(len(buffer))
+        return len(buffer)
 
 
 class FakeSource:
@@ -25,7 +41,8 @@ class FakeSource:
     def __str__(self):
         return self.name
 
-    def fetch(self, names):
+    def fetch(self, names, max_bytes):
+        assert max_bytes[ARCHIVE] == cifar.SIZE
         self.calls += 1
         return {n: self.data for n in names}
 
@@ -57,6 +74,7 @@ def test_splits_shapes_and_channel_order(fake_archive, tmp_path):
     content = batches()
     train, test = CIFAR10(tmp_path, download=False), CIFAR10(tmp_path, train=False, download=False)
     assert train.data.dtype == np.uint8 and train.data.shape == (20, 3, 32, 32)
+    assert type(train.data) is np.ndarray and type(test.data) is np.ndarray
     assert test.data.shape == (4, 3, 32, 32) and train.targets.dtype == np.int64
     assert train.classes == CLASSES and test.classes == CLASSES
     # the five training batches in order; a row is the red, green, blue planes, row-major
@@ -94,7 +112,7 @@ def test_wrong_checksum_is_a_clear_error_and_leaves_no_cache(fake_archive, tmp_p
     assert f"could not find CIFAR-10 {ARCHIVE} in {tmp_path / 'cifar-10'}" in message
     assert f"bad-mirror: {ARCHIVE}: SHA-256 mismatch (expected {cifar.SHA256[:12]}" in message
     assert "tinyconv.data.cifar.SHA256" in message and "(raw or .gz)" not in message
-    assert os.listdir(tmp_path / "cifar-10") == []
+    assert not (tmp_path / "cifar-10").exists()
 
 
 def test_download_false_does_not_fetch(fake_archive, tmp_path, monkeypatch):
@@ -126,15 +144,82 @@ def test_unpickler_refuses_globals():
     with pytest.raises(pickle.UnpicklingError, match=r"global cifar_files\.CLASSES"):
         RestrictedUnpickler(io.BytesIO(b"\x80\x02ccifar_files\nCLASSES\n.")).load()
     # what the batches hold does load, in the old and the new numpy module names
-    value = {b"a": [1, 2], b"b": np.arange(6, dtype=np.uint8).reshape(2, 3), b"c": (b"x", 1.5, None)}
+    value = {b"a": [1, 2], b"b": np.arange(6, dtype=np.uint8).reshape(2, 3), b"c": (b"x", 1.5, None),
+             b"f": np.asfortranarray(np.arange(6.0).reshape(2, 3)), b"i": np.arange(3, dtype=">i4")}
     for raw in (python2_pickle(value), pickle.dumps(value, protocol=2), pickle.dumps(value, protocol=4)):
         if b"_codecs" in raw:  # Python 3's protocol 2 writes bytes through _codecs.encode: refused
             with pytest.raises(pickle.UnpicklingError, match="_codecs.encode"):
                 RestrictedUnpickler(io.BytesIO(raw)).load()
             continue
         got = RestrictedUnpickler(io.BytesIO(raw)).load()
-        np.testing.assert_array_equal(got[b"b"], value[b"b"])
+        for key in (b"b", b"f", b"i"):
+            assert got[key].dtype == value[key].dtype.newbyteorder("=")  # numpy loads native order
+            assert got[key].flags.f_contiguous == value[key].flags.f_contiguous
+            np.testing.assert_array_equal(got[key], value[key])
         assert got[b"a"] == [1, 2] and got[b"c"] == (b"x", 1.5, None)
+
+
+class ArrayOverMemory:
+    """Unpickling this would call numpy.ndarray(shape, dtype, buffer, offset)."""
+
+    def __init__(self, offset):
+        self.offset = offset
+
+    def __reduce__(self):
+        return np.ndarray, ((8,), np.dtype("u1"), b"12345678", self.offset)
+
+
+UNPICKLE = """
+import pickle, sys
+from tinyconv.data.cifar import RestrictedUnpickler
+try:
+    value = RestrictedUnpickler(open(sys.argv[1], "rb")).load()
+except pickle.UnpicklingError as e:
+    print("refused:", e)
+else:
+    print("loaded:", type(value).__name__, bytes(value).hex())
+"""
+
+
+def unpickle_in_a_subprocess(raw, tmp_path):
+    """What unpickling ``raw`` printed, run in a subprocess that may crash; its exit status."""
+    (tmp_path / "pickle").write_bytes(raw)
+    done = subprocess.run([sys.executable, "-c", UNPICKLE, str(tmp_path / "pickle")],
+                          capture_output=True, text=True, timeout=60)
+    return done.stdout.strip(), done.returncode
+
+
+@pytest.mark.parametrize("offset", [-16, -2**44])
+def test_array_over_memory_outside_its_buffer_is_refused(tmp_path, offset):
+    for raw in (python2_pickle(ArrayOverMemory(offset)), pickle.dumps(ArrayOverMemory(offset), protocol=4)):
+        out, status = unpickle_in_a_subprocess(raw, tmp_path)
+        assert status == 0 and out.startswith("refused: refusing to call numpy.ndarray"), (status, out)
+
+
+@pytest.mark.parametrize("value, message", [
+    (np.array([1, "a"], dtype=object), "refusing the numpy dtype 'O8'"),
+    (np.array([b"ab"]), "refusing the numpy dtype 'S2'"),
+])
+def test_arrays_of_other_than_numbers_are_refused(value, message):
+    with pytest.raises(pickle.UnpicklingError, match=message):
+        RestrictedUnpickler(io.BytesIO(pickle.dumps(value, protocol=4))).load()
+
+
+@pytest.mark.parametrize("state, message", [
+    ((1, (3,), "DTYPE", False, b"ab"), r"expected 3 bytes of data for shape \(3,\) and dtype uint8, got 2"),
+    ((1, (3,), "DTYPE", False, b"abcd"), r"expected 3 bytes .* got 4"),
+    ((1, (-3,), "DTYPE", False, b""), r"expected a shape of non-negative ints, got \(-3,\)"),
+    ((1, (3,), "int32", False, b"abc"), r"expected a pickled numpy dtype, got str"),
+    ((1, (3,), "DTYPE", False), r"expected numpy's array state \(version, shape, dtype, fortran, data\), got tuple of 4"),
+])
+def test_array_state_is_checked(state, message):
+    """Pickles of ``_reconstruct(ndarray, (0,), b"b")`` built with ``state``."""
+    class Built:
+        def __reduce__(self):
+            array_state = tuple(np.dtype("u1") if x == "DTYPE" else x for x in state)
+            return np.ndarray(0).__reduce__()[:2] + (array_state,)
+    with pytest.raises(pickle.UnpicklingError, match=message):
+        RestrictedUnpickler(io.BytesIO(pickle.dumps(Built(), protocol=4))).load()
 
 
 def test_batch_with_a_disallowed_global_is_refused(tmp_path, monkeypatch, capfd):
@@ -164,6 +249,20 @@ def test_archive_members_are_read_by_name_only(tmp_path):
     with pytest.raises(pickle.UnpicklingError, match="cifar-10-batches-py/test_batch: pickle data was truncated"):
         read_batches(archive(content), ["test_batch"])
     assert sorted(os.listdir(tmp_path)) == []  # nothing is ever extracted to disk
+
+
+def test_oversized_member_is_not_read():
+    info = tarfile.TarInfo("cifar-10-batches-py/test_batch")
+    info.size = 64 * MiB  # zeros: the archive stays small
+    f = io.BytesIO()
+    with tarfile.open(fileobj=f, mode="w:gz", compresslevel=1) as tar:
+        tar.addfile(info, Zeros())
+    assert len(f.getvalue()) < MiB
+    with peak_memory() as peak, pytest.raises(ValueError) as e:
+        read_batches(f.getvalue(), ["test_batch"])
+    assert peak[0] < 4 * MiB
+    assert str(e.value) == f"CIFAR-10 archive: expected cifar-10-batches-py/test_batch of at most " \
+                           f"{cifar.MAX_MEMBER_BYTES} bytes, got {64 * MiB}"
 
 
 @pytest.mark.parametrize("change, message", [

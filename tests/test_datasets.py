@@ -1,12 +1,16 @@
 """Datasets and find-or-fetch, on synthetic IDX files; no network (except tests marked slow)."""
+import contextlib
 import gzip
 import hashlib
+import http.server
 import io
 import os
 import shutil
 import socket
 import sys
 import tarfile
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -16,6 +20,10 @@ from tinyconv.data.datasets import (FILES, MNIST, FashionMNIST, HTTPMirror, Loca
                                     NpmPackage, TensorDataset, default_data_dir, ensure_files)
 from tinyconv.data.idx import idx_bytes
 from tinyconv.data.transforms import Normalize
+
+from memory import peak_memory
+
+MiB = 1 << 20
 
 
 def synthetic_files(n_train=7, n_test=3, seed=0):
@@ -38,7 +46,8 @@ class FakeSource:
     def __str__(self):
         return self.name
 
-    def fetch(self, names):
+    def fetch(self, names, max_bytes):
+        assert set(max_bytes) >= set(names)
         self.calls.append(list(names))
         if self.error:
             raise self.error
@@ -52,6 +61,7 @@ def files(monkeypatch):
     for key in ("mnist", "fashion-mnist"):
         monkeypatch.setitem(datasets.SHA256, key,
                             {n: hashlib.sha256(b).hexdigest() for n, b in files.items()})
+        monkeypatch.setitem(datasets.SIZES, key, {n: len(b) for n, b in files.items()})
         monkeypatch.setitem(datasets.SOURCES, key, [])
     return files
 
@@ -164,7 +174,7 @@ def test_corrupt_cache_is_refetched(files, tmp_path, monkeypatch, capsys):
 
 def test_all_sources_fail(files, tmp_path, monkeypatch):
     sources = [FakeSource("mirror-one", error=OSError("connection refused")),
-               FakeSource("mirror-two", {n: b"x" + b for n, b in files.items()}),
+               FakeSource("mirror-two", {n: b[:-1] + bytes([b[-1] ^ 1]) for n, b in files.items()}),
                FakeSource("mirror-three", {})]
     monkeypatch.setitem(datasets.SOURCES, "mnist", sources)
     with pytest.raises(RuntimeError) as e:
@@ -175,7 +185,7 @@ def test_all_sources_fail(files, tmp_path, monkeypatch):
     assert "mirror-two: train-images-idx3-ubyte: SHA-256 mismatch" in msg
     assert "mirror-three: not provided (all files)" in msg
     assert "by hand" in msg
-    assert not any(n in os.listdir(tmp_path / "mnist") for n in FILES)
+    assert not (tmp_path / "mnist").exists()  # nothing cached, not even an empty folder
 
 
 def test_download_false_missing(files, tmp_path, monkeypatch):
@@ -203,15 +213,15 @@ def test_failed_cache_write_leaves_no_partial_file(files, tmp_path, monkeypatch)
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", failing_fsync)
-    with pytest.raises(OSError, match="disk full"):
-        MNIST(tmp_path)
+    with pytest.warns(RuntimeWarning, match="could not cache .*: disk full"):
+        assert len(MNIST(tmp_path)) == 7  # the verified bytes are used from memory
     assert os.listdir(tmp_path / "mnist") == []
 
 
 def test_http_mirror(files, http_folder):
     www, url = http_folder
     put(www, {n: b for n, b in files.items() if "train" in n}, compress=True)
-    got = HTTPMirror(url, timeout=5).fetch(FILES)
+    got = HTTPMirror(url, timeout=5).fetch(FILES, dict.fromkeys(FILES, MiB))
     assert gzip.decompress(got["train-images-idx3-ubyte"]) == files["train-images-idx3-ubyte"]
     assert "404" in str(got["t10k-images-idx3-ubyte"])
 
@@ -220,7 +230,7 @@ def test_http_mirror_unreachable_gives_up_at_once():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed once the block ends: connections are refused
-    got = HTTPMirror(f"http://127.0.0.1:{port}/", timeout=5).fetch(FILES)
+    got = HTTPMirror(f"http://127.0.0.1:{port}/", timeout=5).fetch(FILES, dict.fromkeys(FILES, MiB))
     assert set(got) == set(FILES) and all(isinstance(v, Exception) for v in got.values())
 
 
@@ -257,7 +267,7 @@ def test_npm_missing(files, tmp_path, monkeypatch):
 def test_ensure_files_injected_sources(files, tmp_path):
     checksums = {n: hashlib.sha256(b).hexdigest() for n, b in files.items()}
     got = ensure_files(str(tmp_path), ["t10k-labels-idx1-ubyte"], checksums,
-                       [FakeSource("s", files)], label="test")
+                       [FakeSource("s", files)], label="test", sizes={n: len(b) for n, b in files.items()})
     assert got == {"t10k-labels-idx1-ubyte": files["t10k-labels-idx1-ubyte"]}
 
 
@@ -289,6 +299,177 @@ def test_tensor_dataset_unwraps_tensors():
     from tinyconv.tensor import Tensor
     ds = TensorDataset(Tensor(np.ones((4, 3), np.float32)), np.arange(4))
     assert isinstance(ds.arrays[0], np.ndarray) and ds[1:3][0].shape == (2, 3)
+
+
+# --- hostile inputs: gzip bombs, slow or endless mirrors, odd cache folders -------------------
+
+def gzip_bomb(data, mib=64):
+    """``data`` gzipped, then ``mib`` MiB of zeros in further gzip members: a few hundred KiB."""
+    return gzip.compress(data) + gzip.compress(bytes(MiB)) * mib
+
+
+def test_gzip_bomb_in_the_cache_is_not_inflated(files, tmp_path, monkeypatch, capsys):
+    name = "train-labels-idx1-ubyte"
+    monkeypatch.setitem(datasets.SIZES["mnist"], name, MiB)  # the bomb is a plausible size
+    put(tmp_path / "mnist", {n: b for n, b in files.items() if n != name})
+    (tmp_path / "mnist" / (name + ".gz")).write_bytes(gzip_bomb(files[name]))
+    monkeypatch.setitem(datasets.SOURCES, "mnist", [FakeSource("copy", files, local=True)])
+    with peak_memory() as peak:
+        assert len(MNIST(tmp_path, download=False)) == 7
+    assert peak[0] < 4 * MiB
+    assert f"ignoring cached {tmp_path / 'mnist' / name}.gz: expected at most {MiB} bytes, got more" \
+        in capsys.readouterr().err
+
+
+def test_gzip_bomb_from_a_source_is_not_inflated(files, tmp_path, monkeypatch):
+    bombs = FakeSource("bomb-mirror", {n: gzip_bomb(b) for n, b in files.items()})
+    monkeypatch.setitem(datasets.SOURCES, "mnist", [bombs])
+    with peak_memory() as peak, pytest.raises(RuntimeError) as e:
+        MNIST(tmp_path)
+    assert peak[0] < 4 * MiB
+    size = len(files["train-images-idx3-ubyte"])
+    assert f"bomb-mirror: train-images-idx3-ubyte: expected at most {size} bytes, got more" in str(e.value)
+
+
+def test_oversized_local_copy_is_not_read(files, tmp_path, monkeypatch):
+    name = "t10k-labels-idx1-ubyte"
+    (tmp_path / "share").mkdir()
+    (tmp_path / "share" / name).write_bytes(files[name] + bytes(16 * MiB))
+    got = LocalCopy(str(tmp_path / "share")).fetch([name], {name: 100})
+    assert isinstance(got[name], ValueError)
+    assert str(got[name]) == f"expected at most 100 bytes, got {len(files[name]) + 16 * MiB}"
+
+
+def test_read_only_cache_uses_the_fetched_bytes_and_warns(files, tmp_path, monkeypatch):
+    put(tmp_path / "mnist", {n: b for n, b in files.items() if n != "t10k-labels-idx1-ubyte"})
+    monkeypatch.setitem(datasets.SOURCES, "mnist", [FakeSource("mirror", files)])
+
+    def read_only(path, data):  # what a read-only folder does, even to root
+        raise PermissionError(13, "Permission denied", os.fspath(path))
+
+    monkeypatch.setattr(datasets, "atomic_write", read_only)
+    path = tmp_path / "mnist" / "t10k-labels-idx1-ubyte"
+    with pytest.warns(RuntimeWarning) as warned:
+        test = MNIST(tmp_path, train=False)
+    assert len(test) == 3
+    np.testing.assert_array_equal(test.targets, np.frombuffer(files[path.name], np.uint8, offset=8))
+    assert [str(w.message) for w in warned] == [
+        f"tinyconv: could not cache {path}: [Errno 13] Permission denied: '{path}'; "
+        f"using the verified bytes from memory"]
+
+
+def test_directory_in_place_of_a_cache_file(files, tmp_path, monkeypatch):
+    source = FakeSource("mirror", files)
+    monkeypatch.setitem(datasets.SOURCES, "mnist", [source])
+    path = tmp_path / "mnist" / "t10k-images-idx3-ubyte"
+    path.mkdir(parents=True)
+    with pytest.raises(IsADirectoryError) as e:
+        MNIST(tmp_path, train=False)
+    assert str(e.value) == f"{path} is a directory where the cached file t10k-images-idx3-ubyte " \
+                           f"should be; remove it or choose another root"
+    assert source.calls == []  # refused before any download
+
+
+def test_tilde_in_the_data_folder_is_expanded(files, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("TINYCONV_DATA", "~/data")
+    assert default_data_dir() == str(tmp_path / "data")
+    put(tmp_path / "data" / "mnist", files)
+    assert MNIST(download=False).root == str(tmp_path / "data" / "mnist")
+    monkeypatch.delenv("TINYCONV_DATA")
+    put(tmp_path / "other" / "mnist", files)
+    assert MNIST("~/other", download=False).root == str(tmp_path / "other" / "mnist")
+
+
+class HostileHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with ``self.server.answer(handler)``; a client hanging up ends it."""
+
+    def do_GET(self):
+        try:
+            self.server.answer(self)
+        except OSError:  # the client hung up
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def hostile_server(answer):
+    """The URL of a server on 127.0.0.1 answering every GET with ``answer(handler)``."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HostileHandler)
+    server.answer = answer
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def drip(handler):
+    """Announces 1000 bytes, then sends one byte every 0.2 s (for 5 s at most)."""
+    handler.send_response(200)
+    handler.send_header("Content-Length", "1000")
+    handler.end_headers()
+    for _ in range(25):
+        handler.wfile.write(b"\0")
+        handler.wfile.flush()
+        time.sleep(0.2)
+
+
+def endless(length=None):
+    """Sends zeros (64 MiB at most, so that an unbounded client still ends), announcing
+    ``length`` bytes if given, else no length."""
+    def answer(handler):
+        handler.send_response(200)
+        if length is not None:
+            handler.send_header("Content-Length", str(length))
+        handler.end_headers()
+        for _ in range(64 * 16):
+            handler.wfile.write(bytes(MiB // 16))
+    return answer
+
+
+def test_slow_drip_mirror_stops_at_the_deadline(files):
+    with hostile_server(drip) as url:
+        got = HTTPMirror(url, timeout=5, deadline=0.5).fetch(FILES, dict.fromkeys(FILES, 1000))
+    assert set(got) == set(FILES)
+    assert all(isinstance(v, TimeoutError) for v in got.values())
+    assert "deadline of 0.5 s" in str(got[FILES[0]])
+
+
+@pytest.mark.parametrize("length", [None, 64 * MiB])
+def test_endless_body_is_read_no_further_than_the_size_cap(length):
+    with hostile_server(endless(length)) as url, peak_memory() as peak:
+        got = HTTPMirror(url, timeout=5).fetch(FILES[:1], {FILES[0]: 1000})
+    assert peak[0] < 4 * MiB
+    assert isinstance(got[FILES[0]], ValueError)
+    assert str(got[FILES[0]]) == "expected at most 1000 bytes, got " + (
+        "more" if length is None else f"a Content-Length of {length}")
+
+
+def test_every_failing_mirror_says_why(files, tmp_path, monkeypatch, http_folder):
+    www, url = http_folder
+    (www / "bad").mkdir()
+    put(www / "bad", {n: b[:-1] + bytes([b[-1] ^ 1]) for n, b in files.items()}, compress=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{s.getsockname()[1]}/"
+    with hostile_server(drip) as slow, hostile_server(endless()) as flood:
+        monkeypatch.setitem(datasets.SOURCES, "mnist", [
+            HTTPMirror(slow, deadline=0.5), HTTPMirror(flood), HTTPMirror(url + "bad/"),
+            HTTPMirror(url + "missing/"), HTTPMirror(refused)])
+        with pytest.raises(RuntimeError) as e:
+            MNIST(tmp_path)
+    lines = str(e.value).splitlines()
+    tried = [line for line in lines if line.startswith("  - ")]
+    assert len(tried) == 5, str(e.value)
+    assert tried[0].startswith(f"  - {slow}: ") and "deadline of 0.5 s" in tried[0]
+    assert tried[1].startswith(f"  - {flood}: ") and "expected at most" in tried[1]
+    assert tried[2].startswith(f"  - {url}bad/: ") and "SHA-256 mismatch" in tried[2]
+    assert tried[3] == f"  - {url}missing/: HTTP Error 404: File not found (all files)"
+    assert tried[4].startswith(f"  - {refused}: ") and "refused" in tried[4]
 
 
 # --- the real data (network, or npm): run with -m slow --------------------------------------

@@ -8,6 +8,16 @@ import pytest
 from tinyconv.data.idx import DTYPES, idx_bytes, parse_idx, read_idx, write_idx
 from tinyconv.fileio import atomic_write
 
+from memory import peak_memory
+
+MiB = 1 << 20
+
+
+def gzip_bomb(header_array, mib):
+    """A small gzip stream: the IDX bytes of ``header_array``, then ``mib`` MiB of zeros (several
+    gzip members, as a multi-member .gz file is read)."""
+    return gzip.compress(idx_bytes(header_array)) + gzip.compress(bytes(MiB)) * mib
+
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
 @pytest.mark.parametrize("compress", [False, True])
@@ -123,3 +133,30 @@ def test_atomic_write_replaces(tmp_path):
     atomic_write(path, b"one")
     atomic_write(path, b"two")
     assert path.read_bytes() == b"two" and os.listdir(tmp_path) == ["out"]
+
+
+def test_gzip_bomb_is_read_no_further_than_the_header_says(tmp_path):
+    bomb = gzip_bomb(np.zeros(10, np.uint8), 64)
+    assert len(bomb) < MiB // 4
+    (tmp_path / "bomb").write_bytes(bomb)
+    for parse in (lambda: parse_idx(bomb, "bomb"), lambda: read_idx(tmp_path / "bomb")):
+        with peak_memory() as peak, pytest.raises(ValueError) as e:
+            parse()
+        assert str(e.value) == "bomb: expected 10 bytes of data for shape (10,), got more"
+        assert peak[0] < 4 * MiB
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_absurd_header_is_refused_before_allocating(tmp_path, compress):
+    header = bytes([0, 0, 0x0D, 3]) + np.full(3, 2**31, ">u4").tobytes()
+    raw = header + bytes(100)
+    if compress:
+        raw = gzip.compress(raw)
+    (tmp_path / "huge").write_bytes(raw)
+    shape = "(2147483648, 2147483648, 2147483648)"
+    expected = f"expected {4 * 2**93} bytes of data for shape {shape}"
+    for parse in (lambda: parse_idx(raw, "huge"), lambda: read_idx(tmp_path / "huge")):
+        with peak_memory() as peak, pytest.raises(ValueError) as e:
+            parse()
+        assert str(e.value).startswith("huge: " + expected), str(e.value)
+        assert peak[0] < 4 * MiB

