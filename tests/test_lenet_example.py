@@ -142,7 +142,8 @@ def test_resume_from_a_checkpoint_without_what_it_needs(tmp_path, damage, says):
 def test_ctrl_c_says_which_epoch_is_kept_and_how_to_resume(tmp_path):
     """SIGINT once a checkpoint exists: one line on stderr, no traceback, exit status 130."""
     argv = ["--epochs", "1000", "--out-dir", str(tmp_path)]
-    child = subprocess.Popen([sys.executable, DRIVER, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, DRIVER, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # even where pytest ignores it
     deadline = time.monotonic() + 300  # a hang fails the test instead of stalling the suite
     try:
         while child.poll() is None and not (tmp_path / "checkpoint.npz").exists() and time.monotonic() < deadline:
