@@ -126,7 +126,7 @@ def save_grid(images, path, title, columns=None):
     ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
     ax.axis("off")
     ax.set_title(title, fontsize=9)
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=80, bbox_inches="tight")
     plt.close(fig)
     print(f"  saved {path}")
 
