@@ -27,9 +27,12 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import functional as F, metrics, nn
 from tinyconv.data import CIFAR10, MNIST, DataLoader, FashionMNIST, Normalize, Subset
-from common import add_common_arguments, positive_int, start_run, train_or_exit
+from common import (add_common_arguments, load_datasets, non_negative_int, positive_float, positive_int, run_script,
+                    start_run, train_or_exit)
 
 DATASETS = {"cifar10": CIFAR10, "fashion": FashionMNIST, "mnist": MNIST}
+NO_DATA_HINT = {"cifar10": "\nThe archive is at https://www.cs.toronto.edu/~kriz/cifar.html (163 MB). Without it, "
+                           "train on Fashion-MNIST: --dataset fashion."}
 
 
 def vgg_small(in_channels=3, image_size=32, n_classes=10, widths=(32, 64, 128)):
@@ -89,13 +92,11 @@ def parse_args(argv=None):
     p.add_argument("--dataset", choices=sorted(DATASETS), default="cifar10")
     p.add_argument("--epochs", type=positive_int, default=10)
     p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate")
-    p.add_argument("--limit", type=int, default=0, metavar="N",
+    p.add_argument("--lr", type=positive_float, default=1e-3, help="Adam's learning rate")
+    p.add_argument("--limit", type=non_negative_int, default=0, metavar="N",
                    help="train on the first N training images only, for a short run (0: all); the test set stays whole")
-    add_common_arguments(p, "runs/vgg_{dataset}", data="data")
+    add_common_arguments(p, "runs/vgg_{dataset}", data="cifar-10/, fashion-mnist/ or mnist/")
     args = p.parse_args(argv)
-    if args.limit < 0:
-        p.error(f"--limit must be non-negative, got {args.limit}")
     if args.out_dir == p.get_default("out_dir"):
         args.out_dir = args.out_dir.format(dataset=args.dataset)
     return args
@@ -118,7 +119,7 @@ def save_results(model, history, classes, y_true, y_pred, out_dir):
 def main(argv=None):
     args = parse_args(argv)
     start_run(args)
-    train_set, test_set = load_data(args)
+    train_set, test_set = load_datasets(load_data, args, DATASETS[args.dataset], NO_DATA_HINT.get(args.dataset, ""))
     classes = test_set.classes
     channels, size = test_set[0][0].shape[:2]
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, device=args.device)
@@ -150,4 +151,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -1,18 +1,23 @@
-"""What the examples share: their common command-line options, the start of a run (is the
-device there, seed the generator), and the training and evaluation loops of a classifier.
+"""What the examples share: their common command-line options and the argparse types of their
+numbers, the start of a run (is the device there, can --out-dir be written, seed the generator),
+loading the data (--data-dir, a clear message where the files are missing), Ctrl-C as one line,
+image grids, and the training and evaluation loops of a classifier.
 
 The examples import it from beside them (``from common import ...``): running
 ``python examples/<name>.py`` puts this folder on the import path.
 """
 import argparse
 import math
+import os
 import sys
+import tempfile
 
 import numpy as np
 from tqdm import tqdm
 
 import tinyconv as tc
 from tinyconv import distributed as dist, functional as F
+from tinyconv.data import CIFAR10, cifar, datasets, default_data_dir
 
 
 def pyplot(what):
@@ -28,36 +33,131 @@ def pyplot(what):
     return plt
 
 
-def positive_int(text):
-    """argparse ``type=`` for counts and sizes: an int >= 1, else argparse's error naming the option."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _number_type(convert, accept, expected):
+    """An argparse ``type=`` that converts with ``convert`` and accepts what ``accept`` says is
+    fine, else gives argparse's error naming the option: "expected <expected>, got <text>"."""
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+    return parse
 
 
-def add_common_arguments(parser, out_dir, data="MNIST"):
+# Comparisons with NaN are False, so NaN is refused; so is Inf, by the upper bounds.
+positive_int = _number_type(int, lambda v: v >= 1, "a positive integer")
+non_negative_int = _number_type(int, lambda v: v >= 0, "a non-negative integer")
+positive_float = _number_type(float, lambda v: 0 < v < math.inf, "a positive number")
+non_negative_float = _number_type(float, lambda v: 0 <= v < math.inf, "a non-negative number")
+probability = _number_type(float, lambda v: 0 <= v < 1, "a probability in [0, 1)")
+
+
+def existing_folder(text):
+    """argparse ``type=`` for --data-dir: a folder that exists (a typo must not start a download
+    into a new folder)."""
+    if not os.path.isdir(os.path.expanduser(text)):
+        raise argparse.ArgumentTypeError(f"expected an existing folder, got {text!r}")
+    return os.path.expanduser(text)
+
+
+def add_common_arguments(parser, out_dir, data="mnist/"):
     """Add --seed, --data-dir, --out-dir (default ``out_dir``; a ``{dataset}`` in it is for the
-    example to fill in) and --device to an ``argparse.ArgumentParser``."""
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data-dir", default=None,
-                        help=f"{data} folder (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
+    example to fill in) and --device to an ``argparse.ArgumentParser``; ``data`` names the
+    dataset folder(s) --data-dir holds."""
+    parser.add_argument("--seed", type=non_negative_int, default=0)
+    parser.add_argument("--data-dir", type=existing_folder, default=None,
+                        help=f"an existing folder that holds {data} (or {data} itself); missing files are "
+                             f"fetched into it (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
     parser.add_argument("--out-dir", default=out_dir, help=f"where the results go (default: {out_dir})")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
                         help="where to train: cuda needs CuPy and a GPU (pip install '.[gpu]')")
 
 
+def check_out_dir(path):
+    """Exit with one line unless ``path`` is a folder this process can write in, or can be made
+    one. Creates nothing: the nearest existing folder is probed with an anonymous temporary file."""
+    existing = os.path.abspath(path)
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        sys.exit(f"--out-dir {path}: {existing} is not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as e:
+        sys.exit(f"--out-dir {path}: cannot write in {existing} ({e.strerror})")
+
+
 def start_run(args):
-    """Exit with a message if ``args.device`` is not there (before anything is loaded), then
-    seed the default generator with ``args.seed``; return the generator."""
+    """Exit with a message if ``args.device`` is not there or ``args.out_dir`` cannot be written
+    (before anything is loaded), then seed the default generator with ``args.seed``; return the
+    generator."""
     try:
         tc.Tensor([0.0], device=args.device)
     except tc.cuda.DeviceUnavailableError as e:
         sys.exit(f"--device {args.device}: {e}")
+    check_out_dir(args.out_dir)
     return tc.manual_seed(args.seed)
+
+
+def load_datasets(load, args, dataset, hint=""):
+    """Return ``load(args)``, which reads ``dataset`` (a class of tinyconv.data) from
+    ``args.data_dir``. First, where ``args.data_dir`` is the dataset's own folder (mnist/, ...),
+    it is replaced by the folder above, where the dataset class looks for that folder.
+
+    Exits with one line where ``args.data_dir`` holds the dataset's files under another name
+    (rather than fetching them again into a folder below). Where the files can be neither found
+    nor fetched, exits with the dataset's account of what it tried and where to put the files,
+    then ``hint``; a dataset folder made for the fetch is removed again if it stayed empty.
+    """
+    if args.data_dir is not None:
+        if os.path.basename(os.path.normpath(args.data_dir)) == dataset.folder:
+            args.data_dir = os.path.dirname(os.path.abspath(args.data_dir))
+        elif any(os.path.exists(os.path.join(args.data_dir, name)) for name in _files(dataset)):
+            sys.exit(f"--data-dir {args.data_dir} holds {dataset.label}'s files: put them in a folder named "
+                     f"{dataset.folder}/ and pass that folder")
+    folder = os.path.join(default_data_dir() if args.data_dir is None else args.data_dir, dataset.folder)
+    made = not os.path.exists(folder)
+    try:
+        return load(args)
+    except RuntimeError as e:  # what tinyconv.data raises when every source failed
+        if made and os.path.isdir(folder) and not os.listdir(folder):
+            os.rmdir(folder)
+        sys.exit(f"{e}{hint}")
+
+
+def _files(dataset):
+    """The names of ``dataset``'s files (IDX files raw or gzip, or CIFAR-10's archive)."""
+    if dataset is CIFAR10:
+        return (cifar.ARCHIVE,)
+    return [name + ext for name in datasets.FILES for ext in ("", ".gz")]
+
+
+def run_script(main):
+    """Run ``main()`` as a script: Ctrl-C ends it with one line on stderr (the KeyboardInterrupt's
+    message where it has one) and exit status 130, as a shell reports SIGINT, not a traceback."""
+    try:
+        main()
+    except KeyboardInterrupt as e:
+        print(f"\ninterrupted{f': {e}' if str(e) else ''}", file=sys.stderr)
+        sys.exit(130)
+
+
+def tile(images, columns=None, gap=2):
+    """Tile ``images`` (N, H, W) with values in [0, 1] into one (rows * (H + gap) + gap,
+    columns * (W + gap) + gap) float32 picture on a white (1.0) background: row-major, ``columns``
+    per row (default: a square-ish grid, ceil(sqrt(N)) columns), every image shown."""
+    n, h, w = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = -(-n // columns)
+    grid = np.ones((rows * (h + gap) + gap, columns * (w + gap) + gap), dtype=np.float32)
+    for i, image in enumerate(images):
+        top, left = gap + (i // columns) * (h + gap), gap + (i % columns) * (w + gap)
+        grid[top:top + h, left:left + w] = image
+    return grid
 
 
 class Diverged(Exception):

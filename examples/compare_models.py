@@ -35,7 +35,7 @@ import tinyconv as tc
 from tinyconv import backend, functional as F, metrics, nn
 from tinyconv.data import MNIST, Compose, DataLoader, FashionMNIST, Normalize, RandomRotation, RandomShift
 
-from common import add_common_arguments, positive_int, start_run, train_or_exit
+from common import add_common_arguments, load_datasets, positive_int, run_script, start_run, train_or_exit
 from mnist_lenet import lenet5
 
 DATASETS = {"mnist": MNIST, "fashion": FashionMNIST}
@@ -195,7 +195,7 @@ def parse_args(argv=None):
                         f"1 epoch per model (and per RBM)")
     p.add_argument("--pretrain-epochs", type=positive_int, default=5, help="CD-1 epochs per RBM of the DBN")
     p.add_argument("--batch-size", type=positive_int, default=64)
-    add_common_arguments(p, "runs/compare_{dataset}", data="dataset")
+    add_common_arguments(p, "runs/compare_{dataset}", data="mnist/ or fashion-mnist/")
     args = p.parse_args(argv)
     args.models = list(dict.fromkeys(args.models))
     if args.out_dir == p.get_default("out_dir"):
@@ -206,7 +206,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     start_run(args)
-    train_data, test_data, classes = load_data(args)
+    train_data, test_data, classes = load_datasets(load_data, args, DATASETS[args.dataset])
     print(f"{args.dataset}: {len(train_data[1]):,} training and {len(test_data[1]):,} test images, on {args.device}")
     normalize = Normalize(float(train_data[0].mean()), float(train_data[0].std()))
     rows, predictions = [], []
@@ -234,4 +234,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -27,7 +27,8 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import functional as F, nn
 from tinyconv.data import MNIST, DataLoader
-from common import add_common_arguments, pyplot, positive_int, start_run, train_or_exit
+from common import (add_common_arguments, load_datasets, non_negative_float, positive_float, positive_int, pyplot,
+                    run_script, start_run, train_or_exit)
 
 NOISE_LEVELS = {"gaussian": 0.5, "mask": 0.25}  # default std, default fraction of pixels masked
 
@@ -103,16 +104,17 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--epochs", type=positive_int, default=3)
     p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate")
+    p.add_argument("--lr", type=positive_float, default=1e-3, help="Adam's learning rate")
     p.add_argument("--noise", choices=sorted(NOISE_LEVELS), default="gaussian")
-    p.add_argument("--noise-level", type=float, default=None,
+    p.add_argument("--noise-level", type=non_negative_float, default=None,
                    help="std of the Gaussian noise (default 0.5), or the fraction of pixels masked (default 0.25)")
     add_common_arguments(p, "runs/mnist_autoencoder")
     args = p.parse_args(argv)
     if args.noise_level is None:
         args.noise_level = NOISE_LEVELS[args.noise]
-    if args.noise_level < 0 or (args.noise == "mask" and args.noise_level >= 1):
-        p.error(f"--noise-level must be >= 0 (and < 1 for masking), got {args.noise_level}")
+    if args.noise == "mask" and args.noise_level >= 1:
+        p.error(f"argument --noise-level: expected a fraction of the pixels in [0, 1) with --noise mask, "
+                f"got {args.noise_level}")
     return args
 
 
@@ -124,7 +126,7 @@ def load_data(args):
 def main(argv=None):
     args = parse_args(argv)
     rng = start_run(args)
-    train_set, test_set = load_data(args)
+    train_set, test_set = load_datasets(load_data, args, MNIST)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, device=args.device)
     test_loader = DataLoader(test_set, batch_size=500, device=args.device)
     model = autoencoder().to(args.device)
@@ -154,4 +156,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -21,7 +21,8 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import backend, functional as F
 from tinyconv.data import MNIST, DataLoader, TensorDataset
-from common import add_common_arguments, pyplot, start_run, train_or_exit
+from common import (add_common_arguments, load_datasets, positive_float, positive_int, pyplot, run_script, start_run, tile,
+                    train_or_exit)
 
 
 def load_pixels(data_dir, train, device):
@@ -29,6 +30,11 @@ def load_pixels(data_dir, train, device):
     dataset = MNIST(data_dir, train=train)
     pixels = dataset.data.reshape(len(dataset), -1).astype(np.float32) / 255
     return backend.to_device(pixels, device), backend.to_device(dataset.targets, device)
+
+
+def load_data(args):
+    """The training and test sets as :func:`load_pixels` gives them."""
+    return load_pixels(args.data_dir, True, args.device), load_pixels(args.data_dir, False, args.device)
 
 
 def pretrain(sizes, X, args, rng):
@@ -100,25 +106,27 @@ def reconstruct(args, data, rng):
           f"{error / 784:.5f}) with {args.ae_layers[-1]}-dimensional codes")
     with tc.no_grad():
         shown = autoencoder(tc.Tensor(X_test[:10])).data
-    save_grid(backend.to_numpy(backend.get_array_module(shown).stack([X_test[:10], shown])).reshape(-1, 784), 2, os.path.join(args.out_dir, "reconstructions.png"),
-              "test digits (top) and their reconstructions (bottom)")
-    save_grid(tc.backend.to_numpy(dbn.rbms[0].W.T[:100]), 10, os.path.join(args.out_dir, "filters.png"),
-              "first RBM's filters")
+    pairs = backend.to_numpy(backend.get_array_module(shown).concatenate([X_test[:10], shown]))
+    save_grid(pairs, os.path.join(args.out_dir, "reconstructions.png"),
+              "test digits (top) and their reconstructions (bottom)", columns=10)
+    save_grid(backend.to_numpy(dbn.rbms[0].W.T[:100]), os.path.join(args.out_dir, "filters.png"),
+              "first RBM's filters (at most 100)")
     return dict(before_finetuning=before, history=history)
 
 
-def save_grid(images, rows, path, title):
-    """Save (M, 784) images as a ``rows``-row grid of 28x28 tiles (each scaled to its range)."""
+def save_grid(images, path, title, columns=None):
+    """Save (M, 784) images as a grid of 28x28 tiles, each scaled to its own range, ``columns``
+    per row (default: a square-ish grid); every image is shown."""
     plt = pyplot(path)
     if plt is None:
         return
-    cols = len(images) // rows
-    fig, axes = plt.subplots(rows, cols, figsize=(cols, rows + 0.4))
-    for ax, image in zip(np.ravel(axes), images):
-        ax.imshow(image.reshape(28, 28), cmap="gray")
-        ax.axis("off")
-    fig.suptitle(title, fontsize=9)
-    fig.savefig(path, dpi=80)
+    low, high = images.min(axis=1, keepdims=True), images.max(axis=1, keepdims=True)
+    grid = tile(((images - low) / np.maximum(high - low, 1e-12)).reshape(-1, 28, 28), columns)
+    fig, ax = plt.subplots(figsize=(grid.shape[1] / 30, grid.shape[0] / 30 + 0.4))
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
+    ax.axis("off")
+    ax.set_title(title, fontsize=9)
+    fig.savefig(path, dpi=80, bbox_inches="tight")
     plt.close(fig)
     print(f"  saved {path}")
 
@@ -126,19 +134,19 @@ def save_grid(images, rows, path, title):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--part", choices=["classify", "reconstruct", "both"], default="both")
-    p.add_argument("--layers", type=int, nargs="+", default=[500, 500, 2000], help="hidden sizes for (a)")
-    p.add_argument("--ae-layers", type=int, nargs="+", default=[1000, 500, 300], help="encoder sizes for (b)")
-    p.add_argument("--pretrain-epochs", type=int, default=10, help="epochs per RBM")
-    p.add_argument("--rbm-lr", type=float, default=0.05)
-    p.add_argument("--rbm-batch-size", type=int, default=100)
-    p.add_argument("--k", type=int, default=1, help="Gibbs steps of CD-k")
+    p.add_argument("--layers", type=positive_int, nargs="+", default=[500, 500, 2000], help="hidden sizes for (a)")
+    p.add_argument("--ae-layers", type=positive_int, nargs="+", default=[1000, 500, 300], help="encoder sizes for (b)")
+    p.add_argument("--pretrain-epochs", type=positive_int, default=10, help="epochs per RBM")
+    p.add_argument("--rbm-lr", type=positive_float, default=0.05)
+    p.add_argument("--rbm-batch-size", type=positive_int, default=100)
+    p.add_argument("--k", type=positive_int, default=1, help="Gibbs steps of CD-k")
     p.add_argument("--persistent", action="store_true", help="persistent CD instead of CD")
-    p.add_argument("--finetune-epochs", type=int, default=15)
-    p.add_argument("--finetune-lr", type=float, default=0.1, help="SGD (momentum 0.9) for (a)")
-    p.add_argument("--ae-epochs", type=int, default=10)
-    p.add_argument("--ae-lr", type=float, default=1e-3, help="Adam for (b)")
-    p.add_argument("--lr-decay", type=float, default=0.9, help="learning-rate factor per fine-tuning epoch")
-    p.add_argument("--batch-size", type=int, default=100, help="fine-tuning batch size")
+    p.add_argument("--finetune-epochs", type=positive_int, default=15)
+    p.add_argument("--finetune-lr", type=positive_float, default=0.1, help="SGD (momentum 0.9) for (a)")
+    p.add_argument("--ae-epochs", type=positive_int, default=10)
+    p.add_argument("--ae-lr", type=positive_float, default=1e-3, help="Adam for (b)")
+    p.add_argument("--lr-decay", type=positive_float, default=0.9, help="learning-rate factor per fine-tuning epoch")
+    p.add_argument("--batch-size", type=positive_int, default=100, help="fine-tuning batch size")
     add_common_arguments(p, "runs/mnist_dbn")
     return p.parse_args(argv)
 
@@ -149,7 +157,7 @@ def main(argv=None):
     # No convolution kernels run here: the large GEMMs of RBMs and dense layers use every core.
     backend.set_blas_threads(os.cpu_count())
     os.makedirs(args.out_dir, exist_ok=True)
-    data = load_pixels(args.data_dir, True, args.device), load_pixels(args.data_dir, False, args.device)
+    data = load_datasets(load_data, args, MNIST)
     results = {}
     if args.part in ("classify", "both"):
         results["classification"] = classify(args, data, rng)
@@ -161,4 +169,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

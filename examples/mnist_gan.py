@@ -35,7 +35,8 @@ from tqdm import tqdm
 import tinyconv as tc
 from tinyconv import functional as F, nn
 from tinyconv.data import MNIST, DataLoader, Normalize
-from common import add_common_arguments, positive_int, pyplot, start_run
+from common import (add_common_arguments, load_datasets, positive_float, positive_int, probability, pyplot, run_script,
+                    start_run, tile)
 
 LATENT = 100
 
@@ -126,15 +127,9 @@ def samples(generator, z):
     return (images + 1) / 2
 
 
-def save_grid(images, path, plt, columns=8):
-    """Tile ``images`` (N, 1, 28, 28) into a grid with a 2-pixel gap and save it as a PNG."""
-    n, _, h, w = images.shape
-    rows = -(-n // columns)
-    grid = np.ones((rows * (h + 2) + 2, columns * (w + 2) + 2), dtype=np.float32)
-    for i, image in enumerate(images):
-        r, c = divmod(i, columns)
-        grid[2 + r * (h + 2):2 + r * (h + 2) + h, 2 + c * (w + 2):2 + c * (w + 2) + w] = image[0]
-    plt.imsave(path, grid, cmap="gray", vmin=0, vmax=1)
+def save_grid(images, path, plt):
+    """Tile ``images`` (N, 1, 28, 28) in [0, 1] into a grid and save it as a PNG."""
+    plt.imsave(path, tile(images[:, 0]), cmap="gray", vmin=0, vmax=1)
 
 
 def save_losses(losses, batches_per_epoch, out_dir, plt):
@@ -162,8 +157,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--epochs", type=positive_int, default=2)
     p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--lr", type=float, default=2e-4, help="Adam's learning rate, for both networks")
-    p.add_argument("--beta1", type=float, default=0.5, help="Adam's beta1 (0.5, as Radford et al. 2016)")
+    p.add_argument("--lr", type=positive_float, default=2e-4, help="Adam's learning rate, for both networks")
+    p.add_argument("--beta1", type=probability, default=0.5, help="Adam's beta1 (0.5, as Radford et al. 2016)")
     p.add_argument("--width", type=positive_int, default=32,
                    help="W: channels of the discriminator's first convolution and of the generator's last hidden layer")
     add_common_arguments(p, "runs/mnist_gan")
@@ -178,7 +173,7 @@ def load_data(args):
 def main(argv=None):
     args = parse_args(argv)
     rng = start_run(args)
-    train_set = load_data(args)
+    train_set = load_datasets(load_data, args, MNIST)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, drop_last=True, device=args.device)
     generator, disc = Generator(args.width), discriminator(args.width)
     dcgan_init(generator, rng), dcgan_init(disc, rng)
@@ -211,4 +206,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

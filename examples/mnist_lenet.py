@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import sys
 import time
 
@@ -30,7 +31,8 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import distributed as dist, nn
 from tinyconv.data import MNIST, Compose, DataLoader, Normalize, RandomShift, MNIST_MEAN, MNIST_STD
-from common import Diverged, add_common_arguments, pyplot, positive_int, evaluate, record_epoch, start_run, train_epoch
+from common import (Diverged, add_common_arguments, evaluate, load_datasets, non_negative_float, non_negative_int,
+                    positive_float, positive_int, probability, pyplot, record_epoch, run_script, start_run, train_epoch)
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d, "stochastic": nn.StochasticPool2d}
@@ -57,9 +59,12 @@ def make_optimizer(name, params, lr, weight_decay):
 
 
 def plot_history(history, path):
+    """Save the loss and test-accuracy curves of ``history`` (a list of per-epoch dicts) as a PNG
+    at ``path``; return the (closed) matplotlib figure, or None without matplotlib."""
     plt = pyplot("plot")
     if plt is None:
-        return
+        return None
+    from matplotlib.ticker import MaxNLocator
     epochs = [h["epoch"] for h in history]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     ax1.plot(epochs, [h["train_loss"] for h in history], "o-", label="train")
@@ -68,21 +73,27 @@ def plot_history(history, path):
     ax1.legend()
     ax2.plot(epochs, [100 * h["test_accuracy"] for h in history], "o-")
     ax2.set(xlabel="epoch", ylabel="test accuracy (%)", title="LeNet-5 on MNIST")
+    ax2.set_ylim(top=min(ax2.get_ylim()[1], 100))
+    for ax in (ax1, ax2):  # whole epochs only, half an epoch of room on either side
+        ax.set_xlim(epochs[0] - 0.5, epochs[-1] + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+    plt.close(fig)
     print(f"curves saved to {path}")
+    return fig
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--epochs", type=positive_int, default=10)
     p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 2e-3 for adam, 0.05 for sgd)")
-    p.add_argument("--lr-decay", type=float, default=0.7, help="multiply the learning rate by this after each epoch")
+    p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default: 2e-3 for adam, 0.05 for sgd)")
+    p.add_argument("--lr-decay", type=positive_float, default=0.7, help="multiply the learning rate by this after each epoch")
     p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
-    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
-    p.add_argument("--dropout", type=float, default=0.25, help="dropout probability in the classifier")
-    p.add_argument("--augment", type=int, default=2, metavar="PIXELS",
+    p.add_argument("--weight-decay", type=non_negative_float, default=0.0, help="L2 weight decay")
+    p.add_argument("--dropout", type=probability, default=0.25, help="dropout probability in the classifier")
+    p.add_argument("--augment", type=non_negative_int, default=2, metavar="PIXELS",
                    help="shift each training image by up to this many pixels (0: no augmentation)")
     p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
     p.add_argument("--pool", choices=sorted(POOLS), default="max")
@@ -117,15 +128,34 @@ def load_data(args):
 
 
 def resume(path, args, objects):
-    """Restore ``objects`` from the checkpoint at ``path``; return (epochs done, history)."""
-    saved = tc.load(path)
-    different = [f"--{k.replace('_', '-')} {saved['args'][k]!r} (now {getattr(args, k)!r})"
-                 for k in TRAINING_OPTIONS if saved["args"].get(k) != getattr(args, k)]
-    if different:
-        sys.exit(f"{path} was trained with other options: {', '.join(different)}; "
-                 f"pass the same options to --resume, or another --out-dir to start afresh")
-    tc.load(path, into=objects)
+    """Restore ``objects`` from the checkpoint at ``path``; return (epochs done, history). Exits
+    with one line where the checkpoint was trained with other options, or lacks or does not fit
+    what this example needs."""
+    try:
+        saved = tc.load(path)
+        needed = ("args", "epoch", "history", *objects)
+        missing = [k for k in needed if k not in saved] if isinstance(saved, dict) else list(needed)
+        if missing:
+            raise ValueError(f"{path} lacks {', '.join(missing)}")
+        different = [f"--{k.replace('_', '-')} {saved['args'].get(k)!r} (now {getattr(args, k)!r})"
+                     for k in TRAINING_OPTIONS if saved["args"].get(k) != getattr(args, k)]
+        if different:
+            sys.exit(f"{path} was trained with other options: {', '.join(different)}; "
+                     f"pass the same options to --resume, or another --out-dir to start afresh")
+        tc.load(path, into=objects)
+    except ValueError as e:
+        sys.exit(f"--resume: {' '.join(str(e).split())}; pass another --out-dir to start afresh")
     return saved["epoch"], saved["history"]
+
+
+def how_to_resume(args, argv):
+    """One line: which epoch the checkpoint in ``args.out_dir`` holds, and the command (``argv``
+    plus --resume) that continues from it."""
+    path = os.path.join(args.out_dir, "checkpoint.npz")
+    if not os.path.isfile(path):
+        return f"no checkpoint was written to {args.out_dir}"
+    command = shlex.join(["python", sys.argv[0], *argv, *["--resume"] * ("--resume" not in argv)])
+    return f"the checkpoint of epoch {tc.load(path)['epoch']} is in {path}; continue with: {command}"
 
 
 def stop(message, path, epoch):
@@ -150,12 +180,21 @@ def setup_distributed(args):
 
 
 def main(argv=None):
+    """Train as the command line ``argv`` (default ``sys.argv[1:]``) says; return the history.
+    Ctrl-C raises KeyboardInterrupt with a one-line message: the epoch kept, and how to resume."""
     args = parse_args(argv)
+    try:
+        return train(args)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(how_to_resume(args, sys.argv[1:] if argv is None else list(argv))) from None
+
+
+def train(args):
     start_run(args)
     if args.distributed:
         setup_distributed(args)
     rank, world = dist.get_rank(), dist.get_world_size()
-    train_set, test_set = load_data(args)
+    train_set, test_set = load_datasets(load_data, args, MNIST)
     # Distributed: each process visits its share of every epoch, in batches of batch_size / world.
     sampler = dist.DistributedSampler(train_set, seed=args.seed) if args.distributed else None
     train_loader = DataLoader(train_set, batch_size=args.batch_size // world, shuffle=sampler is None,
@@ -167,10 +206,6 @@ def main(argv=None):
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
     # Distributed: its step averages the gradients over the processes first (a checkpoint holds `optimizer`).
     stepper = dist.DistributedOptimizer(optimizer) if args.distributed else optimizer
-    print(f"LeNet-5 ({sum(p.size for p in model.parameters()):,} parameters), {args.optimizer} lr {args.lr}, "
-          f"batch {args.batch_size}, {args.activation}, {args.pool} pooling, {len(train_set):,} training images, "
-          f"on {args.device}" + f", {world} processes" * args.distributed)
-
     os.makedirs(args.out_dir, exist_ok=True)
     checkpoint = os.path.join(args.out_dir, "checkpoint.npz")
     objects = {"model": model, "optimizer": optimizer, "train_loader": train_loader, "rng": tc.default_rng()}
@@ -180,6 +215,9 @@ def main(argv=None):
         print(f"resuming from {checkpoint}: {done} epoch{'s' * (done != 1)} done")
     elif args.resume:
         print(f"no checkpoint at {checkpoint}: starting from the beginning")
+    print(f"LeNet-5 ({sum(p.size for p in model.parameters()):,} parameters), {args.optimizer} lr {optimizer.lr:.3g}, "
+          f"batch {args.batch_size}, {args.activation}, {args.pool} pooling, {len(train_set):,} training images, "
+          f"on {args.device}" + f", {world} processes" * args.distributed)
     if args.distributed:
         dist.broadcast_parameters(model)  # every process starts from rank 0's weights
 
@@ -217,4 +255,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

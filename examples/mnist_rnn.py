@@ -20,7 +20,8 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import nn
 from tinyconv.data import MNIST, DataLoader, Normalize, MNIST_MEAN, MNIST_STD
-from common import add_common_arguments, positive_int, evaluate, record_epoch, start_run, train_or_exit
+from common import (add_common_arguments, evaluate, load_datasets, positive_float, positive_int, probability, record_epoch,
+                    run_script, start_run, train_or_exit)
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -51,22 +52,19 @@ def parse_args(argv=None):
     p.add_argument("--cell", choices=sorted(CELLS), default="lstm", help="recurrent layer (rnn: Elman, tanh)")
     p.add_argument("--hidden-size", type=positive_int, default=128)
     p.add_argument("--num-layers", type=positive_int, default=1)
-    p.add_argument("--dropout", type=float, default=0.0, help="dropout between recurrent layers")
+    p.add_argument("--dropout", type=probability, default=0.0, help="dropout between recurrent layers")
     p.add_argument("--epochs", type=positive_int, default=5)
     p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--lr-decay", type=float, default=0.7, help="multiply the learning rate by this after each epoch")
+    p.add_argument("--lr", type=positive_float, default=2e-3)
+    p.add_argument("--lr-decay", type=positive_float, default=0.7, help="multiply the learning rate by this after each epoch")
     add_common_arguments(p, "runs/mnist_rnn")
-    args = p.parse_args(argv)
-    if not 0 <= args.dropout < 1:
-        p.error(f"--dropout must be in [0, 1), got {args.dropout}")
-    return args
+    return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     start_run(args)
-    train_set, test_set = load_data(args)
+    train_set, test_set = load_datasets(load_data, args, MNIST)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, device=args.device)
     test_loader = DataLoader(test_set, batch_size=1000, device=args.device)
     model = RowClassifier(args.cell, args.hidden_size, args.num_layers, args.dropout).to(args.device)
@@ -96,4 +94,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -43,5 +43,5 @@ def run(argv):
     return example.main(argv)
 
 
-if __name__ == "__main__":
-    run(sys.argv[1:])
+if __name__ == "__main__":  # as examples/mnist_lenet.py runs as a script
+    load_example("common").run_script(lambda: run(sys.argv[1:]))

@@ -88,3 +88,13 @@ def test_bad_arguments(example, capsys):
     assert "--limit" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         example.parse_args(["--dataset", "imagenet"])
+
+
+def test_without_the_archive_it_says_where_to_put_it_and_leaves_no_folder(example, tmp_path, monkeypatch):
+    monkeypatch.setattr(cifar, "SOURCES", [])  # as without network
+    with pytest.raises(SystemExit) as info:
+        example.main(["--data-dir", str(tmp_path), "--out-dir", str(tmp_path / "out")])
+    message = str(info.value)
+    assert f"put {cifar.ARCHIVE} into {tmp_path / 'cifar-10'}" in message
+    assert message.rstrip().endswith("train on Fashion-MNIST: --dataset fashion.")
+    assert os.listdir(tmp_path) == []

@@ -1,4 +1,5 @@
 """examples/mnist_dbn.py end to end on a small synthetic stand-in for MNIST (no download)."""
+import importlib.util
 import json
 
 import numpy as np
@@ -28,3 +29,14 @@ def test_both_parts_run_and_write_their_results(tmp_path):
     reconstruction = results["reconstruction"]["history"]
     assert reconstruction[-1]["test_squared_error_per_image"] < results["reconstruction"]["before_finetuning"]
     assert json.loads((tmp_path / "results.json").read_text())["classification"][-1]["epoch"] == 5
+
+
+def test_a_first_layer_of_fewer_units_than_a_grid_row(tmp_path):
+    """--ae-layers 8 4: the filter grid holds all 8 filters, and results.json is written."""
+    example = load_example("mnist_dbn")
+    example.load_pixels = synthetic_pixels
+    example.main(["--part", "reconstruct", "--ae-layers", "8", "4", "--pretrain-epochs", "1", "--ae-epochs", "1",
+                  "--batch-size", "50", "--rbm-batch-size", "50", "--out-dir", str(tmp_path)])
+    assert json.loads((tmp_path / "results.json").read_text())["reconstruction"]["history"][0]["epoch"] == 1
+    if importlib.util.find_spec("matplotlib"):
+        assert (tmp_path / "filters.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -3,8 +3,12 @@ reaches the same weights as an uninterrupted run, and a NaN or Inf loss stops th
 message before anything broken is saved."""
 import json
 import os
+import re
+import shlex
+import signal
 import subprocess
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -107,3 +111,63 @@ def test_nan_in_a_later_epoch_keeps_the_last_good_checkpoint(tmp_path, monkeypat
     assert saved["epoch"] == 1
     assert all(np.isfinite(w).all() for w in saved["model"].values())
     assert not os.path.exists(os.path.join(tmp_path, "lenet5.npz"))
+
+
+def test_resume_prints_the_learning_rate_it_continues_with(tmp_path, capsys):
+    driver.run(["--epochs", "1", "--out-dir", str(tmp_path)])
+    capsys.readouterr()
+    driver.run(["--epochs", "2", "--resume", "--out-dir", str(tmp_path)])
+    assert "adam lr 0.0014, batch 64" in capsys.readouterr().out  # 2e-3 * 0.7 after one epoch
+
+
+def keep_only(path, keys):
+    saved = tc.load(path)
+    tc.save({k: saved[k] for k in keys}, path)
+
+
+@pytest.mark.parametrize("damage, says", [
+    (lambda path: keep_only(path, ["epoch", "history", "model"]), r"lacks args, optimizer, train_loader, rng"),
+    (lambda path: driver.load_example().lenet5().save(path), r"not a tinyconv checkpoint"),
+    (lambda path: tc.save(dict(tc.load(path), model={}), path), r"does not match"),
+])
+def test_resume_from_a_checkpoint_without_what_it_needs(tmp_path, damage, says):
+    driver.run(["--epochs", "1", "--out-dir", str(tmp_path)])
+    damage(str(tmp_path / "checkpoint.npz"))
+    with pytest.raises(SystemExit) as info:
+        driver.run(["--epochs", "2", "--resume", "--out-dir", str(tmp_path)])
+    message = str(info.value)
+    assert message.startswith("--resume: ") and re.search(says, message) and "\n" not in message
+
+
+def test_ctrl_c_says_which_epoch_is_kept_and_how_to_resume(tmp_path):
+    """SIGINT once a checkpoint exists: one line on stderr, no traceback, exit status 130."""
+    argv = ["--epochs", "1000", "--out-dir", str(tmp_path)]
+    child = subprocess.Popen([sys.executable, DRIVER, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # even where pytest ignores it
+    deadline = time.monotonic() + 300  # a hang fails the test instead of stalling the suite
+    try:
+        while child.poll() is None and not (tmp_path / "checkpoint.npz").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 130, err
+    assert "Traceback" not in err
+    line = err.strip().splitlines()[-1]
+    match = re.fullmatch(r"interrupted: the checkpoint of epoch (\d+) is in (.+); continue with: (.+)", line)
+    assert match, line
+    assert int(match[1]) == tc.load(match[2])["epoch"] >= 1
+    assert shlex.split(match[3]) == ["python", DRIVER, *argv, "--resume"]
+
+
+def test_curves_after_one_epoch_have_integer_epochs_and_accuracy_up_to_100(tmp_path):
+    pytest.importorskip("matplotlib")
+    fig = driver.load_example().plot_history([dict(epoch=1, train_loss=0.3, test_loss=0.2, test_accuracy=1.0)],
+                                             str(tmp_path / "curves.png"))
+    for ax in fig.axes:
+        low, high = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if low <= t <= high]
+        assert ticks == [1.0] and high - low >= 1
+    assert fig.axes[1].get_ylim()[1] <= 100
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
