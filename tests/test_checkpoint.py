@@ -351,6 +351,11 @@ def test_unreadable_files(tmp_path):
     (tmp_path / "cut.npz").write_bytes(full[: len(full) // 2])
     with pytest.raises(ValueError, match="cut.npz: not a readable tinyconv checkpoint"):
         tc.load(tmp_path / "cut.npz")
+    central = full.rindex(b"PK\x01\x02")  # a central directory record asking for ZIP version 14.9
+    (tmp_path / "new.npz").write_bytes(full[:central + 6] + bytes([149, 0]) + full[central + 8:])
+    with pytest.raises(ValueError, match=r"new.npz: not a readable tinyconv checkpoint \(not a ZIP/.npz archive: zip "
+                                         r"file version 14.9"):
+        tc.load(tmp_path / "new.npz")
 
 
 def _zip(path, members):

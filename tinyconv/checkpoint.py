@@ -282,7 +282,7 @@ def _archive(f, size, where):
     and all of them together no larger than the file, so nothing read can exceed its size."""
     try:
         zf = zipfile.ZipFile(f)
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as e:
         raise ValueError(f"{where}: not a readable tinyconv checkpoint (not a ZIP/.npz archive: {e})") from None
     for info in zf.infolist():
         if info.compress_type != zipfile.ZIP_STORED:
@@ -344,7 +344,7 @@ def _metadata(zf, where):
         meta = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant)
     except RecursionError:
         raise ValueError(f"{where}: {META}: nested deeper than {MAX_DEPTH} levels") from None
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:  # UnicodeDecodeError, JSONDecodeError
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, ValueError) as e:  # JSONDecodeError...
         raise ValueError(f"{where}: not a readable tinyconv checkpoint ({META} is damaged: {e})") from None
     if not isinstance(meta, dict):
         raise ValueError(f"{where}: {META}: expected a JSON object, got {type(meta).__name__}")
@@ -401,7 +401,7 @@ class _Decoder:
                 self.cache[key] = _read_npy(self.zf, self.zf.getinfo(key + ".npy"))
             except KeyError:
                 self.fail(where, f"array {key!r} is missing or damaged (not in the archive)")
-            except (ValueError, zipfile.BadZipFile, EOFError, OSError) as e:
+            except (ValueError, zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as e:
                 self.fail(where, f"array {key!r} is missing or damaged: {e}")
         return self.cache[key]
 
