@@ -621,6 +621,8 @@ def test_saving_keeps_the_mode_of_an_existing_file(tmp_path, umask):
     os.chmod(path, 0o600)
     tc.save({"epoch": 2}, path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    small_model().save(path)  # Module.save writes through the same atomic_write
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     umask(0o077)
     tc.save({"epoch": 3}, tmp_path / "new.npz")
     assert stat.S_IMODE(os.stat(tmp_path / "new.npz").st_mode) == 0o600
