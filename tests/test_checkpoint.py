@@ -573,6 +573,8 @@ def test_load_refuses_what_is_not_a_regular_file(tmp_path):
      r"content\['a'\]: expected the state of one of"),
     ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$generator": {"bit_generator": "PCG64"}}}},
      r"content\['a'\]: not a valid PCG64 state"),
+    ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$generator": {"x": {"$float": 1}}}}},
+     r"^\S*c.npz: content\['a'\]\['x'\]: expected 'nan', 'inf' or '-inf', got 1$"),
     ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$what": 1}}},
      r"content\['a'\]: unknown checkpoint node \['\$what'\]"),
     ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$array": "a", "b": 1}}},

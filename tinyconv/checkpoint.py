@@ -437,8 +437,9 @@ class _Decoder:
         return tuple(self.decode(v, f"{where}[{i}]") for i, v in enumerate(items))
 
     def decode_generator(self, state, where):
+        state = self.decode(state, where)
         try:
-            return _new_generator(self.decode(state, where))
+            return _new_generator(state)
         except ValueError as e:
             self.fail(where, str(e))
 
