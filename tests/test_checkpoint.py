@@ -4,9 +4,12 @@ import glob
 import io
 import json
 import os
+import re
 import signal
+import stat
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 
@@ -16,6 +19,7 @@ import pytest
 import tinyconv as tc
 from tinyconv import Tensor, nn, functional as F
 from tinyconv.data import DataLoader, TensorDataset
+from tinyconv.fileio import atomic_write
 from tinyconv.optim import SGD, Adam
 
 import checkpoint_worker as worker
@@ -295,12 +299,32 @@ def test_data_loader_state_mismatch():
 
 # ---------------------------------------------------------------- bad saves and bad files
 
+def nested_lists(depth):
+    value = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+SELF_LIST, SELF_DICT = {"l": []}, {"d": {}}
+SELF_LIST["l"].append(SELF_LIST["l"])
+SELF_DICT["d"]["again"] = SELF_DICT["d"]
+
+
 @pytest.mark.parametrize("value, error, match", [
     ({"a": object()}, TypeError, r"obj\['a'\]: cannot save a value of type object"),
     ({"a": [1, {2: 3}]}, TypeError, r"obj\['a'\]\[1\]: cannot save a dict key of type int \(2\): expected str keys"),
     ({"$array": 1}, ValueError, r"obj: cannot save the dict key '\$array'"),
     ({"a": np.array([None, 1])}, TypeError, r"obj\['a'\]: cannot save an array of dtype object"),
     ({"f": lambda: 0}, TypeError, r"obj\['f'\]: cannot save a value of type function"),
+    ({"a": {"x\x00y": 1}}, ValueError, r"obj\['a'\]: cannot save the dict key 'x\\x00y': keys cannot hold NUL"),
+    ({"k" * 70000: 1}, ValueError, r"obj: cannot save a dict key of 70000 bytes: at most 65535"),
+    ({"\udc80": 1}, ValueError, r"obj: cannot save the dict key '\\udc80': not encodable as UTF-8"),
+    (SELF_LIST, ValueError, r"obj\['l'\]\[0\]: cannot save a list that holds itself"),
+    (SELF_DICT, ValueError, r"obj\['d'\]\['again'\]: cannot save a dict that holds itself"),
+    ({"deep": nested_lists(100)}, ValueError,
+     r"obj\['deep'\](\[0\])+: nested deeper than 100 levels"),
+    ({"n": [10 ** 4300]}, ValueError, r"obj\['n'\]\[0\]: cannot save an int of more than 4300 decimal digits"),
 ])
 def test_unsavable_values_raise_and_keep_the_previous_file(tmp_path, value, error, match):
     path = tmp_path / "c.npz"
@@ -321,12 +345,17 @@ def test_unreadable_files(tmp_path):
     with pytest.raises(ValueError, match=r"weights.npz: not a tinyconv checkpoint \(no checkpoint.json; a file "
                                          r"written by Module.save is read by Module.load\)"):
         tc.load(tmp_path / "weights.npz")
-    with pytest.raises(ValueError, match="path: expected a checkpoint file, got the folder"):
+    with pytest.raises(ValueError, match="path: expected a regular checkpoint file, got the folder"):
         tc.load(tmp_path)
     full = tc.checkpoint.dumps({"a": np.arange(1000.0)})
     (tmp_path / "cut.npz").write_bytes(full[: len(full) // 2])
     with pytest.raises(ValueError, match="cut.npz: not a readable tinyconv checkpoint"):
         tc.load(tmp_path / "cut.npz")
+    central = full.rindex(b"PK\x01\x02")  # a central directory record asking for ZIP version 14.9
+    (tmp_path / "new.npz").write_bytes(full[:central + 6] + bytes([149, 0]) + full[central + 8:])
+    with pytest.raises(ValueError, match=r"new.npz: not a readable tinyconv checkpoint \(not a ZIP/.npz archive: zip "
+                                         r"file version 14.9"):
+        tc.load(tmp_path / "new.npz")
 
 
 def _zip(path, members):
@@ -362,6 +391,281 @@ def test_loading_never_unpickles(tmp_path):
     with pytest.raises(ValueError, match="array 'a' is missing or damaged"):
         tc.load(tmp_path / "evil.npz")
     assert not (tmp_path / "pwned").exists()
+
+
+def test_nesting_up_to_the_limit_round_trips(tmp_path):
+    assert tc.checkpoint.MAX_DEPTH == 100
+    value = {"deep": nested_lists(99)}  # the root dict and 99 lists: 100 levels
+    tc.save(value, tmp_path / "c.npz")
+    assert tc.load(tmp_path / "c.npz") == value
+
+
+def test_keys_that_look_like_paths_never_become_such_member_names(tmp_path):
+    value = {"../x": np.zeros(1), "/abs": np.ones(1), "..": np.full(1, 2.0), "a\\..\\..\\b": np.full(1, 3.0),
+             "x": {"..": {"": np.full(1, 4.0)}}, "y" * 5000: np.full(1, 5.0)}
+    tc.save(value, tmp_path / "c.npz")
+    with zipfile.ZipFile(tmp_path / "c.npz") as z:
+        names = z.namelist()
+    for name in names:
+        parts = name.split("/")
+        assert not name.startswith("/") and "\\" not in name and len(name) <= 300, name
+        assert all(part not in ("", ".", "..") for part in parts), name
+    assert len(names) == len(set(names)) == 7
+    got = tc.load(tmp_path / "c.npz")
+    for key in value:
+        np.testing.assert_array_equal(got[key] if key != "x" else got["x"][".."][""],
+                                      value[key] if key != "x" else value["x"][".."][""])
+
+
+def _rewrite(path, edit):
+    """Rewrite the checkpoint at ``path`` with ``edit(meta)`` applied to its checkpoint.json."""
+    with zipfile.ZipFile(path) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    meta = json.loads(members["checkpoint.json"])
+    edit(meta)
+    members["checkpoint.json"] = json.dumps(meta)
+    _zip(path, members)
+
+
+def test_load_into_rolls_back_when_a_generator_state_overflows(tmp_path):
+    path = tmp_path / "c.npz"
+    tc.save({"model": small_model(seed=0), "rng": np.random.default_rng(0)}, path)
+    _rewrite(path, lambda meta: meta["content"]["rng"]["$generator"]["state"].update(state=2 ** 300))
+    model, rng = small_model(seed=1), np.random.default_rng(1)
+    before, rng_state = model.state_dict(), rng.bit_generator.state
+    with pytest.raises(ValueError, match=r"content\['rng'\]: not a valid PCG64 state \(OverflowError"):
+        tc.load(path, into={"model": model, "rng": rng})
+    for name, array in model.state_dict().items():
+        np.testing.assert_array_equal(array, before[name], err_msg=name)
+    assert rng.bit_generator.state == rng_state
+
+
+def test_load_into_rolls_back_when_a_loader_state_overflows(tmp_path):
+    def loader():
+        return DataLoader(TensorDataset(np.arange(10)), batch_size=3, shuffle=True, rng=np.random.default_rng(2))
+
+    path = tmp_path / "c.npz"
+    tc.save({"model": small_model(seed=0), "loader": loader()}, path)
+    _rewrite(path, lambda meta: meta["content"]["loader"]["$state"]["value"]["rng"]["state"].update(inc=2 ** 300))
+    model, ld = small_model(seed=1), loader()
+    before, rng_state = model.state_dict(), ld.rng.bit_generator.state
+    with pytest.raises(ValueError, match=r"into\['loader'\]"):
+        tc.load(path, into={"model": model, "loader": ld})
+    for name, array in model.state_dict().items():
+        np.testing.assert_array_equal(array, before[name], err_msg=name)
+    assert ld.rng.bit_generator.state == rng_state
+
+
+class Exploding:
+    """An object whose load_state_dict fails with an unexpected exception after a change."""
+    def __init__(self):
+        self.value = 0
+
+    def state_dict(self):
+        return {"value": self.value}
+
+    def load_state_dict(self, state):
+        self.value = state["value"]
+        raise RuntimeError("boom")
+
+
+def test_load_into_rolls_back_on_any_exception(tmp_path):
+    tc.save({"a": small_model(seed=0), "z": Exploding()}, tmp_path / "c.npz")
+    model, target = small_model(seed=1), Exploding()
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"into\['z'\]: RuntimeError: boom"):
+        tc.load(tmp_path / "c.npz", into={"a": model, "z": target})
+    for name, array in model.state_dict().items():
+        np.testing.assert_array_equal(array, before[name], err_msg=name)
+    assert target.value == 0
+
+
+def _npy(array=None, header=None, extra=b""):
+    buffer = io.BytesIO()
+    if header is None:
+        np.lib.format.write_array(buffer, array, allow_pickle=False)
+    else:
+        np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + extra
+
+
+ARRAY_META = json.dumps({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$array": "a"}}})
+
+
+@pytest.mark.parametrize("npy, match", [
+    (_npy(header={"descr": "<f8", "fortran_order": False, "shape": (10 ** 12,)}),
+     r"its header declares 8000000000000 bytes of data, the member holds 0"),
+    (_npy(header={"descr": "<f8", "fortran_order": False, "shape": (10 ** 6, 10 ** 6)}),
+     r"its header declares 8000000000000 bytes"),
+    (_npy(np.zeros(10), extra=b"\0" * 8000), r"its header declares 80 bytes of data, the member holds 8080"),
+    (_npy(np.zeros(10))[:-8], r"its header declares 80 bytes of data, the member holds 72"),
+    (b"\x93NUMPY\x01\x00\xff\xff", r""),
+])
+def test_array_members_must_hold_what_their_header_declares(tmp_path, npy, match):
+    _zip(tmp_path / "c.npz", {"checkpoint.json": ARRAY_META, "a.npy": npy})
+    with pytest.raises(ValueError, match=r"c.npz: content\['a'\]: array 'a' is missing or damaged: " + match):
+        tc.load(tmp_path / "c.npz")
+
+
+def test_compressed_members_are_refused(tmp_path):
+    """A 16 MB array deflates to a few kB: loading it would allocate 1,000 times the file's size."""
+    with zipfile.ZipFile(tmp_path / "c.npz", "w") as z:
+        z.writestr("checkpoint.json", ARRAY_META)
+        z.writestr("a.npy", _npy(np.zeros(2 * 2 ** 20)), compress_type=zipfile.ZIP_DEFLATED)
+    assert os.path.getsize(tmp_path / "c.npz") < 100_000
+    with pytest.raises(ValueError, match=r"c.npz: member 'a.npy' is compressed \(deflate\): a checkpoint holds "
+                                         r"stored members only"):
+        tc.load(tmp_path / "c.npz")
+
+
+def test_metadata_size_is_capped_at_save_and_at_load(tmp_path, monkeypatch):
+    monkeypatch.setattr(tc.checkpoint, "MAX_META_BYTES", 1000)
+    path = tmp_path / "c.npz"
+    _zip(path, {"checkpoint.json": json.dumps({"format": "tinyconv-checkpoint", "version": 1, "content": "x" * 1000})})
+    with pytest.raises(ValueError, match=r"c.npz: checkpoint.json holds 10\d\d bytes, more than the limit of 1000"):
+        tc.load(path)
+    with pytest.raises(ValueError, match=r"obj: the metadata would take \d+ bytes, more than the limit of 1000"):
+        tc.save({"history": list(range(300))}, path)
+    tc.save({"history": list(range(100)), "big": np.zeros(1000)}, path)  # arrays do not count
+
+
+def test_load_refuses_what_is_not_a_regular_file(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def target():
+        try:
+            tc.load(fifo)
+        except Exception as e:
+            outcome.append(e)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(60)  # a deadline, not a timing: the load must not block
+    if thread.is_alive():  # unblock the reader before failing
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(60)
+    assert len(outcome) == 1 and isinstance(outcome[0], ValueError), outcome
+    assert re.search(r"path: expected a regular checkpoint file, got a FIFO '.*fifo'", str(outcome[0]))
+    with pytest.raises(ValueError, match=r"path: expected a regular checkpoint file, got a character device "
+                                         r"'/dev/zero'"):
+        tc.load("/dev/zero")
+
+
+@pytest.mark.parametrize("meta, match", [
+    ([], r"checkpoint.json: expected a JSON object, got list"),
+    ({"format": "tinyconv-checkpoint", "version": 1}, r"checkpoint.json: missing 'content'"),
+    ({"format": "tinyconv-checkpoint", "version": True, "content": 1}, r"checkpoint format version True"),
+    ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$state": 5}}},
+     r"content\['a'\]: expected \{\"\$state\": \{\"type\": str, \"value\": NODE\}\}, got int"),
+    ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$state": {"type": 1, "value": 2}}}},
+     r"content\['a'\]: expected \{\"\$state\": \{\"type\": str, \"value\": NODE\}\}"),
+    ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$array": 5}}},
+     r"content\['a'\]: expected the name of an array member, got int"),
+    ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$scalar": "b"}}},
+     r"content\['a'\]: array 'b' is missing"),
+    ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$tuple": 5}}},
+     r"content\['a'\]: expected a list of tuple items, got int"),
+    ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": [{"$float": "x"}]}},
+     r"content\['a'\]\[0\]: expected 'nan', 'inf' or '-inf', got 'x'"),
+    ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$generator": 5}}},
+     r"content\['a'\]: expected the state of one of"),
+    ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$generator": {"bit_generator": "PCG64"}}}},
+     r"content\['a'\]: not a valid PCG64 state"),
+    ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$generator": {"x": {"$float": 1}}}}},
+     r"^\S*c.npz: content\['a'\]\['x'\]: expected 'nan', 'inf' or '-inf', got 1$"),
+    ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$what": 1}}},
+     r"content\['a'\]: unknown checkpoint node \['\$what'\]"),
+    ({"format": "tinyconv-checkpoint", "version": 1, "content": {"a": {"$array": "a", "b": 1}}},
+     r"content\['a'\]: unknown checkpoint node \['\$array', 'b'\]"),
+])
+def test_malformed_metadata_raises_value_error_naming_what_is_wrong(tmp_path, meta, match):
+    _zip(tmp_path / "c.npz", {"checkpoint.json": json.dumps(meta)})
+    with pytest.raises(ValueError, match=match):
+        tc.load(tmp_path / "c.npz")
+
+
+@pytest.mark.parametrize("text, match", [
+    ('{"format": "tinyconv-checkpoint", "version": 1, "content": ' + "[" * 5000 + "]" * 5000 + "}",
+     r"checkpoint.json: nested deeper than 100 levels"),
+    ('{"format": "tinyconv-checkpoint", "version": 1, "content": ' + "[" * 101 + "]" * 101 + "}",
+     r"checkpoint.json: nested deeper than 100 levels"),
+    ('{"format": "tinyconv-checkpoint", "version": 1, "content": ' + "9" * 5000 + "}",
+     r"checkpoint.json is damaged: an int of more than 4300 decimal digits"),
+    ('{"format": "tinyconv-checkpoint", "version": 1, "content": 1e999}',
+     r"checkpoint.json is damaged: the number 1e999 is out of range"),
+    ('{"format": "tinyconv-checkpoint", "version": 1, "content": NaN}',
+     r"checkpoint.json is damaged: NaN is not JSON"),
+])
+def test_malformed_metadata_text(tmp_path, text, match):
+    _zip(tmp_path / "c.npz", {"checkpoint.json": text})
+    with pytest.raises(ValueError, match=match):
+        tc.load(tmp_path / "c.npz")
+
+
+# ---------------------------------------------------------------- file modes and leftovers
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test and restore it afterwards."""
+    old = os.umask(0o022)
+    try:
+        yield os.umask
+    finally:
+        os.umask(old)
+
+
+def test_saving_keeps_the_mode_of_an_existing_file(tmp_path, umask):
+    path = tmp_path / "c.npz"
+    tc.save({"epoch": 1}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    os.chmod(path, 0o600)
+    tc.save({"epoch": 2}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    small_model().save(path)  # Module.save writes through the same atomic_write
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    umask(0o077)
+    tc.save({"epoch": 3}, tmp_path / "new.npz")
+    assert stat.S_IMODE(os.stat(tmp_path / "new.npz").st_mode) == 0o600
+    umask(0o002)
+    atomic_write(tmp_path / "shared", b"x")
+    assert stat.S_IMODE(os.stat(tmp_path / "shared").st_mode) == 0o664
+
+
+def temporaries(folder, name):
+    return [f for f in os.listdir(folder) if f.startswith(f".{name}.") and f.endswith(".tmp")]
+
+
+def test_a_save_removes_temporaries_left_by_killed_saves(tmp_path):
+    """Kill processes in the middle of saving (while their temporary file exists), 20 times;
+    one more save to the same path leaves no temporary file."""
+    path = tmp_path / "ckpt.npz"
+    for _ in range(20):
+        seen = set(temporaries(tmp_path, "ckpt.npz"))
+        child = run_worker(path, *KILL_TASK, "--forever")
+        child.stdout.readline()
+        deadline = time.monotonic() + 60
+        while not set(temporaries(tmp_path, "ckpt.npz")) - seen and time.monotonic() < deadline:
+            time.sleep(0.001)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        child.stdout.close()
+    tc.save({"epoch": 0}, path)
+    assert temporaries(tmp_path, "ckpt.npz") == []
+
+
+def test_stale_temporaries_of_live_processes_and_other_paths_are_kept(tmp_path):
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(done.stdout)
+    names = {f".c.npz.{dead}.abc123.tmp": False,      # a killed save of c.npz: removed
+             f".c.npz.{os.getpid()}.abc123.tmp": True,  # a save under way in this process: kept
+             f".c.npz.5.{dead}.abc123.tmp": True,       # a save of c.npz.5: kept
+             ".c.npz.notes.tmp": True}                    # not a temporary of a save: kept
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    tc.save({"epoch": 1}, tmp_path / "c.npz")
+    assert sorted(os.listdir(tmp_path)) == sorted(["c.npz"] + [n for n, kept in names.items() if kept])
 
 
 # ---------------------------------------------------------------- resuming in a new process
