@@ -243,6 +243,8 @@ class Tempotron(Module):
         pattern n and neuron o that erred (fired, V > threshold, with labels[n] != o, or did not
         with labels[n] == o), W[o] += lr * (+1 or -1) * P[t_max, n], t_max the step of the peak.
         Returns the number of errors (pattern, neuron) in the batch, before the update.
+        As in the paper, a neuron whose potential never rises above V_rest peaks before any
+        input (t_max = 0, no PSP yet) and is not updated: start from weights that let it rise.
 
         Raises:
             ValueError: labels not of shape (N,) or outside [0, O); traces as :func:`peak_potential`.
