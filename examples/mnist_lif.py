@@ -178,13 +178,17 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=positive_int, default=3, help="epochs of backpropagation (each network)")
     p.add_argument("--steps", type=positive_int, default=16, help="time steps T")
     p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: 1e-3 tempotron, 1e-2 csnn)")
     p.add_argument("--train-size", type=int, default=0, help="train on the first N images only (0: all 60000)")
     p.add_argument("--tempotron-epochs", type=positive_int, default=3)
-    p.add_argument("--tempotron-lr", type=float, default=1e-3)
+    p.add_argument("--tempotron-lr", type=float, default=1e-5,
+                   help="lambda of the tempotron rule (summed over a batch; 1e-4 kills every neuron on MNIST)")
     p.add_argument("--threshold", type=float, default=1.0, help="firing threshold of the rule-trained tempotrons")
     add_common_arguments(p, "runs/mnist_lif")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.lr is None:
+        args.lr = 1e-3 if args.model == "tempotron" else 1e-2  # snnTorch's tutorial: Adam, lr 1e-2
+    return args
 
 
 def main(argv=None):
