@@ -4,6 +4,7 @@ from .anomaly import detect_anomaly, is_anomaly_enabled, NonFiniteError, Anomaly
 from .tensor import Tensor, Parameter, tensor, as_tensor
 from .random import manual_seed, default_rng
 from . import functional, nn, optim, data, cuda
+from . import snn
 from . import metrics
 from . import distributed
 from .gradcheck import gradcheck
