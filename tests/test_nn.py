@@ -1,6 +1,9 @@
 """Modules: registration, modes, dropout, state dicts, saving, layer shapes and initialisation."""
+import io
 import math
 import os
+import threading
+import zipfile
 
 import numpy as np
 import pytest
@@ -439,3 +442,47 @@ def test_register_buffer_keeps_state_out_of_the_parameters():
 def test_register_buffer_errors(name, tensor, error, match):
     with pytest.raises(error, match=match):
         nn.Linear(2, 2).register_buffer(name, tensor)
+
+
+def _npz(path, members, compress=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression=compress) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+
+
+def _npy_bytes(array=None, header=None):
+    buffer = io.BytesIO()
+    if header is None:
+        np.lib.format.write_array(buffer, array)
+    else:
+        np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("members, compress, match", [
+    ({"w.npy": _npy_bytes(header={"descr": "<f8", "fortran_order": False, "shape": (10 ** 12,)})},
+     zipfile.ZIP_STORED, r"'w.npy': its header declares 8000000000000 bytes of data, the member holds 0"),
+    ({"w.npy": _npy_bytes(np.zeros(4 * 2 ** 20))}, zipfile.ZIP_DEFLATED,
+     r"member 'w.npy' is compressed \(deflate\)"),
+])
+def test_load_reads_weight_files_as_untrusted(tmp_path, members, compress, match):
+    """Module.load reads through the checkpoint's bounded reader: a header claiming 10^12
+    elements or a deflated member (a zip bomb) is refused before anything is allocated."""
+    path = tmp_path / "w.npz"
+    _npz(path, members, compress)
+    with pytest.raises(ValueError, match=match):
+        Net().load(path)
+
+
+def test_load_refuses_a_fifo(tmp_path):
+    fifo = tmp_path / "fifo.npz"
+    os.mkfifo(fifo)
+    outcome = []
+    thread = threading.Thread(target=lambda: outcome.append(pytest.raises(ValueError, Net().load, fifo)),
+                              daemon=True)
+    thread.start()
+    thread.join(60)  # a deadline, not a timing: the load must not block
+    if thread.is_alive():  # unblock the reader before failing
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(60)
+    assert len(outcome) == 1 and "expected a regular checkpoint file, got a FIFO" in str(outcome[0].value)
