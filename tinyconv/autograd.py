@@ -11,27 +11,67 @@ every forward output and gradient is checked for NaN and Inf (see :mod:`tinyconv
 import contextlib
 import heapq
 import itertools
+import threading
 
 from . import anomaly
 from .backend import get_array_module
 
-_grad_enabled = True
+
+class _GradMode(threading.local):
+    enabled = True  # the class attribute is what every new thread starts with
+
+
+_grad_mode = _GradMode()
 
 
 def is_grad_enabled():
-    """Return True when operations are being recorded for backpropagation."""
-    return _grad_enabled
+    """Return True when operations are being recorded for backpropagation in this thread.
+
+    Grad mode is per thread, as in PyTorch: every thread starts with it on, and
+    :func:`no_grad`, :func:`enable_grad` and :class:`set_grad_enabled` change it for the
+    calling thread only."""
+    return _grad_mode.enabled
+
+
+class set_grad_enabled:
+    """Switch recording on (``mode=True``) or off for the calling thread, as PyTorch's
+    ``set_grad_enabled``: as a function it takes effect at once; as a context manager the
+    previous mode comes back on exit (also after an exception).
+
+    Raises:
+        TypeError: ``mode`` is not a bool.
+    """
+
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"mode: expected a bool, got {type(mode).__name__} {mode!r}")
+        self.mode, self.previous = mode, _grad_mode.enabled
+        _grad_mode.enabled = mode
+
+    def __enter__(self):
+        _grad_mode.enabled = self.mode
+
+    def __exit__(self, *exc_info):
+        _grad_mode.enabled = self.previous
+
+
+def no_grad():
+    """Context manager in which this thread records no graph (inference, parameter updates)."""
+    return _scoped_grad_mode(False)
+
+
+def enable_grad():
+    """Context manager in which this thread records again, e.g. inside :func:`no_grad`."""
+    return _scoped_grad_mode(True)
 
 
 @contextlib.contextmanager
-def no_grad():
-    """Context manager in which no graph is recorded (inference, parameter updates)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+def _scoped_grad_mode(mode):
+    previous, _grad_mode.enabled = _grad_mode.enabled, mode
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _grad_mode.enabled = previous
 
 
 class Function:
@@ -48,16 +88,16 @@ class Function:
     creation_site = None  # frames of the creation, recorded inside detect_anomaly() only
 
     def __call__(self, *inputs):
-        from .tensor import Tensor, as_tensor
         tensors = [as_tensor(x) for x in inputs]
         get_array_module(*(t.data for t in tensors))
-        record = _grad_enabled and any(t.requires_grad for t in tensors)
+        record = _grad_mode.enabled and any(t.requires_grad for t in tensors)
         self.needs_input_grad = tuple(record and t.requires_grad for t in tensors)
-        if anomaly._enabled:
+        check = anomaly._mode.enabled
+        if check:
             self.creation_site = anomaly.creation_site(skip=2)
         outputs = self.forward(*(t.data for t in tensors))
         single = not isinstance(outputs, tuple)
-        if anomaly._enabled:
+        if check:
             anomaly.check_forward(self, [t.data for t in tensors], (outputs,) if single else outputs)
         results = [Tensor(y, requires_grad=record) for y in ((outputs,) if single else outputs)]
         if record:
@@ -106,7 +146,8 @@ def run_backward(root, grad, retain_graph=False):
             seen.add(id(f))
             heapq.heappush(heap, (-f.generation, next(counter), f))
 
-    if anomaly._enabled:
+    check = anomaly.is_anomaly_enabled()
+    if check:
         anomaly.check_root_gradient(grad)
     _check_not_freed(root)
     push(root, grad)
@@ -116,7 +157,7 @@ def run_backward(root, grad, retain_graph=False):
         input_grads = f.backward(*output_grads)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        if anomaly._enabled:
+        if check:
             anomaly.check_backward(f, output_grads, input_grads)
         for tensor, g, needed in zip(f.inputs, input_grads, f.needs_input_grad):
             if needed and g is not None:
@@ -146,3 +187,6 @@ def _check_not_freed(root):
             raise RuntimeError(f"backward(): the graph through {f!r} was freed by an earlier backward; "
                                "pass retain_graph=True to that call to backpropagate through it again")
         stack.extend(t.creator for t in f.inputs)
+
+
+from .tensor import Tensor, as_tensor  # noqa: E402  (tensor.py needs this module first)
