@@ -76,8 +76,10 @@ class Optimizer:
 
     def step(self):
         """Update every parameter that has a gradient, in place (a gradient of another float
-        dtype is cast to the parameter's, so the state keeps the parameter's dtype). State
-        arrays follow their parameter: after ``model.to(device)`` they move at the next step.
+        dtype is cast to the parameter's, so the state keeps the parameter's dtype), and bump
+        its ``_version``: a graph recorded before the step raises on backward instead of giving
+        wrong gradients. State arrays follow their parameter: after ``model.to(device)`` they
+        move at the next step.
 
         Raises:
             ValueError: a gradient whose shape differs from its parameter's.
@@ -85,19 +87,20 @@ class Optimizer:
         """
         with no_grad():
             for i, (p, state) in enumerate(zip(self.params, self.state)):
-                grad = p.grad
+                grad, data = p.grad, p._data  # the array itself: writable even while a graph saved it
                 if grad is None:
                     continue
-                get_array_module(p.data, grad)  # same device
+                get_array_module(data, grad)  # same device
                 for k in self.state_arrays:
-                    if k in state and type(state[k]) is not type(p.data):
+                    if k in state and type(state[k]) is not type(data):
                         state[k] = to_device(state[k], p.device)
-                if grad.shape != p.data.shape:
+                if grad.shape != data.shape:
                     raise ValueError(f"params[{i}].grad: expected shape {tuple(p.shape)} like the parameter, "
                                      f"got {tuple(grad.shape)}")
-                if grad.dtype != p.data.dtype:
-                    grad = grad.astype(p.data.dtype)
-                self.update(p.data, grad, state)
+                if grad.dtype != data.dtype:
+                    grad = grad.astype(data.dtype)
+                self.update(data, grad, state)
+                p._bump_version()
 
     def update(self, param, grad, state):
         raise NotImplementedError
@@ -154,7 +157,7 @@ class Optimizer:
         for name, value in settings.items():
             setattr(self, name, value)
         for i, (p, s) in enumerate(zip(self.params, state)):
-            xp = get_array_module(p.data)
+            xp = get_array_module(p._data)
             self.state[i] = {k: (xp.array(v, copy=True) if k in self.state_arrays else int(v)) for k, v in s.items()}
 
     def _check_entry(self, where, param, entry):
