@@ -50,8 +50,9 @@ class Tensor:
         view, so that a write through it (``x.data[...] = v``) raises ValueError ("assignment
         destination is read-only") instead of making that backward silently wrong. Change
         values with :meth:`copy_` (tracked), or after the backward. Assigning ``x.data = array``
-        replaces the array and counts as an in-place change (see ``_version``). On the GPU
-        writes through ``.data`` are not checked.
+        replaces the array and counts as an in-place change (see ``_version``). Not checked:
+        writes through ``.data`` on the GPU, and while only an older graph than the last one
+        that saved the tensor is still live.
         """
         saver = self._saver
         if saver is not None and isinstance(self._data, np.ndarray) and autograd.is_live(saver):
