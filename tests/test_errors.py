@@ -475,8 +475,8 @@ def fake_gpu(monkeypatch):
     monkeypatch.setattr(backend, "_cupy", lambda: module)
 
     def on_device(*shape, dtype=np.float32):
-        t = Tensor.__new__(Tensor)
-        t.data, t.requires_grad, t.grad, t.creator, t.generation = _FakeDeviceArray(shape, dtype), False, None, None, 0
+        t = Tensor(np.zeros(shape, dtype))
+        t.data = _FakeDeviceArray(shape, dtype)
         return t
     return on_device
 

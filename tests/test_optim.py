@@ -396,3 +396,45 @@ def test_clip_grad_norm_matches_pytorch():
 def test_clip_grad_norm_bad_max_norm(max_norm, exc):
     with pytest.raises(exc, match="max_norm"):
         clip_grad_norm_(params(), max_norm)
+
+
+# ---------------------------------------------------------------- load_state_dict checks settings
+
+@pytest.mark.parametrize("cls, key, value, match", [
+    (SGD, "lr", float("nan"), r"lr: expected a positive learning rate, got nan"),
+    (SGD, "lr", -1, r"lr: expected a positive learning rate, got -1"),
+    (Adam, "lr", "0.1", r"lr: expected a positive number, got str"),
+    (Adam, "betas", "xx", r"betas: expected a pair of numbers in \[0, 1\), got 'xx'"),
+    (AdamW, "eps", 0.0, r"eps"),
+    (RMSprop, "alpha", 1.5, r"alpha: expected a number in \[0, 1\), got 1.5"),
+    (SGD, "momentum", -0.5, r"momentum"),
+], ids=["sgd-lr-nan", "sgd-lr-neg", "adam-lr-str", "adam-betas-str", "adamw-eps", "rmsprop-alpha",
+        "sgd-momentum"])
+def test_load_state_dict_refuses_settings_the_constructor_refuses_and_changes_nothing(cls, key, value, match):
+    p = Parameter(W0.copy())
+    opt = cls([p], lr=0.1)
+    p.grad = GRADS[0].copy()
+    opt.step()
+    before = opt.state_dict()
+    bad = opt.state_dict()
+    bad["hyperparameters"][key] = value
+    with pytest.raises(ValueError, match=match):
+        opt.load_state_dict(bad)
+    after = opt.state_dict()
+    assert after["hyperparameters"] == before["hyperparameters"]
+    for s_after, s_before in zip(after["state"], before["state"]):
+        assert s_after.keys() == s_before.keys()
+        for k in s_after:
+            np.testing.assert_array_equal(s_after[k], s_before[k])
+    w = p.data.copy()
+    opt.step()  # still the old, finite settings
+    assert np.isfinite(p.data).all() and not np.array_equal(p.data, w)
+
+
+def test_load_state_dict_accepts_good_settings_as_the_constructor_does():
+    p = Parameter(W0.copy())
+    opt = Adam([p], lr=0.1)
+    state = opt.state_dict()
+    state["hyperparameters"].update(lr=0.5, betas=[0.5, 0.6])
+    opt.load_state_dict(state)
+    assert opt.lr == 0.5 and opt.betas == (0.5, 0.6)

@@ -1,5 +1,5 @@
 """tinyconv: a small from-scratch deep-learning framework for image recognition."""
-from .autograd import Function, no_grad, is_grad_enabled
+from .autograd import Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from .anomaly import detect_anomaly, is_anomaly_enabled, NonFiniteError, AnomalyError
 from .tensor import Tensor, Parameter, tensor, as_tensor
 from .random import manual_seed, default_rng

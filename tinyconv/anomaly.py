@@ -7,10 +7,11 @@ that created it.
 
 Inside the block every Function records where it was created (the first stack frame outside
 tinyconv: the user's line, plus the chain of tinyconv calls below it), checks its forward
-outputs, and the backward engine checks every gradient it computes. The first NaN or Inf
-raises :class:`AnomalyError` naming the Function, forward or backward, which output or input,
-and the creation site. Outside the block nothing is recorded or checked, so the hot path pays
-for one flag test per operation.
+outputs, and the backward engine checks every gradient it computes. The mode is per thread,
+as in PyTorch: a block in one thread checks nothing in another. The first NaN or Inf raises
+:class:`AnomalyError` naming the Function, forward or backward, which output or input, and the
+creation site. Outside the block nothing is recorded or checked, so the hot path pays for one
+flag test per operation.
 
 :class:`NonFiniteError` (a ValueError) is what tinyconv raises whenever it meets NaN or Inf
 where it cannot go on: non-finite inputs to ``conv2d`` or the losses, and anomalies. A training
@@ -20,8 +21,14 @@ import contextlib
 import linecache
 import os
 import sys
+import threading
 
-_enabled = False
+
+class _AnomalyMode(threading.local):
+    enabled = False  # the class attribute is what every new thread starts with
+
+
+_mode = _AnomalyMode()
 
 
 class NonFiniteError(ValueError):
@@ -39,8 +46,9 @@ class AnomalyError(NonFiniteError):
 
 
 def is_anomaly_enabled():
-    """Return True inside :func:`detect_anomaly`."""
-    return _enabled
+    """Return True inside :func:`detect_anomaly` in this thread (the mode is per thread, as
+    in PyTorch: every thread starts with it off)."""
+    return _mode.enabled
 
 
 @contextlib.contextmanager
@@ -56,12 +64,11 @@ def detect_anomaly(enabled=True):
             are bad, and where the Function was created (file, line, source text; and the
             tinyconv calls that led there, e.g. through a Sequential and a layer).
     """
-    global _enabled
-    previous, _enabled = _enabled, bool(enabled)
+    previous, _mode.enabled = _mode.enabled, bool(enabled)
     try:
         yield
     finally:
-        _enabled = previous
+        _mode.enabled = previous
 
 
 def _library_folders():

@@ -7,31 +7,79 @@ walks the recorded graph iteratively, newest Function first (by generation), so 
 depth backpropagate without recursion, and gradients of tensors used more than once add up.
 Inside :func:`tinyconv.detect_anomaly` each Function also records where it was created and
 every forward output and gradient is checked for NaN and Inf (see :mod:`tinyconv.anomaly`).
+
+In-place changes are tracked as in PyTorch: each Tensor has a version counter (``_version``)
+that optimizer steps, ``Tensor.copy_`` and assignments to ``.data`` bump; a recorded Function
+keeps the versions of its inputs, and backward raises RuntimeError when one has moved on
+(conservatively for every input, whether or not the Function saved it). A raw write into a
+tensor's array (``x.data[...] = v``) cannot be seen, so ``.data`` is a read-only view while a
+live graph has saved the tensor (on the CPU; see ``Tensor.data``).
 """
 import contextlib
 import heapq
 import itertools
+import threading
+import weakref
 
 from . import anomaly
 from .backend import get_array_module
 
-_grad_enabled = True
+
+class _GradMode(threading.local):
+    enabled = True  # the class attribute is what every new thread starts with
+
+
+_grad_mode = _GradMode()
 
 
 def is_grad_enabled():
-    """Return True when operations are being recorded for backpropagation."""
-    return _grad_enabled
+    """Return True when operations are being recorded for backpropagation in this thread.
+
+    Grad mode is per thread, as in PyTorch: every thread starts with it on, and
+    :func:`no_grad`, :func:`enable_grad` and :class:`set_grad_enabled` change it for the
+    calling thread only."""
+    return _grad_mode.enabled
+
+
+class set_grad_enabled:
+    """Switch recording on (``mode=True``) or off for the calling thread, as PyTorch's
+    ``set_grad_enabled``: as a function it takes effect at once; as a context manager the
+    previous mode comes back on exit (also after an exception).
+
+    Raises:
+        TypeError: ``mode`` is not a bool.
+    """
+
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"mode: expected a bool, got {type(mode).__name__} {mode!r}")
+        self.mode, self.previous = mode, _grad_mode.enabled
+        _grad_mode.enabled = mode
+
+    def __enter__(self):
+        _grad_mode.enabled = self.mode
+
+    def __exit__(self, *exc_info):
+        _grad_mode.enabled = self.previous
+
+
+def no_grad():
+    """Context manager in which this thread records no graph (inference, parameter updates)."""
+    return _scoped_grad_mode(False)
+
+
+def enable_grad():
+    """Context manager in which this thread records again, e.g. inside :func:`no_grad`."""
+    return _scoped_grad_mode(True)
 
 
 @contextlib.contextmanager
-def no_grad():
-    """Context manager in which no graph is recorded (inference, parameter updates)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+def _scoped_grad_mode(mode):
+    previous, _grad_mode.enabled = _grad_mode.enabled, mode
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _grad_mode.enabled = previous
 
 
 class Function:
@@ -48,20 +96,24 @@ class Function:
     creation_site = None  # frames of the creation, recorded inside detect_anomaly() only
 
     def __call__(self, *inputs):
-        from .tensor import Tensor, as_tensor
         tensors = [as_tensor(x) for x in inputs]
-        get_array_module(*(t.data for t in tensors))
-        record = _grad_enabled and any(t.requires_grad for t in tensors)
+        get_array_module(*(t._data for t in tensors))
+        record = _grad_mode.enabled and any(t.requires_grad for t in tensors)
         self.needs_input_grad = tuple(record and t.requires_grad for t in tensors)
-        if anomaly._enabled:
+        check = anomaly._mode.enabled
+        if check:
             self.creation_site = anomaly.creation_site(skip=2)
-        outputs = self.forward(*(t.data for t in tensors))
+        outputs = self.forward(*(t._data for t in tensors))
         single = not isinstance(outputs, tuple)
-        if anomaly._enabled:
-            anomaly.check_forward(self, [t.data for t in tensors], (outputs,) if single else outputs)
+        if check:
+            anomaly.check_forward(self, [t._data for t in tensors], (outputs,) if single else outputs)
         results = [Tensor(y, requires_grad=record) for y in ((outputs,) if single else outputs)]
         if record:
             self.inputs = tensors
+            self.saved_versions = [t._versions[0] for t in tensors]
+            saver = weakref.ref(self)
+            for t in tensors:
+                t._saver = saver
             self.generation = max(t.generation for t in tensors)
             self.n_outputs = len(results)
             for index, result in enumerate(results):
@@ -106,9 +158,10 @@ def run_backward(root, grad, retain_graph=False):
             seen.add(id(f))
             heapq.heappush(heap, (-f.generation, next(counter), f))
 
-    if anomaly._enabled:
+    check = anomaly.is_anomaly_enabled()
+    if check:
         anomaly.check_root_gradient(grad)
-    _check_not_freed(root)
+    _check_graph(root)
     push(root, grad)
     while heap:
         _, _, f = heapq.heappop(heap)
@@ -116,26 +169,28 @@ def run_backward(root, grad, retain_graph=False):
         input_grads = f.backward(*output_grads)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        if anomaly._enabled:
+        if check:
             anomaly.check_backward(f, output_grads, input_grads)
         for tensor, g, needed in zip(f.inputs, input_grads, f.needs_input_grad):
             if needed and g is not None:
                 if g.shape != tensor.shape:
                     raise RuntimeError(f"{f!r}.backward returned a gradient of shape {g.shape} "
                                        f"for an input of shape {tensor.shape}")
-                if g.dtype != tensor.data.dtype:
-                    g = g.astype(tensor.data.dtype)
+                if g.dtype != tensor.dtype:
+                    g = g.astype(tensor.dtype)
                 push(tensor, g)
         if not retain_graph:
             f.inputs = None
 
 
-def _check_not_freed(root):
+def _check_graph(root):
     """Raise RuntimeError if a Function reachable from ``root`` was freed by an earlier
-    backward. Checked before the pass, so that no ``.grad`` changes on that error. (Leaf
-    gradients are still written as the pass goes: holding them back to the end changed the
-    order of frees enough that glibc unmapped and re-faulted the large im2col buffers on every
-    step: 12 ms of CPU per LeNet-5 step at batch 64 instead of 8.)"""
+    backward, or if one of its inputs changed in place since it was recorded (its ``_version``
+    moved on: an optimizer step, ``copy_``, an assignment to ``.data``). Checked before the
+    pass, so that no ``.grad`` changes on that error. (Leaf gradients are still written as the
+    pass goes: holding them back to the end changed the order of frees enough that glibc
+    unmapped and re-faulted the large im2col buffers on every step: 12 ms of CPU per LeNet-5
+    step at batch 64 instead of 8.)"""
     stack, seen = [root.creator], set()
     while stack:
         f = stack.pop()
@@ -145,4 +200,26 @@ def _check_not_freed(root):
         if f.inputs is None:
             raise RuntimeError(f"backward(): the graph through {f!r} was freed by an earlier backward; "
                                "pass retain_graph=True to that call to backpropagate through it again")
+        for index, (tensor, version) in enumerate(zip(f.inputs, f.saved_versions)):
+            if tensor._version != version:
+                raise RuntimeError(_modified_message(tensor, index, f, version))
         stack.extend(t.creator for t in f.inputs)
+
+
+def _modified_message(tensor, index, function, version):
+    name = getattr(tensor, "name", None)
+    what = f"{tensor.dtype} {type(tensor).__name__} of shape {tensor.shape}" + (f" named {name!r}" if name else "")
+    return (f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"[{what}], input {index} of {function!r}, is at version {tensor._version}; expected version "
+            f"{version} instead. Run backward before changing it (e.g. before optimizer.step()), or "
+            f"compute it again after the change")
+
+
+def is_live(saver):
+    """True if ``saver`` (a weak reference to a Function) still refers to a recorded Function
+    that can backpropagate: not garbage-collected, and its inputs not freed by a backward."""
+    function = saver()
+    return function is not None and function.inputs is not None
+
+
+from .tensor import Tensor, as_tensor  # noqa: E402  (tensor.py needs this module first)

@@ -28,43 +28,113 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         if device is not None:
             device_arg(device)  # a bad name fails before any work
-        self.data = to_array(data, dtype)
+        array = to_array(data, dtype)
         if device is not None:
-            self.data = to_device(self.data, device)
-        if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"requires_grad: expected a floating-point tensor, got dtype {self.data.dtype}")
+            array = to_device(array, device)
+        if requires_grad and array.dtype.kind != "f":
+            raise TypeError(f"requires_grad: expected a floating-point tensor, got dtype {array.dtype}")
+        self._data = array
+        self._versions = [0]  # one counter, shared with detach(): [version]
+        self._saver = None  # weak reference to the last Function that saved this tensor
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self.creator = None
         self.generation = 0
 
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: self.data.size)
-    device = property(lambda self: "cpu" if isinstance(self.data, np.ndarray) else "cuda")
+    @property
+    def data(self):
+        """The raw array (NumPy or CuPy) of shape ``self.shape``; untracked, as in PyTorch.
+
+        While a recorded graph that saved this tensor can still backpropagate (no backward
+        yet, or one with ``retain_graph=True``), a NumPy tensor's ``.data`` is a read-only
+        view, so that a write through it (``x.data[...] = v``) raises ValueError ("assignment
+        destination is read-only") instead of making that backward silently wrong. Change
+        values with :meth:`copy_` (tracked), or after the backward. Assigning ``x.data = array``
+        replaces the array and counts as an in-place change (see ``_version``). Not checked:
+        writes through ``.data`` on the GPU, and while only an older graph than the last one
+        that saved the tensor is still live.
+        """
+        saver = self._saver
+        if saver is not None and isinstance(self._data, np.ndarray) and autograd.is_live(saver):
+            view = self._data.view()
+            view.flags.writeable = False
+            return view
+        return self._data
+
+    @data.setter
+    def data(self, array):
+        self._data = array
+        self._versions[0] += 1
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's data has had (optimizer steps, :meth:`copy_`,
+        assignments to ``.data``), as PyTorch's ``tensor._version``: a Function records the
+        versions of its inputs, and backward raises RuntimeError if one has changed since."""
+        return self._versions[0]
+
+    def _bump_version(self):
+        """Record an in-place change of the data (the caller has made it)."""
+        self._versions[0] += 1
+
+    shape = property(lambda self: self._data.shape)
+    dtype = property(lambda self: self._data.dtype)
+    ndim = property(lambda self: self._data.ndim)
+    size = property(lambda self: self._data.size)
+    device = property(lambda self: "cpu" if isinstance(self._data, np.ndarray) else "cuda")
     T = property(lambda self: self.transpose())
 
     def __len__(self):
-        return len(self.data)
+        return len(self._data)
 
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
-        return f"Tensor({self.data!r}{grad})"
+        return f"Tensor({self._data!r}{grad})"
 
     def numpy(self):
-        """Return the data as a NumPy array (a copy only when it lives on the GPU)."""
+        """Return the data as a NumPy array (a copy only when it lives on the GPU; read-only,
+        as ``.data``, while a live graph has saved this tensor)."""
         return to_numpy(self.data)
 
     def item(self):
         """Return the value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item(): expected a tensor with one element, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def detach(self):
-        """Return a Tensor sharing the data, cut from the graph."""
-        return Tensor(self.data)
+        """Return a Tensor sharing the data (and, as in PyTorch, the version counter), cut from
+        the graph."""
+        detached = Tensor(self._data)
+        detached._versions, detached._saver = self._versions, self._saver
+        return detached
+
+    def copy_(self, src):
+        """Copy ``src`` (a Tensor, array or number that broadcasts to ``self.shape``; cast to
+        ``self.dtype``) into this tensor's data in place, bump ``_version`` and return self.
+
+        Unlike PyTorch the copy is not recorded in the graph, so on a tensor that requires
+        grad it is allowed only inside :func:`tinyconv.no_grad` (PyTorch's rule for a leaf).
+        A graph that saved this tensor before the copy raises on backward.
+
+        Raises:
+            RuntimeError: the tensor requires grad and grad mode is on.
+            ValueError: ``src`` does not broadcast to ``self.shape``.
+            TypeError: ``src`` is not numbers.
+        """
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError("copy_(): this tensor requires grad, and tinyconv does not record in-place "
+                               "changes; call it inside tinyconv.no_grad()")
+        values = to_array(src, name="src")
+        get_array_module(self._data, values)  # same device
+        try:
+            shaped = get_array_module(self._data).broadcast_to(values, self.shape)
+        except ValueError:
+            raise ValueError(f"src: expected shape {self.shape} or one that broadcasts to it, "
+                             f"got {values.shape}") from None
+        self._data[...] = shaped
+        self._bump_version()
+        return self
 
     def to(self, device):
         """Return this tensor on ``device`` ("cpu" or "cuda").
@@ -81,7 +151,7 @@ class Tensor:
         if device_arg(device) == self.device:
             return self
         moved = type(self).__new__(type(self))
-        Tensor.__init__(moved, to_device(self.data, device), requires_grad=self.requires_grad)
+        Tensor.__init__(moved, to_device(self._data, device), requires_grad=self.requires_grad)
         if self.grad is not None:
             moved.grad = to_device(self.grad, device)
         return moved
@@ -101,16 +171,16 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("backward(): this tensor does not require grad and has no graph")
-        xp = get_array_module(self.data)
+        xp = get_array_module(self._data)
         if grad is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(f"backward(): grad can be omitted only for a tensor with one "
                                    f"element, got shape {self.shape}")
-            grad = xp.ones_like(self.data)
+            grad = xp.ones_like(self._data)
         if grad is None or isinstance(grad, (str, bytes)):
             raise TypeError(f"grad: expected an array of numbers shaped {self.shape}, got {type(grad).__name__}")
         grad = to_array(grad, name="grad")
-        get_array_module(self.data, grad)  # same device
+        get_array_module(self._data, grad)  # same device
         if grad.shape != self.shape:
             raise ValueError(f"backward(): grad must have shape {self.shape}, got {grad.shape}")
         if grad.dtype != self.dtype:
@@ -153,7 +223,7 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
     def __repr__(self):
-        return f"Parameter({self.data!r})"
+        return f"Parameter({self._data!r})"
 
 
 def to_array(data, dtype=None, name="data"):

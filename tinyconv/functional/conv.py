@@ -168,16 +168,16 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
         (N, O, OH, OW) with OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1 (likewise OW).
 
     Raises:
-        ValueError: wrong ranks, channel mismatch, bias size, a (dilated) kernel larger than the
-            padded input, stride or dilation < 1, padding < 0, or non-finite input (a
-            :class:`tinyconv.NonFiniteError`).
+        ValueError: wrong ranks, a weight with zero input channels or a zero kernel size,
+            channel mismatch, bias size, a (dilated) kernel larger than the padded input, stride
+            or dilation < 1, padding < 0, or non-finite input (a :class:`tinyconv.NonFiniteError`).
         TypeError: x not float32/float64, weight or bias of another dtype than x, or a bad
             stride/padding/dilation type.
         RuntimeError: arguments on different devices.
     """
     stride, padding, dilation = pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)
     x, weight, bias = layer_args(x, weight, bias, "(N, C, H, W)", "(O, C, KH, KW)")
-    _check_in_channels(x, weight, 1)
+    _check_weight(x, weight, 1, "(O, C, KH, KW)")
     for axis, name in ((0, "height"), (1, "width")):
         k, size = weight.shape[2 + axis], x.shape[2 + axis]
         if output_size(size, k, stride[axis], padding[axis], dilation[axis]) < 1:
@@ -211,7 +211,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         (likewise OW). (No ``groups`` argument, unlike PyTorch: pass ``dilation`` by name.)
 
     Raises:
-        ValueError: wrong ranks, channel mismatch (weight.shape[0] != C_in), bias size, stride
+        ValueError: wrong ranks, a weight with zero input channels or a zero kernel size,
+            channel mismatch (weight.shape[0] != C_in), bias size, stride
             or dilation < 1, padding or output_padding < 0, output_padding not smaller than
             the stride or the dilation, an output smaller than 1x1, or non-finite input (a
             :class:`tinyconv.NonFiniteError`).
@@ -222,7 +223,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     stride, padding, dilation = pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)
     output_padding = pair("output_padding", output_padding, 0)
     x, weight, bias = layer_args(x, weight, bias, "(N, C_in, H, W)", "(C_in, C_out, KH, KW)", bias_axis=1)
-    _check_in_channels(x, weight, 0)
+    _check_weight(x, weight, 0, "(C_in, C_out, KH, KW)")
     size = []
     for axis, name in ((0, "height"), (1, "width")):
         s, p, d, extra = stride[axis], padding[axis], dilation[axis], output_padding[axis]
@@ -238,8 +239,14 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     return ConvTranspose2d(stride, padding, dilation, tuple(size))(*args)
 
 
-def _check_in_channels(x, weight, axis):
-    """Raise ValueError unless weight.shape[axis] equals the channels of x (N, C, H, W)."""
+def _check_weight(x, weight, axis, layout):
+    """Raise ValueError if ``weight`` (laid out as ``layout``) has zero input channels (at
+    ``axis``) or a zero kernel size (the result would be the bias alone; zero output channels
+    give an empty result, as in PyTorch), or unless weight.shape[axis] equals the channels of
+    x (N, C, H, W)."""
+    if 0 in (weight.shape[axis], *weight.shape[2:]):
+        raise ValueError(f"weight: expected input channels and kernel sizes >= 1 in {layout}, got shape "
+                         f"{tuple(weight.shape)}")
     if weight.shape[axis] != x.shape[1]:
         raise ValueError(f"weight: expected {x.shape[1]} input channels (axis {axis}) to match x of shape "
                          f"{tuple(x.shape)}, got weight of shape {tuple(weight.shape)}")

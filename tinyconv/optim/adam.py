@@ -28,7 +28,10 @@ class Adam(Optimizer):
     decoupled_weight_decay = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, lr)
+        super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def check_hyperparameters(self, lr, betas, eps, weight_decay):
+        settings = super().check_hyperparameters(lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(_real(b) for b in betas):
             raise ValueError(f"betas: expected a pair of numbers in [0, 1), got {betas!r}")
         if not _real(eps) or not _real(weight_decay):
@@ -36,7 +39,7 @@ class Adam(Optimizer):
         if not all(0 <= b < 1 for b in betas) or not eps > 0 or not weight_decay >= 0:
             raise ValueError(f"betas, eps, weight_decay: expected betas in [0, 1), eps > 0, weight_decay >= 0, "
                              f"got {betas}, {eps}, {weight_decay}")
-        self.betas, self.eps, self.weight_decay = tuple(betas), eps, weight_decay
+        return dict(settings, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
 
     def update(self, param, grad, state):
         b1, b2 = self.betas

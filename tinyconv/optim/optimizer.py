@@ -18,10 +18,13 @@ class Optimizer:
     """Base of optimizers. Subclasses implement ``update(param, grad, state)`` on raw arrays and
     name their settings in ``hyperparameters``, the arrays of their per-parameter state in
     ``state_arrays`` (shaped like the parameter) and its int counters in ``state_counters``.
+    They check their settings in ``check_hyperparameters`` (extending this class's), which both
+    the constructor and :meth:`load_state_dict` use.
 
     Args:
         params: an iterable of Parameters (e.g. ``model.parameters()``).
         lr: learning rate (> 0); a plain attribute, so schedules may change it between steps.
+        **hyperparameters: the subclass's other settings, named in ``hyperparameters``.
 
     Raises:
         TypeError: ``params`` is a Module or holds something other than a Tensor, or lr is not
@@ -33,7 +36,7 @@ class Optimizer:
     state_arrays = ()
     state_counters = ()
 
-    def __init__(self, params, lr):
+    def __init__(self, params, lr, **hyperparameters):
         if hasattr(params, "named_parameters"):
             raise TypeError(f"params: expected an iterable of Parameters (e.g. model.parameters()), "
                             f"got the {type(params).__name__} module itself")
@@ -48,12 +51,23 @@ class Optimizer:
                 raise TypeError(f"params[{i}]: expected a Parameter (a Tensor), got {type(p).__name__}")
         if len({id(p) for p in self.params}) != len(self.params):
             raise ValueError("params: expected each parameter once, got a parameter more than once")
+        for name, value in self.check_hyperparameters(lr=lr, **hyperparameters).items():
+            setattr(self, name, value)
+        self.state = [{} for _ in self.params]
+
+    def check_hyperparameters(self, lr, **others):
+        """Return the settings as the optimizer keeps them (e.g. betas as a tuple), after
+        checking them; the constructor and :meth:`load_state_dict` both call this.
+
+        Raises:
+            TypeError: lr is not a real number.
+            ValueError: lr <= 0 or NaN.
+        """
         if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
             raise TypeError(f"lr: expected a positive number, got {type(lr).__name__}")
         if not lr > 0:
             raise ValueError(f"lr: expected a positive learning rate, got {lr}")
-        self.lr = lr
-        self.state = [{} for _ in self.params]
+        return dict(lr=lr, **others)
 
     def zero_grad(self):
         """Reset the gradients of all parameters to None."""
@@ -62,8 +76,10 @@ class Optimizer:
 
     def step(self):
         """Update every parameter that has a gradient, in place (a gradient of another float
-        dtype is cast to the parameter's, so the state keeps the parameter's dtype). State
-        arrays follow their parameter: after ``model.to(device)`` they move at the next step.
+        dtype is cast to the parameter's, so the state keeps the parameter's dtype), and bump
+        its ``_version``: a graph recorded before the step raises on backward instead of giving
+        wrong gradients. State arrays follow their parameter: after ``model.to(device)`` they
+        move at the next step.
 
         Raises:
             ValueError: a gradient whose shape differs from its parameter's.
@@ -71,19 +87,20 @@ class Optimizer:
         """
         with no_grad():
             for i, (p, state) in enumerate(zip(self.params, self.state)):
-                grad = p.grad
+                grad, data = p.grad, p._data  # the array itself: writable even while a graph saved it
                 if grad is None:
                     continue
-                get_array_module(p.data, grad)  # same device
+                get_array_module(data, grad)  # same device
                 for k in self.state_arrays:
-                    if k in state and type(state[k]) is not type(p.data):
+                    if k in state and type(state[k]) is not type(data):
                         state[k] = to_device(state[k], p.device)
-                if grad.shape != p.data.shape:
+                if grad.shape != data.shape:
                     raise ValueError(f"params[{i}].grad: expected shape {tuple(p.shape)} like the parameter, "
                                      f"got {tuple(grad.shape)}")
-                if grad.dtype != p.data.dtype:
-                    grad = grad.astype(p.data.dtype)
-                self.update(p.data, grad, state)
+                if grad.dtype != data.dtype:
+                    grad = grad.astype(data.dtype)
+                self.update(data, grad, state)
+                p._bump_version()
 
     def update(self, param, grad, state):
         raise NotImplementedError
@@ -109,8 +126,9 @@ class Optimizer:
         Raises:
             ValueError: listing every problem at once (unknown or missing keys, a state count
                 that differs from the number of parameters, an array whose shape or dtype
-                differs from its parameter's, a bad counter such as ``step``); nothing is
-                changed in that case.
+                differs from its parameter's, a bad counter such as ``step``, a setting that
+                the constructor would refuse, such as lr NaN or betas "xx"); nothing is changed
+                in that case.
             TypeError: ``state_dict`` is not a dict.
         """
         if not isinstance(state_dict, dict):
@@ -122,6 +140,11 @@ class Optimizer:
             problems.append(f"hyperparameters: expected a dict, got {type(hyper).__name__}")
             hyper = {}
         problems += [f"hyperparameters: unexpected: {k}" for k in hyper if k not in self.hyperparameters]
+        settings = {name: hyper.get(name, getattr(self, name)) for name in self.hyperparameters}
+        try:
+            settings = self.check_hyperparameters(**settings)
+        except (TypeError, ValueError) as e:
+            problems.append(f"hyperparameters: {e}")
         if not isinstance(state, (list, tuple)) or len(state) != len(self.params):
             got = f"{len(state)} entries" if isinstance(state, (list, tuple)) else type(state).__name__
             problems.append(f"state: expected a list of {len(self.params)} entries (one per parameter), got {got}")
@@ -131,10 +154,10 @@ class Optimizer:
         if problems:
             raise ValueError(f"{type(self).__name__} state_dict does not match the optimizer:\n  "
                              + "\n  ".join(problems))
-        for name, value in hyper.items():
-            setattr(self, name, tuple(value) if isinstance(value, list) else value)
+        for name, value in settings.items():
+            setattr(self, name, value)
         for i, (p, s) in enumerate(zip(self.params, state)):
-            xp = get_array_module(p.data)
+            xp = get_array_module(p._data)
             self.state[i] = {k: (xp.array(v, copy=True) if k in self.state_arrays else int(v)) for k, v in s.items()}
 
     def _check_entry(self, where, param, entry):

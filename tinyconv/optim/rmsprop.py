@@ -20,7 +20,12 @@ class RMSprop(Optimizer):
     state_arrays = ("square_avg",)
 
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0):
-        super().__init__(params, lr)
+        super().__init__(params, lr, alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay)
+        if momentum:
+            self.state_arrays = ("square_avg", "momentum_buffer")
+
+    def check_hyperparameters(self, lr, alpha, eps, momentum, weight_decay):
+        settings = super().check_hyperparameters(lr)
         values = {"alpha": alpha, "eps": eps, "momentum": momentum, "weight_decay": weight_decay}
         for name, v in values.items():
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
@@ -31,9 +36,7 @@ class RMSprop(Optimizer):
             raise ValueError(f"eps: expected eps > 0, got {eps}")
         if not momentum >= 0 or not weight_decay >= 0:
             raise ValueError(f"momentum, weight_decay: expected >= 0, got {momentum}, {weight_decay}")
-        self.alpha, self.eps, self.momentum, self.weight_decay = alpha, eps, momentum, weight_decay
-        if momentum:
-            self.state_arrays = ("square_avg", "momentum_buffer")
+        return dict(settings, **values)
 
     def update(self, param, grad, state):
         if self.weight_decay:

@@ -18,14 +18,17 @@ class SGD(Optimizer):
     state_arrays = ("velocity",)
 
     def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
-        super().__init__(params, lr)
+        super().__init__(params, lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
+
+    def check_hyperparameters(self, lr, momentum, nesterov, weight_decay):
+        settings = super().check_hyperparameters(lr)
         if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (momentum, weight_decay)):
             raise TypeError(f"momentum, weight_decay: expected numbers, got {momentum!r}, {weight_decay!r}")
         if not momentum >= 0 or not weight_decay >= 0:
             raise ValueError(f"momentum, weight_decay: expected >= 0, got {momentum}, {weight_decay}")
         if nesterov and momentum == 0:
             raise ValueError("nesterov: expected momentum > 0 with nesterov=True, got momentum 0")
-        self.momentum, self.nesterov, self.weight_decay = momentum, bool(nesterov), weight_decay
+        return dict(settings, momentum=momentum, nesterov=bool(nesterov), weight_decay=weight_decay)
 
     def update(self, param, grad, state):
         if self.weight_decay:
