@@ -576,6 +576,32 @@ def load(path, into=None):
     return result
 
 
+
+def load_arrays(path):
+    """Read a plain ``.npz`` archive of named arrays (what :meth:`tinyconv.nn.Module.save` and
+    ``numpy.savez`` write) as a dict name -> NumPy array, with the checks of :func:`load`: only
+    a regular file, stored (uncompressed) members, each array exactly as large as its ``.npy``
+    header declares (checked before allocating), never a pickle.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: not a regular file, not a ZIP archive, a member that is not ``<name>.npy``,
+            compressed or encrypted, or whose data do not match its header (named).
+    """
+    where = os.fspath(path)
+    f, size = _open(path)
+    with f:
+        zf = _archive(f, size, where)
+        arrays = {}
+        for info in zf.infolist():
+            if not info.filename.endswith(".npy"):
+                raise ValueError(f"{where}: member {info.filename!r}: expected only <name>.npy array members")
+            try:
+                arrays[info.filename[:-4]] = _read_npy(zf, info)
+            except (ValueError, zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as e:
+                raise ValueError(f"{where}: member {info.filename!r}: {e}") from None
+    return arrays
+
 def _restore(into, content, decoder, where):
     """Restore the objects in ``into`` from ``content``, all or none: any failure (a mismatch
     found beforehand, or any exception of a ``load_state_dict``) rolls back those restored."""

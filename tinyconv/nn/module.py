@@ -6,6 +6,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..backend import device_arg, get_array_module, require_cuda, to_device
+from ..checkpoint import load_arrays
 from ..fileio import atomic_write
 from ..tensor import Parameter, Tensor
 
@@ -175,9 +176,13 @@ class Module:
         atomic_write(path, buffer.getvalue())
 
     def load(self, path):
-        """Load parameters and buffers saved by :meth:`save` (checked as in :meth:`load_state_dict`)."""
-        with np.load(path, allow_pickle=False) as f:
-            self.load_state_dict({name: f[name] for name in f.files})
+        """Load parameters and buffers saved by :meth:`save`, read as untrusted bytes
+        (:func:`tinyconv.checkpoint.load_arrays`) and checked as in :meth:`load_state_dict`.
+
+        Raises:
+            ValueError: a file that is not such an archive, or that does not match the model.
+        """
+        self.load_state_dict(load_arrays(path))
 
     def extra_repr(self):
         return ""
