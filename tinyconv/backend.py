@@ -16,6 +16,7 @@ import contextlib
 import functools
 import os
 import tempfile
+import threading
 import warnings
 
 import numpy as np
@@ -164,6 +165,21 @@ def set_column_buffer_limit(nbytes, device="cpu"):
     return previous
 
 
+@contextlib.contextmanager
+def use_column_buffer_limit(nbytes, device="cpu"):
+    """Context manager: run the block with the im2col buffer limit of ``device`` set to
+    ``nbytes`` (see :func:`set_column_buffer_limit`), restored on exit.
+
+    Raises:
+        ValueError: ``nbytes`` is not a positive integer, or an unknown device.
+    """
+    previous = set_column_buffer_limit(nbytes, device)
+    try:
+        yield
+    finally:
+        set_column_buffer_limit(previous, device)
+
+
 KERNELS = ("numba", "reference")
 _kernels = os.environ.get("TINYCONV_KERNELS", "numba")
 
@@ -193,20 +209,110 @@ def use_kernels(name):
         set_kernels(previous)
 
 
-def set_blas_threads(n):
-    """Limit the BLAS library (OpenBLAS, MKL) under NumPy to ``n`` threads (>= 1).
+_blas_threads = None  # tinyconv's own BLAS thread count; None: $TINYCONV_BLAS_THREADS or 1
 
-    tinyconv starts with ``$TINYCONV_BLAS_THREADS`` or 1: on 2 cores, one BLAS thread beside
-    Numba's parallel kernels trained LeNet-5 fastest, since BLAS threads that spin after a
-    GEMM take the cores the kernels need (``benchmarks/lenet_step.py`` measures the settings).
+
+def blas_threads():
+    """Return the number of BLAS threads tinyconv's own GEMMs run with (convolutions, dense
+    layers, matmul, recurrent steps): the count of :func:`set_blas_threads` or
+    :func:`use_blas_threads`, else ``$TINYCONV_BLAS_THREADS`` (read on each call), else 1.
+
+    One thread is the default because on 2 cores one BLAS thread beside Numba's parallel
+    kernels trained LeNet-5 fastest: BLAS threads that spin after a GEMM take the cores the
+    kernels need. Other code of the process keeps the BLAS library's own setting.
 
     Raises:
-        ValueError: ``n`` is not a positive int.
+        ValueError: ``$TINYCONV_BLAS_THREADS`` is not a positive integer.
     """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n: expected a positive int, got {n!r}")
+    if _blas_threads is not None:
+        return _blas_threads
+    text = os.environ.get("TINYCONV_BLAS_THREADS", "1")
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"TINYCONV_BLAS_THREADS: expected a positive int, got {text!r}")
+    return n
+
+
+def set_blas_threads(n):
+    """Run tinyconv's own GEMMs with ``n`` BLAS threads (see :func:`blas_threads`); ``None``
+    returns to ``$TINYCONV_BLAS_THREADS`` or 1. The BLAS library's setting for other code is
+    left alone. Returns the previous setting (an int, or None).
+
+    Raises:
+        TypeError: ``n`` is not an int or None. ValueError: ``n`` < 1.
+    """
+    global _blas_threads
+    from .functional.validation import positive_int
+    previous, _blas_threads = _blas_threads, None if n is None else positive_int("n", n)
+    return previous
+
+
+@contextlib.contextmanager
+def use_blas_threads(n):
+    """Context manager: run tinyconv's GEMMs in the block with ``n`` BLAS threads (see
+    :func:`set_blas_threads`), restored on exit.
+
+    Raises:
+        TypeError: ``n`` is not an int. ValueError: ``n`` < 1.
+    """
+    previous = set_blas_threads(n)
+    try:
+        yield
+    finally:
+        set_blas_threads(previous)
+
+
+@functools.lru_cache(maxsize=None)
+def _blas_libraries():
+    """threadpoolctl's controllers of the BLAS libraries loaded (NumPy's among them), found
+    once: finding them takes a fraction of a millisecond, setting their thread count a
+    microsecond."""
     import threadpoolctl
-    threadpoolctl.threadpool_limits(n, user_api="blas")
+    return tuple(threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers)
+
+
+class _BlasScope(contextlib.ContextDecorator):
+    """Context manager and decorator: the block runs with the BLAS thread count of
+    :func:`blas_threads`, and the library's previous count is restored on exit. Nested and
+    concurrent blocks share one setting: the first to enter sets it, the last to leave
+    restores it."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved = ()
+
+    def __enter__(self):
+        with self._lock:
+            if self._depth == 0:
+                n = blas_threads()
+                self._saved = tuple((lib, lib.num_threads) for lib in _blas_libraries())
+                for lib, previous in self._saved:
+                    if previous != n:
+                        lib.set_num_threads(n)
+            self._depth += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                for lib, previous in self._saved:
+                    if lib.num_threads != previous:
+                        lib.set_num_threads(previous)
+        return False
+
+
+blas_scope = _BlasScope()
+
+
+def settings():
+    """Return a copy of tinyconv's process-wide settings: ``{"kernels": str, "blas_threads":
+    int or None, "column_buffer_limits": {device: bytes}}`` (what the scoped setters change)."""
+    return {"kernels": _kernels, "blas_threads": _blas_threads,
+            "column_buffer_limits": dict(_column_buffer_limits)}
 
 
 def _numba_cuda_available():
@@ -335,9 +441,6 @@ def cuda_stream():
     if stream is None:
         stream = _streams[ptr] = cuda.external_stream(ptr)
     return stream
-
-
-set_blas_threads(int(os.environ.get("TINYCONV_BLAS_THREADS", "1")))
 
 
 # NCCL (through CuPy's bindings) for tinyconv.distributed's "nccl" backend.
