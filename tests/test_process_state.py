@@ -13,6 +13,8 @@ import tinyconv as tc
 from tinyconv import backend, functional as F
 from tinyconv.kernels import reference
 
+import conftest
+
 
 def blas_threads_now():
     return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
@@ -106,3 +108,12 @@ def test_fork_rng_restores_the_default_generator_as_pytorch_s_does():
         tc.default_rng().random()
     assert tc.default_rng().random() == np.random.default_rng(3).random(3)[2]
 
+
+def test_the_fixture_names_each_piece_of_state_a_test_left_changed(monkeypatch):
+    before = conftest.process_state()
+    monkeypatch.setenv("TINYCONV_KERNELS", "reference")
+    with backend.use_kernels("reference"), backend.use_column_buffer_limit(4096), tc.no_grad():
+        changed = conftest.changes(before, conftest.process_state())
+    assert sorted(changed) == ["column_buffer_limits", "environment", "grad mode", "kernels"]
+    assert "TINYCONV_KERNELS" in changed["environment"]
+    assert conftest.changes(before, conftest.process_state()) == {"environment": changed["environment"]}
