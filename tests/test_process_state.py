@@ -1,6 +1,7 @@
 """Process-wide state: importing tinyconv changes nothing outside tinyconv, tinyconv's own BLAS
 thread count applies to its own GEMMs only, every scoped setter restores what it changed, and
 the suite's fixture (tests/conftest.py) notices a test that leaves such state changed."""
+import ast
 import os
 import subprocess
 import sys
@@ -33,7 +34,7 @@ def test_import_leaves_the_blas_thread_count_alone():
                      "threadpoolctl.threadpool_limits(3, user_api='blas')\n"
                      "import tinyconv\n"
                      "print([i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'])")
-    assert set(eval(out)) == {3}
+    assert set(ast.literal_eval(out)) == {3}
 
 
 def test_a_bad_blas_thread_variable_fails_when_used_and_names_it(monkeypatch):
