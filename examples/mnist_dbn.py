@@ -151,11 +151,11 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+# No convolution kernels run here: the large GEMMs of RBMs and dense layers use every core.
+@backend.use_blas_threads(os.cpu_count())
 def main(argv=None):
     args = parse_args(argv)
     rng = start_run(args)
-    # No convolution kernels run here: the large GEMMs of RBMs and dense layers use every core.
-    backend.set_blas_threads(os.cpu_count())
     os.makedirs(args.out_dir, exist_ok=True)
     data = load_datasets(load_data, args, MNIST)
     results = {}

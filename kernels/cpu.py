@@ -4,15 +4,18 @@ Loops follow Caffe's order (channel, kernel row, kernel col, then output row and
 is a scatter made race-free by giving each thread whole channels, so no two threads ever write
 the same element (no atomics). The outer loops are ``prange`` loops; Numba's thread count
 (``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``) decides how many threads share them.
-Compiled code is cached on disk (``cache=True``).
+Compiled code is cached on disk, in a user cache folder (:func:`tinyconv.backend.cache_kernels`).
 """
 import numpy as np
 from numba import njit, prange
 
+from tinyconv import backend
 from .reference import output_size
 
+CACHE = backend.cache_kernels("cpu")
 
-@njit(cache=True, parallel=True)
+
+@njit(cache=CACHE, parallel=True)
 def _im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, pad_value):
     n, c, h, w = x.shape
     for row in prange(c * kh * kw):
@@ -27,7 +30,7 @@ def _im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, pad_value):
                     col[row, base + xo] = x[ni, ci, hi, wi] if inside else pad_value
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def _col2im(col, x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     n, c, h, w = x.shape
     x[...] = 0
@@ -68,7 +71,7 @@ def col2im(col, shape, kernel, stride, padding, dilation):
     return x
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def _max_pool_forward(x, y, argmax, kh, kw, sh, sw, ph, pw):
     n, c, h, w = x.shape
     oh, ow = y.shape[2], y.shape[3]
@@ -87,7 +90,7 @@ def _max_pool_forward(x, y, argmax, kh, kw, sh, sw, ph, pw):
                 argmax[ni, ci, yo, xo] = best_k
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def _max_pool_backward(grad, argmax, dx, kw, sh, sw, ph, pw):
     n, c, oh, ow = grad.shape
     h, w = dx.shape[2], dx.shape[3]
@@ -101,7 +104,7 @@ def _max_pool_backward(grad, argmax, dx, kw, sh, sw, ph, pw):
                     dx[ni, ci, hi, wi] += grad[ni, ci, yo, xo]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def _avg_pool(x, y, kh, kw, sh, sw, ph, pw, backward):
     """Forward (``backward`` False): y = window means of x. Backward: x += y / (KH*KW) spread
     over each window (serial within a plane, so the overlapping windows never race)."""
@@ -161,7 +164,7 @@ def avg_pool_backward(grad, shape, kernel, stride, padding):
     return dx
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def _stochastic_pool_forward(x, u, y, index, kh, kw, sh, sw, ph, pw):
     """Inverse-CDF sampling in each window, float64 sums in row-major window order: the
     reference kernel's arithmetic, so both pick the same locations from the same ``u``. The
@@ -194,7 +197,7 @@ def _stochastic_pool_forward(x, u, y, index, kh, kw, sh, sw, ph, pw):
                 index[ni, ci, yo, xo] = k
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def _stochastic_pool_weighted(x, grad, out, kh, kw, sh, sw, ph, pw, backward):
     """Forward (``backward`` False): out[window] = sum a^2 / sum a (``grad`` only gives the
     output shape; pass ``out``). Backward: out[j] +=

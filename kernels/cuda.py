@@ -30,6 +30,8 @@ from numba import config, cuda
 from tinyconv import backend
 from .reference import output_size
 
+CACHE = backend.cache_kernels("cuda")
+
 THREADS = 256
 MAX_BLOCKS = 65535
 
@@ -112,7 +114,7 @@ def _windows(pos, pad, k, s, out):
     return (first if first > 0 else 0), (stop if stop < out else out)
 
 
-@cuda.jit(cache=True)
+@cuda.jit(cache=CACHE)
 def _im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, pad_value):
     n, c, h, w = x.shape
     columns = n * oh * ow
@@ -132,7 +134,7 @@ def _im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, pad_value):
                 row += 1
 
 
-@cuda.jit(cache=True)
+@cuda.jit(cache=CACHE)
 def _col2im(col, x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, zero):
     n, c, h, w = x.shape
     for t in range(cuda.grid(1), n * c * h * w, cuda.gridsize(1)):
@@ -150,7 +152,7 @@ def _col2im(col, x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, zero):
         x[ni, ci, hi, wi] = acc
 
 
-@cuda.jit(cache=True)
+@cuda.jit(cache=CACHE)
 def _max_pool_forward(x, y, argmax, kh, kw, sh, sw, ph, pw, neg_inf):
     n, c, h, w = x.shape
     oh, ow = y.shape[2], y.shape[3]
@@ -169,7 +171,7 @@ def _max_pool_forward(x, y, argmax, kh, kw, sh, sw, ph, pw, neg_inf):
         argmax[ni, ci, yo, xo] = best_k
 
 
-@cuda.jit(cache=True)
+@cuda.jit(cache=CACHE)
 def _max_pool_backward(grad, argmax, dx, kh, kw, sh, sw, ph, pw, zero):
     n, c, h, w = dx.shape
     oh, ow = grad.shape[2], grad.shape[3]
@@ -186,7 +188,7 @@ def _max_pool_backward(grad, argmax, dx, kh, kw, sh, sw, ph, pw, zero):
         dx[ni, ci, hi, wi] = acc
 
 
-@cuda.jit(cache=True)
+@cuda.jit(cache=CACHE)
 def _avg_pool_forward(x, y, kh, kw, sh, sw, ph, pw, scale, zero):
     n, c, h, w = x.shape
     oh, ow = y.shape[2], y.shape[3]
@@ -202,7 +204,7 @@ def _avg_pool_forward(x, y, kh, kw, sh, sw, ph, pw, scale, zero):
         y[ni, ci, yo, xo] = acc * scale
 
 
-@cuda.jit(cache=True)
+@cuda.jit(cache=CACHE)
 def _avg_pool_backward(grad, dx, kh, kw, sh, sw, ph, pw, scale, zero):
     n, c, h, w = dx.shape
     oh, ow = grad.shape[2], grad.shape[3]
@@ -217,7 +219,7 @@ def _avg_pool_backward(grad, dx, kh, kw, sh, sw, ph, pw, scale, zero):
         dx[ni, ci, hi, wi] = acc * scale
 
 
-@cuda.jit(cache=True)
+@cuda.jit(cache=CACHE)
 def _stochastic_pool_forward(x, u, y, index, kh, kw, sh, sw, ph, pw, zero):
     """Inverse-CDF sampling, float64 sums in row-major window order: the reference kernel's
     arithmetic, so every kernel picks the same locations from the same ``u``."""
@@ -260,7 +262,7 @@ def _weighted_window(x, ni, ci, h0, w0, kh, kw):
     return total, (squares / total if total > 0 else 0.0)
 
 
-@cuda.jit(cache=True)
+@cuda.jit(cache=CACHE)
 def _weighted_pool_forward(x, y, kh, kw, sh, sw, ph, pw):
     c = x.shape[1]
     oh, ow = y.shape[2], y.shape[3]
@@ -269,7 +271,7 @@ def _weighted_pool_forward(x, y, kh, kw, sh, sw, ph, pw):
         y[ni, ci, yo, xo] = _weighted_window(x, ni, ci, yo * sh - ph, xo * sw - pw, kh, kw)[1]
 
 
-@cuda.jit(cache=True)
+@cuda.jit(cache=CACHE)
 def _weighted_pool_coefficients(x, grad, scale, shift, kh, kw, sh, sw, ph, pw):
     """The per-window coefficients of the gradient: scale = grad / S, shift = grad * v / S
     (0 where S = 0), for :func:`_weighted_pool_backward`."""
@@ -283,7 +285,7 @@ def _weighted_pool_coefficients(x, grad, scale, shift, kh, kw, sh, sw, ph, pw):
         shift[ni, ci, yo, xo] = g * value
 
 
-@cuda.jit(cache=True)
+@cuda.jit(cache=CACHE)
 def _weighted_pool_backward(x, scale, shift, dx, kh, kw, sh, sw, ph, pw):
     """dx_j = sum over the windows holding j of grad * (2 a_j - v) / S = 2 a_j scale - shift."""
     n, c, h, w = dx.shape

@@ -5,9 +5,19 @@ module (``numpy`` or ``cupy``). Devices are named "cpu" (NumPy arrays) and "cuda
 on the current GPU). CuPy is imported lazily, on the first question about the GPU, so tinyconv
 runs without it; asking for "cuda" where CuPy or a GPU is missing raises
 :class:`DeviceUnavailableError`.
+
+Numba caches the compiled kernels in a user cache folder, never inside the installed package:
+``$TINYCONV_CACHE_DIR`` (``~`` expanded), else ``$XDG_CACHE_HOME/tinyconv/numba``, else
+``~/.cache/tinyconv/numba`` (:func:`kernel_cache_dir`). Where that folder cannot be written the
+kernels compile in each process, with a warning. Other Numba functions of the process are not
+affected, and ``NUMBA_CACHE_DIR``, where set, takes precedence.
 """
 import contextlib
+import functools
 import os
+import tempfile
+import threading
+import warnings
 
 import numpy as np
 
@@ -155,6 +165,21 @@ def set_column_buffer_limit(nbytes, device="cpu"):
     return previous
 
 
+@contextlib.contextmanager
+def use_column_buffer_limit(nbytes, device="cpu"):
+    """Context manager: run the block with the im2col buffer limit of ``device`` set to
+    ``nbytes`` (see :func:`set_column_buffer_limit`), restored on exit.
+
+    Raises:
+        ValueError: ``nbytes`` is not a positive integer, or an unknown device.
+    """
+    previous = set_column_buffer_limit(nbytes, device)
+    try:
+        yield
+    finally:
+        set_column_buffer_limit(previous, device)
+
+
 KERNELS = ("numba", "reference")
 _kernels = os.environ.get("TINYCONV_KERNELS", "numba")
 
@@ -184,20 +209,110 @@ def use_kernels(name):
         set_kernels(previous)
 
 
-def set_blas_threads(n):
-    """Limit the BLAS library (OpenBLAS, MKL) under NumPy to ``n`` threads (>= 1).
+_blas_threads = None  # tinyconv's own BLAS thread count; None: $TINYCONV_BLAS_THREADS or 1
 
-    tinyconv starts with ``$TINYCONV_BLAS_THREADS`` or 1: on 2 cores, one BLAS thread beside
-    Numba's parallel kernels trained LeNet-5 fastest, since BLAS threads that spin after a
-    GEMM take the cores the kernels need (``benchmarks/lenet_step.py`` measures the settings).
+
+def blas_threads():
+    """Return the number of BLAS threads tinyconv's own GEMMs run with (convolutions, dense
+    layers, matmul, recurrent steps): the count of :func:`set_blas_threads` or
+    :func:`use_blas_threads`, else ``$TINYCONV_BLAS_THREADS`` (read on each call), else 1.
+
+    One thread is the default because on 2 cores one BLAS thread beside Numba's parallel
+    kernels trained LeNet-5 fastest: BLAS threads that spin after a GEMM take the cores the
+    kernels need. Other code of the process keeps the BLAS library's own setting.
 
     Raises:
-        ValueError: ``n`` is not a positive int.
+        ValueError: ``$TINYCONV_BLAS_THREADS`` is not a positive integer.
     """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n: expected a positive int, got {n!r}")
+    if _blas_threads is not None:
+        return _blas_threads
+    text = os.environ.get("TINYCONV_BLAS_THREADS", "1")
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"TINYCONV_BLAS_THREADS: expected a positive int, got {text!r}")
+    return n
+
+
+def set_blas_threads(n):
+    """Run tinyconv's own GEMMs with ``n`` BLAS threads (see :func:`blas_threads`); ``None``
+    returns to ``$TINYCONV_BLAS_THREADS`` or 1. The BLAS library's setting for other code is
+    left alone. Returns the previous setting (an int, or None).
+
+    Raises:
+        TypeError: ``n`` is not an int or None. ValueError: ``n`` < 1.
+    """
+    global _blas_threads
+    from .functional.validation import positive_int
+    previous, _blas_threads = _blas_threads, None if n is None else positive_int("n", n)
+    return previous
+
+
+@contextlib.contextmanager
+def use_blas_threads(n):
+    """Context manager: run tinyconv's GEMMs in the block with ``n`` BLAS threads (see
+    :func:`set_blas_threads`), restored on exit.
+
+    Raises:
+        TypeError: ``n`` is not an int. ValueError: ``n`` < 1.
+    """
+    previous = set_blas_threads(n)
+    try:
+        yield
+    finally:
+        set_blas_threads(previous)
+
+
+@functools.lru_cache(maxsize=None)
+def _blas_libraries():
+    """threadpoolctl's controllers of the BLAS libraries loaded (NumPy's among them), found
+    once: finding them takes a fraction of a millisecond, setting their thread count a
+    microsecond."""
     import threadpoolctl
-    threadpoolctl.threadpool_limits(n, user_api="blas")
+    return tuple(threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers)
+
+
+class _BlasScope(contextlib.ContextDecorator):
+    """Context manager and decorator: the block runs with the BLAS thread count of
+    :func:`blas_threads`, and the library's previous count is restored on exit. Nested and
+    concurrent blocks share one setting: the first to enter sets it, the last to leave
+    restores it."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved = ()
+
+    def __enter__(self):
+        with self._lock:
+            if self._depth == 0:
+                n = blas_threads()
+                self._saved = tuple((lib, lib.num_threads) for lib in _blas_libraries())
+                for lib, previous in self._saved:
+                    if previous != n:
+                        lib.set_num_threads(n)
+            self._depth += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                for lib, previous in self._saved:
+                    if lib.num_threads != previous:
+                        lib.set_num_threads(previous)
+        return False
+
+
+blas_scope = _BlasScope()
+
+
+def settings():
+    """Return a copy of tinyconv's process-wide settings: ``{"kernels": str, "blas_threads":
+    int or None, "column_buffer_limits": {device: bytes}}`` (what the scoped setters change)."""
+    return {"kernels": _kernels, "blas_threads": _blas_threads,
+            "column_buffer_limits": dict(_column_buffer_limits)}
 
 
 def _numba_cuda_available():
@@ -212,6 +327,85 @@ def _numba_cuda_available():
 
 
 _numba_cuda = None
+
+
+# Numba's cache of compiled kernels: in a user cache folder, never inside the installed package.
+
+def kernel_cache_dir():
+    """Return the folder where Numba caches tinyconv's compiled kernels: ``$TINYCONV_CACHE_DIR``
+    (``~`` expanded) where set, else ``$XDG_CACHE_HOME/tinyconv/numba``, else
+    ``~/.cache/tinyconv/numba``. Read on each call; nothing is created here."""
+    folder = os.environ.get("TINYCONV_CACHE_DIR")
+    if folder:
+        return os.path.expanduser(folder)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "tinyconv", "numba")
+
+
+def _numba_caching(target):
+    """Numba's caching module for ``target`` ("cpu" or "cuda"): the numba-cuda package has its
+    own (``numba.cuda.core.caching``); Numba's built-in CUDA target shares the CPU one."""
+    if target == "cuda":
+        try:
+            from numba.cuda.core import caching
+            return caching
+        except ImportError:
+            pass
+    from numba.core import caching
+    return caching
+
+
+@functools.lru_cache(maxsize=None)
+def _kernel_cache_locator(caching):
+    """A Numba cache locator class of the ``caching`` module that answers only for the source
+    files of :mod:`tinyconv.kernels` (into :func:`kernel_cache_dir`) and returns None for every
+    other function, which Numba's own locators then place as usual."""
+    from . import kernels
+    folder = os.path.dirname(os.path.realpath(kernels.__file__))
+
+    class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+        def __init__(self, py_func, py_file):
+            self._py_file = py_file
+            self._lineno = py_func.__code__.co_firstlineno
+            self._cache_path = os.path.join(kernel_cache_dir(), self.get_suitable_cache_subpath(py_file))
+
+        def get_cache_path(self):
+            return self._cache_path
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if os.path.dirname(os.path.realpath(py_file)) != folder:
+                return None
+            return super().from_function(py_func, py_file)
+
+    return KernelCacheLocator
+
+
+def cache_kernels(target="cpu"):
+    """Make Numba cache tinyconv's compiled kernels for ``target`` ("cpu" or "cuda") in
+    :func:`kernel_cache_dir`, and return whether that folder can be written. Each kernel module
+    calls it once, when it is imported, and passes the result as ``cache=`` to ``@njit`` or
+    ``@cuda.jit``: where the folder cannot be written, the kernels compile in each process
+    (with a warning) and nothing is written anywhere.
+
+    Only tinyconv's kernels are affected: the locator added to Numba answers for their source
+    files alone. ``NUMBA_CACHE_DIR``, where set, still comes first.
+    """
+    caching = _numba_caching(target)
+    locator = _kernel_cache_locator(caching)
+    classes = caching.CacheImpl._locator_classes
+    if locator not in classes:
+        first = 1 if classes and "UserProvided" in classes[0].__name__ else 0
+        classes.insert(first, locator)
+    folder = kernel_cache_dir()
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as e:
+        warnings.warn(f"tinyconv's compiled kernels are not cached: cannot write to {folder} ({e}); "
+                      "set TINYCONV_CACHE_DIR to a writable folder", RuntimeWarning, stacklevel=2)
+        return False
+    return True
 
 
 def kernels(array):
@@ -247,9 +441,6 @@ def cuda_stream():
     if stream is None:
         stream = _streams[ptr] = cuda.external_stream(ptr)
     return stream
-
-
-set_blas_threads(int(os.environ.get("TINYCONV_BLAS_THREADS", "1")))
 
 
 # NCCL (through CuPy's bindings) for tinyconv.distributed's "nccl" backend.

@@ -8,7 +8,10 @@ layer) see the new seed too. Same seed, same result on the CPU.
 
 No tinyconv code draws from NumPy's global state (``np.random.rand`` and friends) or from
 Python's ``random`` module; ``tests/test_determinism.py`` checks the sources for it.
+:func:`fork_rng` runs a block and then puts the default generator back as it was.
 """
+import contextlib
+
 import numpy as np
 
 _default = np.random.default_rng(0)
@@ -48,3 +51,21 @@ def resolve_rng(rng):
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng: expected a numpy.random.Generator or None, got {type(rng).__name__}")
     return rng
+
+
+@contextlib.contextmanager
+def fork_rng(*, enabled=True):
+    """Context manager, as ``torch.random.fork_rng``: on exit (an exception included) the
+    default generator returns to the state it had on entry, so that draws and
+    :func:`manual_seed` inside the block leave no trace. tinyconv draws from one host generator
+    on every device, so there are no per-device generators to choose (no ``devices``).
+
+    Args:
+        enabled: False runs the block without forking (the state is not restored).
+    """
+    state = _default.bit_generator.state if enabled else None
+    try:
+        yield
+    finally:
+        if enabled:
+            _default.bit_generator.state = state

@@ -100,6 +100,7 @@ class _Correlation(Function):
 
 
 class Conv2d(_Correlation):
+    @backend.blas_scope
     def forward(self, x, weight, bias=None):
         xp = backend.get_array_module(x)
         self.weight, self.x = weight, x
@@ -116,6 +117,7 @@ class Conv2d(_Correlation):
             self.col = None
         return y
 
+    @backend.blas_scope
     def backward(self, g):
         xp = backend.get_array_module(g)
         need_x, need_w = self.needs_input_grad[:2]
@@ -128,6 +130,7 @@ class ConvTranspose2d(_Correlation):
         super().__init__(stride, padding, dilation)
         self.output_size = output_size
 
+    @backend.blas_scope
     def forward(self, x, weight, bias=None):
         xp = backend.get_array_module(x)
         self.weight, self.input_shape = weight, x.shape
@@ -144,6 +147,7 @@ class ConvTranspose2d(_Correlation):
             y += bias[:, None, None]
         return y
 
+    @backend.blas_scope
     def backward(self, g):
         xp = backend.get_array_module(g)
         need_x, need_w = self.needs_input_grad[:2]

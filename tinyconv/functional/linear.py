@@ -1,9 +1,11 @@
 """Fully connected layer: y = x @ W.T + b."""
 from ..autograd import Function
+from ..backend import blas_scope
 from .validation import layer_args
 
 
 class Linear(Function):
+    @blas_scope
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
         y = x @ weight.T
@@ -11,6 +13,7 @@ class Linear(Function):
             y += bias
         return y
 
+    @blas_scope
     def backward(self, g):
         gx = g @ self.weight if self.needs_input_grad[0] else None
         gw = g.T @ self.x if self.needs_input_grad[1] else None

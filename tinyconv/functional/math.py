@@ -1,6 +1,6 @@
 """Elementwise arithmetic, matmul and reductions, with broadcasting-aware gradients."""
 from ..autograd import Function
-from ..backend import get_array_module
+from ..backend import blas_scope, get_array_module
 from ..tensor import Tensor
 from .validation import axis_arg, tensor_arg
 
@@ -90,10 +90,12 @@ class Pow(Function):
 class MatMul(Function):
     """Matrix product of (..., N, K) and (..., K, M) arrays (1-D operands as in numpy.matmul)."""
 
+    @blas_scope
     def forward(self, a, b):
         self.a, self.b = a, b
         return a @ b
 
+    @blas_scope
     def backward(self, g):
         a, b = self.a, self.b
         a2 = a[None, :] if a.ndim == 1 else a

@@ -24,7 +24,7 @@ step Function whose backward is in closed form: a few graph nodes per step, and
 backpropagation through time is the autograd engine's ordinary (iterative) backward pass.
 """
 from ..autograd import Function
-from ..backend import get_array_module
+from ..backend import blas_scope, get_array_module
 from .activation import stable_sigmoid
 from .dropout import dropout as _dropout, probability_arg
 from .linear import linear
@@ -43,6 +43,7 @@ class _Step(Function):
 
     n_states = 1
 
+    @blas_scope
     def forward(self, gx, *args):
         states, (weight, *bias) = args[:self.n_states], args[self.n_states:]
         self.h, self.weight = states[0], weight
@@ -51,6 +52,7 @@ class _Step(Function):
             gh += bias[0]
         return self.cell(gx, gh, *states)
 
+    @blas_scope
     def backward(self, *grads):
         dgx, dgh, direct = self.cell_backward(*grads)
         needs = self.needs_input_grad
