@@ -47,6 +47,16 @@ def test_a_bad_blas_thread_variable_fails_when_used_and_names_it(monkeypatch):
         backend.blas_threads()
 
 
+
+def test_a_bad_kernel_variable_names_it_instead_of_falling_back():
+    code = ("import numpy as np, tinyconv as tc\n"
+            "try:\n"
+            "    tc.functional.max_pool2d(tc.Tensor(np.ones((1, 1, 4, 4))), 2)\n"
+            "except ValueError as e:\n"
+            "    print(e)\n")
+    out = run_python(code, TINYCONV_KERNELS="nmuba")
+    assert "TINYCONV_KERNELS: expected one of ('numba', 'reference'), got 'nmuba'" in out
+
 def test_convolution_gemms_run_with_tinyconv_s_count_and_restore_the_library_s(monkeypatch):
     seen = []
     im2col = reference.im2col

@@ -412,7 +412,11 @@ def kernels(array):
     """Return the kernel module (im2col, col2im, pooling) that serves ``array``: with "numba"
     selected, :mod:`tinyconv.kernels.cpu` for NumPy arrays and :mod:`tinyconv.kernels.cuda`
     for CuPy arrays (where Numba's CUDA target works); otherwise :mod:`tinyconv.kernels.reference`,
-    which serves both through the one ``xp`` code path."""
+    which serves both through the one ``xp`` code path.
+
+    Raises:
+        ValueError: ``$TINYCONV_KERNELS`` names no kernels (checked here, not at import).
+    """
     if _kernels == "numba":
         if isinstance(array, np.ndarray):
             from .kernels import cpu
@@ -420,6 +424,8 @@ def kernels(array):
         if _numba_cuda_available():
             from .kernels import cuda
             return cuda
+    elif _kernels != "reference":  # only $TINYCONV_KERNELS can hold another name
+        raise ValueError(f"TINYCONV_KERNELS: expected one of {KERNELS}, got {_kernels!r}")
     from .kernels import reference
     return reference
 
