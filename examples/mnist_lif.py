@@ -34,7 +34,8 @@ from tqdm import tqdm
 import tinyconv as tc
 from tinyconv import functional as F, nn, snn
 from tinyconv.data import MNIST, DataLoader, Subset
-from common import add_common_arguments, evaluate, positive_int, pyplot, start_run, train_or_exit
+from common import (add_common_arguments, evaluate, load_datasets, non_negative_int, positive_float, positive_int,
+                    pyplot, run_script, start_run, train_or_exit)
 
 
 class FeatureCNN(nn.Module):
@@ -178,12 +179,12 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=positive_int, default=3, help="epochs of backpropagation (each network)")
     p.add_argument("--steps", type=positive_int, default=16, help="time steps T")
     p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: 1e-3 tempotron, 1e-2 csnn)")
-    p.add_argument("--train-size", type=int, default=0, help="train on the first N images only (0: all 60000)")
+    p.add_argument("--lr", type=positive_float, default=None, help="Adam learning rate (default: 1e-3 tempotron, 1e-2 csnn)")
+    p.add_argument("--train-size", type=non_negative_int, default=0, help="train on the first N images only (0: all 60000)")
     p.add_argument("--tempotron-epochs", type=positive_int, default=3)
-    p.add_argument("--tempotron-lr", type=float, default=1e-5,
+    p.add_argument("--tempotron-lr", type=positive_float, default=1e-5,
                    help="lambda of the tempotron rule (summed over a batch; 1e-4 kills every neuron on MNIST)")
-    p.add_argument("--threshold", type=float, default=1.0, help="firing threshold of the rule-trained tempotrons")
+    p.add_argument("--threshold", type=positive_float, default=1.0, help="firing threshold of the rule-trained tempotrons")
     add_common_arguments(p, "runs/mnist_lif")
     args = p.parse_args(argv)
     if args.lr is None:
@@ -194,7 +195,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     start_run(args)
-    train_set, test_set = load_data(args)
+    train_set, test_set = load_datasets(load_data, args, MNIST)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, device=args.device)
     test_loader = DataLoader(test_set, batch_size=500, device=args.device)
     os.makedirs(args.out_dir, exist_ok=True)
@@ -243,4 +244,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

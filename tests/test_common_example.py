@@ -15,7 +15,7 @@ from example_driver import load_example
 #: Each example and the function that loads its data (replaced in these tests so that nothing loads).
 EXAMPLES = {"mnist_lenet": "load_data", "mnist_dbn": "load_pixels", "mnist_autoencoder": "load_data",
             "mnist_gan": "load_data", "mnist_rnn": "load_data", "cifar10_vgg": "load_data",
-            "compare_models": "load_data"}
+            "compare_models": "load_data", "mnist_lif": "load_data"}
 
 BAD_NUMBERS = [
     ("mnist_lenet", ["--lr", "-1"]), ("mnist_lenet", ["--lr", "nan"]), ("mnist_lenet", ["--lr-decay", "0"]),
@@ -31,6 +31,8 @@ BAD_NUMBERS = [
     ("mnist_dbn", ["--pretrain-epochs", "0"]), ("mnist_dbn", ["--finetune-epochs", "0"]),
     ("mnist_dbn", ["--ae-epochs", "0"]), ("compare_models", ["--pretrain-epochs", "0"]),
     ("compare_models", ["--seed", "-3"]),
+    ("mnist_lif", ["--lr", "-1"]), ("mnist_lif", ["--train-size", "-5"]), ("mnist_lif", ["--tempotron-lr", "nan"]),
+    ("mnist_lif", ["--threshold", "0"]),
 ]
 
 
