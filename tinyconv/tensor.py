@@ -16,6 +16,10 @@ class Tensor:
         device: optional "cpu" or "cuda": the data are copied there unless already there
             (default: where ``data`` lives; lists and numbers live on the CPU).
 
+    Operators as in PyTorch: ``+ - * / @ **`` and indexing record the graph; ``== != < <= > >=``
+    give bool tensors (no graph; see ``_compare``); ``+= -= *= /=`` change the tensor in place
+    (see :meth:`add_`); ``bool(x)`` needs one element. Tensors hash by identity.
+
     Raises:
         TypeError: ``requires_grad`` on a non-floating dtype, or data that are not numbers
             (None, strings, objects).
@@ -118,13 +122,12 @@ class Tensor:
         A graph that saved this tensor before the copy raises on backward.
 
         Raises:
-            RuntimeError: the tensor requires grad and grad mode is on.
+            RuntimeError: grad mode is on and this tensor requires grad, or ``src`` does (see
+                :meth:`add_`).
             ValueError: ``src`` does not broadcast to ``self.shape``.
             TypeError: ``src`` is not numbers.
         """
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError("copy_(): this tensor requires grad, and tinyconv does not record in-place "
-                               "changes; call it inside tinyconv.no_grad()")
+        self._check_inplace("copy_", "src", src)
         values = to_array(src, name="src")
         get_array_module(self._data, values)  # same device
         try:
@@ -135,6 +138,85 @@ class Tensor:
         self._data[...] = shaped
         self._bump_version()
         return self
+
+    def fill_(self, value):
+        """Set every element to ``value`` (a number or a 0-d tensor or array; cast to
+        ``self.dtype`` as PyTorch does, so 2.7 fills an integer tensor with 2), in place.
+
+        Raises:
+            ValueError: ``value`` has dimensions. RuntimeError, TypeError: as :meth:`copy_`.
+        """
+        if getattr(value, "ndim", 0) != 0:
+            raise ValueError(f"value: expected a number or a 0-dimensional tensor, got shape {value.shape}")
+        return self.copy_(value)
+
+    def zero_(self):
+        """Set every element to 0 in place (see :meth:`fill_`) and return self."""
+        return self.fill_(0)
+
+    def add_(self, other, *, alpha=1):
+        """``self += alpha * other`` in place (as PyTorch's ``add_``); return self.
+
+        The data stay the same array (optimizers and views see the change), of the same dtype,
+        and ``_version`` is bumped. ``other`` is a Tensor, an array or a number whose shape
+        broadcasts to ``self.shape``. The same rules hold for :meth:`sub_`, :meth:`mul_`,
+        :meth:`div_` and the operators ``+= -= *= /=``.
+
+        In-place changes are not recorded in the graph. As in PyTorch, a leaf tensor that
+        requires grad may be changed only inside :func:`tinyconv.no_grad`; any other change
+        that PyTorch would record (a tensor in a graph, or ``other`` requiring grad, while
+        grad mode is on) raises instead: write it out of place (``x = x + other``).
+
+        Raises:
+            RuntimeError: the change would need recording (see above).
+            TypeError: ``other`` is not numbers, or the result's type cannot be cast to
+                ``self.dtype`` ("same_kind": float into an integer tensor cannot).
+            ValueError: ``other`` does not broadcast to ``self.shape``.
+        """
+        return self._inplace("add_", other, alpha)
+
+    def sub_(self, other, *, alpha=1):
+        """``self -= alpha * other`` in place; see :meth:`add_`."""
+        return self._inplace("sub_", other, alpha)
+
+    def mul_(self, other):
+        """``self *= other`` in place; see :meth:`add_`."""
+        return self._inplace("mul_", other)
+
+    def div_(self, other):
+        """``self /= other`` (true division) in place; see :meth:`add_`."""
+        return self._inplace("div_", other)
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
+    def _inplace(self, name, other, alpha=1):
+        ufunc, symbol = _INPLACE[name]
+        self._check_inplace(name, "other", other, f"x = x {symbol} other")
+        if not _is_number(alpha):
+            raise TypeError(f"alpha: expected a Python number, got {type(alpha).__name__}")
+        xp, value = self._other(other)
+        value = value if alpha == 1 else value * alpha
+        shape = getattr(value, "shape", ())
+        if _broadcast(self.shape, shape) != self.shape:
+            raise ValueError(f"other: expected a shape that broadcasts to {self.shape}, got {shape}")
+        try:  # the cast is checked before anything is written
+            getattr(xp, ufunc)(self._data, value, out=self._data, casting="same_kind")
+        except TypeError as error:
+            raise TypeError(f"{name}: the result can't be cast to the tensor's dtype {self.dtype} "
+                            f"({error})") from None
+        self._bump_version()
+        return self
+
+    def _check_inplace(self, name, argument, other, spelling="x = other"):
+        """Raise RuntimeError for an in-place change that PyTorch would record in the graph."""
+        if not autograd.is_grad_enabled():
+            return
+        if self.requires_grad and self.creator is None:
+            raise RuntimeError(f"{name}(): a leaf Variable that requires grad is being used in an in-place "
+                               f"operation; call it inside tinyconv.no_grad()")
+        if self.requires_grad or (isinstance(other, Tensor) and other.requires_grad):
+            raise RuntimeError(f"{name}(): in-place operations on tensors in a graph are not supported "
+                               f"(this tensor or {argument} requires grad); write the out-of-place {spelling}")
 
     def to(self, device):
         """Return this tensor on ``device`` ("cpu" or "cuda").
@@ -187,6 +269,48 @@ class Tensor:
             grad = grad.astype(self.dtype)
         autograd.run_backward(self, grad, retain_graph)
 
+    # Comparisons: elementwise, as PyTorch's; a bool tensor outside any graph.
+    def __eq__(self, other): return self._compare("equal", other)
+    def __ne__(self, other): return self._compare("not_equal", other)
+    def __lt__(self, other): return self._compare("less", other)
+    def __le__(self, other): return self._compare("less_equal", other)
+    def __gt__(self, other): return self._compare("greater", other)
+    def __ge__(self, other): return self._compare("greater_equal", other)
+    __hash__ = object.__hash__  # by identity, as PyTorch's (defining __eq__ removes it)
+
+    def _compare(self, ufunc, other):
+        """Compare elementwise with ``other`` (a Tensor, an array or a number; the shapes
+        broadcast as in NumPy) into a bool Tensor that does not require grad. Other objects
+        give NotImplemented, so Python falls back as it does for PyTorch (``x == None`` is
+        False). Raises ValueError where the shapes do not broadcast."""
+        if not (isinstance(other, Tensor) or _is_number(other) or hasattr(other, "__array__")
+                or hasattr(other, "__cuda_array_interface__")):
+            return NotImplemented
+        xp, value = self._other(other)
+        shape = getattr(value, "shape", ())
+        if _broadcast(self.shape, shape) is None:
+            raise ValueError(f"other: shape {shape} does not broadcast with the tensor's shape {self.shape}")
+        return Tensor(getattr(xp, ufunc)(self._data, value))
+
+    def _other(self, other):
+        """Return the array module and ``other`` as an array on this tensor's device (a Python
+        number stays one, so that NumPy's promotion keeps float32 beside 0.1)."""
+        if _is_number(other):
+            return get_array_module(self._data), other
+        value = other._data if isinstance(other, Tensor) else to_array(other, name="other")
+        return get_array_module(self._data, value), value
+
+    def __bool__(self):
+        """The truth value of a one-element tensor, as PyTorch's.
+
+        Raises:
+            RuntimeError: the tensor has no element or more than one.
+        """
+        if self._data.size != 1:
+            count = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {count} is ambiguous")
+        return bool(self._data)
+
     # Operators and methods: thin wrappers over tinyconv.functional.
     def __add__(self, other): return F.add(self, other)
     def __radd__(self, other): return F.add(other, self)
@@ -210,6 +334,23 @@ class Tensor:
     def max(self, axis=None, keepdims=False): return F.max(self, axis, keepdims)
     def exp(self): return F.exp(self)
     def log(self): return F.log(self)
+
+
+_INPLACE = {"add_": ("add", "+"), "sub_": ("subtract", "-"), "mul_": ("multiply", "*"),
+            "div_": ("true_divide", "/")}  # method: (ufunc, operator)
+
+
+def _broadcast(shape, other_shape):
+    """Return the shape that ``shape`` and ``other_shape`` broadcast to, or None."""
+    try:
+        return np.broadcast_shapes(shape, other_shape)
+    except ValueError:
+        return None
+
+
+def _is_number(value):
+    """True for a Python bool, int, float or complex (not a NumPy scalar: it has a dtype)."""
+    return isinstance(value, (int, float, complex)) and not hasattr(value, "shape")
 
 
 def _shape_args(args):

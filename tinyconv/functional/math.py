@@ -1,7 +1,7 @@
 """Elementwise arithmetic, matmul and reductions, with broadcasting-aware gradients."""
 from ..autograd import Function
 from ..backend import blas_scope, get_array_module
-from ..tensor import Tensor
+from ..tensor import Tensor, _is_number
 from .validation import axis_arg, tensor_arg
 
 
@@ -189,10 +189,6 @@ def _operands(a, b):
     return tensor_arg("a", a), tensor_arg("b", b)
 
 
-def _is_number(value):
-    return isinstance(value, (int, float, complex)) and not hasattr(value, "shape")
-
-
 def add(a, b):
     """Elementwise ``a + b`` with NumPy broadcasting (also ``+`` on Tensors); the same for
     :func:`sub`, :func:`mul`, :func:`div`.
@@ -253,11 +249,14 @@ def mean(a, axis=None, keepdims=False):
     """Mean over ``axis`` (an int, a tuple of distinct ints, or None for all).
 
     Raises:
-        TypeError: a bad axis type.
+        TypeError: a bad axis type, or ``a`` is not floating-point (bool or integer: PyTorch
+            raises too; cast first).
         ValueError: an axis out of range or repeated, or a mean over no elements (an empty axis
             with a non-empty result: it would be NaN).
     """
     a = tensor_arg("a", a)
+    if a.dtype.kind not in "fc":  # PyTorch's rule: a bool mean would be the count, an int mean float64
+        raise TypeError(f"mean: expected a floating-point tensor, got dtype {a.dtype}")
     axes = axis_arg("axis", axis, a.ndim)
     if _reduces_nothing(a, axes):
         raise ValueError(f"mean: expected at least one element to average over axis {axis}, got shape {tuple(a.shape)}")
