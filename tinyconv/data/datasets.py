@@ -130,7 +130,10 @@ class HTTPMirror:
             try:
                 with urllib.request.urlopen(request, timeout=min(self.timeout, self.deadline)) as r:
                     out[name] = self._read(r, max_bytes[name], end)
-            except (urllib.error.HTTPError, ValueError) as e:  # this file only: try the others
+            except urllib.error.HTTPError as e:  # this file only: try the others
+                e.close()  # it holds the response and its socket
+                out[name] = e
+            except ValueError as e:
                 out[name] = e
             except Exception as e:  # unreachable, timed out, reset: don't wait on each file
                 return {n: out.get(n, e) for n in names}
