@@ -144,11 +144,11 @@ def test_optimizer_state_dict_resumes_exactly(make):
     opt_a, opt_b = make(a.parameters()), make(b.parameters())
     train_steps(a, opt_a, 3)
     state = opt_a.state_dict()
-    assert isinstance(state["state"], list) and len(state["state"]) == len(a.parameters())
-    json.dumps(state["hyperparameters"])  # JSON-able
+    assert set(state["state"]) <= set(range(len(a.parameters())))
+    assert [g["params"] for g in state["param_groups"]] == [list(range(len(a.parameters())))]
     b.load_state_dict(a.state_dict())
     opt_b.load_state_dict(state)
-    state["state"][0].clear()  # the optimizer holds copies
+    state["state"].clear()  # the optimizer holds copies
     train_steps(a, opt_a, 3, seed=1)
     train_steps(b, opt_b, 3, seed=1)
     assert_same_parameters(a, b)
@@ -160,7 +160,7 @@ def test_optimizer_state_with_unstepped_parameters():
     a[0].weight.grad = np.ones_like(a[0].weight.data)
     opt.step()
     state = opt.state_dict()
-    assert state["state"][0]["step"] == 1 and state["state"][1] == {}
+    assert state["state"][0]["step"] == 1 and list(state["state"]) == [0]
     b = small_model()
     Adam(b.parameters()).load_state_dict(state)
 
@@ -170,26 +170,30 @@ def test_optimizer_load_reports_every_mismatch_and_changes_nothing():
     opt = Adam(model.parameters(), lr=0.01)
     train_steps(model, opt, 1)
     state = opt.state_dict()
-    state["state"][0]["m"] = state["state"][0]["m"][:1]
-    state["state"][1]["v"] = state["state"][1]["v"].astype(np.float64)
+    state["state"][0]["exp_avg"] = state["state"][0]["exp_avg"][:1]
+    state["state"][1]["exp_avg_sq"] = state["state"][1]["exp_avg_sq"].astype(np.float64)
     del state["state"][2]["step"]
     state["state"][3]["extra"] = np.zeros(1)
-    state["hyperparameters"]["momentum"] = 0.9
-    state["hyperparameters"]["lr"] = 123.0
+    state["state"][9] = {}
+    state["param_groups"][0]["lr"] = -1.0
     other = small_model()
     target = Adam(other.parameters(), lr=0.5)
     with pytest.raises(ValueError) as info:
         target.load_state_dict(state)
     message = str(info.value)
-    for expected in [r"state[0].m: expected float32 (2, 1, 3, 3) like its parameter, got float32 (1, 1, 3, 3)",
-                     r"state[1].v: expected float32 (2,) like its parameter, got float64 (2,)",
+    for expected in [r"state[0].exp_avg: expected float32 (2, 1, 3, 3) like its parameter, got float32 (1, 1, 3, 3)",
+                     r"state[1].exp_avg_sq: expected float32 (2,) like its parameter, got float64 (2,)",
                      "state[2]: missing: step", "state[3]: unexpected: extra",
-                     "hyperparameters: unexpected: momentum"]:
+                     "state: expected parameter indices 0..5, got 9",
+                     "param_groups[0]: lr: expected a non-negative learning rate, got -1.0"]:
         assert expected in message, (expected, message)
-    assert target.lr == 0.5 and all(s == {} for s in target.state)
+    assert target.lr == 0.5 and not target.state
     state = opt.state_dict()
-    state["state"] = state["state"][:-1]
-    with pytest.raises(ValueError, match=r"state: expected a list of 6 entries \(one per parameter\), got 5 entries"):
+    state["param_groups"].append(dict(state["param_groups"][0]))
+    with pytest.raises(ValueError, match=r"param_groups: expected 1 groups, got 2"):
+        target.load_state_dict(state)
+    state["param_groups"] = [dict(state["param_groups"][0], params=[0, 1])]
+    with pytest.raises(ValueError, match=r"param_groups\[0\]: expected a dict with 6 params, got 2"):
         target.load_state_dict(state)
     with pytest.raises(TypeError, match="state_dict: expected a dict, got list"):
         target.load_state_dict([])
@@ -313,7 +317,8 @@ SELF_DICT["d"]["again"] = SELF_DICT["d"]
 
 @pytest.mark.parametrize("value, error, match", [
     ({"a": object()}, TypeError, r"obj\['a'\]: cannot save a value of type object"),
-    ({"a": [1, {2: 3}]}, TypeError, r"obj\['a'\]\[1\]: cannot save a dict key of type int \(2\): expected str keys"),
+    ({"a": [1, {2: 3, "b": 4}]}, TypeError,
+         r"obj\['a'\]\[1\]: cannot save a dict key of type int \(2\): expected str keys \(or only int keys\)"),
     ({"$array": 1}, ValueError, r"obj: cannot save the dict key '\$array'"),
     ({"a": np.array([None, 1])}, TypeError, r"obj\['a'\]: cannot save an array of dtype object"),
     ({"f": lambda: 0}, TypeError, r"obj\['f'\]: cannot save a value of type function"),
@@ -690,9 +695,10 @@ def test_resume_in_a_new_process_equals_an_uninterrupted_run(tmp_path):
     assert worker.resume(resumed, path) == 3
     assert_same_parameters(resumed["model"], uninterrupted["model"])
     assert resumed["optimizer"].lr == uninterrupted["optimizer"].lr
-    for s, t in zip(resumed["optimizer"].state, uninterrupted["optimizer"].state):
+    for p, q in zip(resumed["model"].parameters(), uninterrupted["model"].parameters()):
+        s, t = resumed["optimizer"].state[p], uninterrupted["optimizer"].state[q]
         assert s["step"] == t["step"]
-        np.testing.assert_array_equal(s["m"], t["m"])
+        np.testing.assert_array_equal(s["exp_avg"], t["exp_avg"])
     assert tc.default_rng().bit_generator.state == rng_state
 
 
@@ -725,7 +731,7 @@ def test_sigkill_while_saving_never_loses_the_last_checkpoint(tmp_path):
         assert set(ckpt) == {"model", "optimizer", "loader", "rng", "epoch"}
         assert ckpt["epoch"] >= last_epoch and ckpt["model"]["0.weight"].shape == (12000, 16)
         assert len(ckpt["optimizer"]["state"]) == 4
-        assert all(s["step"] > 0 for s in ckpt["optimizer"]["state"])
+        assert all(s["step"] > 0 for s in ckpt["optimizer"]["state"].values())
         last_epoch = ckpt["epoch"]
         epochs_seen.add(last_epoch)
     assert mid_write > 0, "no kill landed inside a write"

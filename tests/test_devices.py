@@ -175,13 +175,13 @@ def test_training_on_the_device_matches_the_cpu(device):
     cpu_model, _, cpu_losses = _train("cpu")
     np.testing.assert_allclose(losses, cpu_losses, rtol=1e-4)  # dropout masks: the same host draws
     assert all(p.device == device for p in model.parameters())
-    assert all(type(s["velocity"]) is type(p.data) for p, s in zip(model.parameters(), optimizer.state))
+    assert all(type(optimizer.state[p]["momentum_buffer"]) is type(p.data) for p in model.parameters())
     state = model.state_dict()
     assert all(type(a) is np.ndarray for a in state.values())  # checkpoints hold host arrays
     for name, a in cpu_model.state_dict().items():
         np.testing.assert_allclose(state[name], a, rtol=1e-3, atol=1e-5)
     opt_state = optimizer.state_dict()["state"]
-    assert all(type(s["velocity"]) is np.ndarray for s in opt_state)
+    assert all(type(s["momentum_buffer"]) is np.ndarray for s in opt_state.values())
 
 
 def test_state_moves_back_and_forth(device, tmp_path):
@@ -197,7 +197,7 @@ def test_state_moves_back_and_forth(device, tmp_path):
     x = tc.Tensor(np.ones((2, 1, 8, 8), np.float32))
     F.softmax_cross_entropy(model(x), np.array([0, 1])).backward()
     optimizer.step()  # the state follows the parameters back to the host
-    assert all(isinstance(s["velocity"], np.ndarray) for s in optimizer.state)
+    assert all(isinstance(s["momentum_buffer"], np.ndarray) for s in optimizer.state.values())
 
 
 def _on(device, *arrays):

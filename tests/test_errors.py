@@ -406,7 +406,7 @@ REVIEW = [
     ("optimizer given arrays", lambda: tc.optim.SGD([np.zeros(2)], lr=0.1), TypeError,
      r"params\[0\]: expected a Parameter \(a Tensor\), got ndarray"),
     ("lr of a string", lambda: tc.optim.Adam(nn.Linear(2, 2).parameters(), lr="a"), TypeError,
-     r"lr: expected a positive number, got str"),
+     r"lr: expected a non-negative number, got str"),
     ("one beta", lambda: tc.optim.Adam(nn.Linear(2, 2).parameters(), betas=(0.9,)), ValueError,
      r"betas: expected a pair of numbers in \[0, 1\), got \(0\.9,\)"),
     ("DataLoader of None", lambda: tc.data.DataLoader(None), TypeError,

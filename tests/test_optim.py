@@ -188,10 +188,9 @@ def params():
 
 
 @pytest.mark.parametrize("make, match", [
-    (lambda: SGD(params(), lr=0.0), "lr"),
     (lambda: SGD(params(), lr=-0.1), "lr"),
     (lambda: SGD(params(), lr=float("nan")), "lr"),
-    (lambda: Adam(params(), lr=0.0), "lr"),
+    (lambda: Adam(params(), lr=-1e-3), "lr"),
     (lambda: SGD([], lr=0.1), "params"),
     (lambda: Adam(iter([]), lr=0.1), "params"),
     (lambda: SGD(params() * 2, lr=0.1), "params"),
@@ -201,9 +200,9 @@ def params():
     (lambda: Adam(params(), betas=(1.0, 0.999)), "betas"),
     (lambda: Adam(params(), betas=(0.9, 1.0)), "betas"),
     (lambda: Adam(params(), betas=(-0.1, 0.999)), "betas"),
-    (lambda: Adam(params(), eps=0.0), "eps"),
+    (lambda: Adam(params(), eps=-1e-8), "eps"),
     (lambda: Adam(params(), weight_decay=-0.1), "weight_decay"),
-], ids=["lr0", "lr-neg", "lr-nan", "adam-lr0", "empty", "empty-iter", "duplicate", "nesterov",
+], ids=["lr-neg", "lr-nan", "adam-lr-neg", "empty", "empty-iter", "duplicate", "nesterov",
         "momentum", "sgd-wd", "beta1", "beta2", "beta1-neg", "eps", "adam-wd"])
 def test_bad_arguments_raise_value_error(make, match):
     with pytest.raises(ValueError, match=match):
@@ -314,7 +313,7 @@ def test_rmsprop_and_adamw_float32_stay_float32():
             p.grad = g.astype(np.float32)
             opt.step()
         assert p.dtype == np.float32
-        assert all(v.dtype == np.float32 for v in opt.state[0].values() if hasattr(v, "dtype"))
+        assert all(v.dtype == np.float32 for v in opt.state[p].values() if hasattr(v, "dtype"))
 
 
 @pytest.mark.parametrize("cls, kw", [(RMSprop, dict(lr=0.01, momentum=0.9)), (RMSprop, dict(lr=0.01)),
@@ -336,11 +335,11 @@ def test_new_optimizers_state_dict_round_trip(cls, kw, tmp_path):
 
 
 @pytest.mark.parametrize("make, match", [
-    (lambda: RMSprop(params(), alpha=1.0), "alpha"),
-    (lambda: RMSprop(params(), eps=0.0), "eps"),
+    (lambda: RMSprop(params(), alpha=1.5), "alpha"),
+    (lambda: RMSprop(params(), eps=-1.0), "eps"),
     (lambda: RMSprop(params(), momentum=-0.1), "momentum"),
     (lambda: RMSprop(params(), weight_decay=-0.1), "weight_decay"),
-    (lambda: RMSprop(params(), lr=0.0), "lr"),
+    (lambda: RMSprop(params(), lr=-0.1), "lr"),
     (lambda: AdamW(params(), weight_decay=-0.1), "weight_decay"),
     (lambda: AdamW(params(), betas=(1.0, 0.9)), "betas"),
 ], ids=["alpha", "eps", "momentum", "wd", "lr", "adamw-wd", "adamw-betas"])
@@ -401,12 +400,12 @@ def test_clip_grad_norm_bad_max_norm(max_norm, exc):
 # ---------------------------------------------------------------- load_state_dict checks settings
 
 @pytest.mark.parametrize("cls, key, value, match", [
-    (SGD, "lr", float("nan"), r"lr: expected a positive learning rate, got nan"),
-    (SGD, "lr", -1, r"lr: expected a positive learning rate, got -1"),
-    (Adam, "lr", "0.1", r"lr: expected a positive number, got str"),
+    (SGD, "lr", float("nan"), r"lr: expected a non-negative learning rate, got nan"),
+    (SGD, "lr", -1, r"lr: expected a non-negative learning rate, got -1"),
+    (Adam, "lr", "0.1", r"lr: expected a non-negative number, got str"),
     (Adam, "betas", "xx", r"betas: expected a pair of numbers in \[0, 1\), got 'xx'"),
-    (AdamW, "eps", 0.0, r"eps"),
-    (RMSprop, "alpha", 1.5, r"alpha: expected a number in \[0, 1\), got 1.5"),
+    (AdamW, "eps", -1.0, r"eps"),
+    (RMSprop, "alpha", 1.5, r"alpha: expected a number in \[0, 1\], got 1.5"),
     (SGD, "momentum", -0.5, r"momentum"),
 ], ids=["sgd-lr-nan", "sgd-lr-neg", "adam-lr-str", "adam-betas-str", "adamw-eps", "rmsprop-alpha",
         "sgd-momentum"])
@@ -417,15 +416,16 @@ def test_load_state_dict_refuses_settings_the_constructor_refuses_and_changes_no
     opt.step()
     before = opt.state_dict()
     bad = opt.state_dict()
-    bad["hyperparameters"][key] = value
+    bad["param_groups"][0][key] = value
     with pytest.raises(ValueError, match=match):
         opt.load_state_dict(bad)
     after = opt.state_dict()
-    assert after["hyperparameters"] == before["hyperparameters"]
-    for s_after, s_before in zip(after["state"], before["state"]):
-        assert s_after.keys() == s_before.keys()
+    assert after["param_groups"] == before["param_groups"]
+    assert after["state"].keys() == before["state"].keys()
+    for i, s_after in after["state"].items():
+        assert s_after.keys() == before["state"][i].keys()
         for k in s_after:
-            np.testing.assert_array_equal(s_after[k], s_before[k])
+            np.testing.assert_array_equal(s_after[k], before["state"][i][k])
     w = p.data.copy()
     opt.step()  # still the old, finite settings
     assert np.isfinite(p.data).all() and not np.array_equal(p.data, w)
@@ -435,6 +435,6 @@ def test_load_state_dict_accepts_good_settings_as_the_constructor_does():
     p = Parameter(W0.copy())
     opt = Adam([p], lr=0.1)
     state = opt.state_dict()
-    state["hyperparameters"].update(lr=0.5, betas=[0.5, 0.6])
+    state["param_groups"][0].update(lr=0.5, betas=[0.5, 0.6])
     opt.load_state_dict(state)
     assert opt.lr == 0.5 and opt.betas == (0.5, 0.6)

@@ -8,7 +8,7 @@ and plain values (epoch, history) in one file, atomically, without pickle.
                                                "loader": loader, "rng": tc.default_rng()})
     start = ckpt["epoch"] + 1                                 # objects above restored in place
 
-What can be saved: dicts with str keys, lists, tuples, None, bools, ints, floats, strs,
+What can be saved: dicts with str keys or with int keys (an optimizer's ``state``), lists, tuples, None, bools, ints, floats, strs,
 NumPy arrays and scalars (not of object dtype), Tensors (saved as their array),
 ``numpy.random.Generator`` objects (their ``bit_generator.state``) and any object with
 ``state_dict()`` (Modules, optimizers, DataLoaders, learning-rate schedules...), whose
@@ -52,6 +52,7 @@ A NODE is one of:
   as a 0-d array;
 * ``{"$float": "nan" | "inf" | "-inf"}``: a non-finite Python float;
 * ``{"$tuple": [NODE, ...]}``: a tuple;
+* ``{"$intkeys": {"<int>": NODE, ...}}``: a dict whose keys are all ints, written in decimal;
 * ``{"$generator": NODE}``: a ``numpy.random.Generator``; NODE is its ``bit_generator.state``
   (for PCG64: ``{"bit_generator": "PCG64", "state": {"state": int, "inc": int},
   "has_uint32": int, "uinteger": int}``);
@@ -93,6 +94,7 @@ _INT_LIMIT = 10 ** MAX_INT_DIGITS
 _NAME_CHARS = 200              # member names are cut to this length (then made unique)
 _CHUNK = 2 ** 20               # array data is read in chunks of this many bytes
 _MARKERS = {"$array": "an array", "$scalar": "a NumPy scalar", "$float": "a float", "$tuple": "a tuple",
+            "$intkeys": "a dict with int keys",
             "$generator": "a random generator", "$state": "the state of an object"}
 
 
@@ -107,11 +109,15 @@ def _check_depth(path, depth):
         raise ValueError(f"{_where(path)}: nested deeper than {MAX_DEPTH} levels")
 
 
+def _int_key(key):
+    return isinstance(key, (int, np.integer)) and not isinstance(key, bool) and abs(key) < _INT_LIMIT
+
+
 def _check_key(key, path):
     """Raise unless ``key`` can be a dict key in a checkpoint; ``path`` is the dict's."""
     if not isinstance(key, str):
         raise TypeError(f"{_where(path)}: cannot save a dict key of type {type(key).__name__} ({key!r}): "
-                        f"expected str keys")
+                        f"expected str keys (or only int keys)")
     if key.startswith("$"):
         raise ValueError(f"{_where(path)}: cannot save the dict key {key!r}: keys starting with '$' are "
                          f"reserved by the checkpoint format")
@@ -193,6 +199,10 @@ class _Encoder:
             raise ValueError(f"{_where(path)}: cannot save a {type(value).__name__} that holds itself")
         self.active.add(id(value))
         try:
+            if isinstance(value, dict) and value and all(_int_key(k) for k in value):
+                _check_depth(path, depth + 1)
+                items = {str(int(k)): self.encode(v, path + (k,), depth + 2) for k, v in value.items()}
+                return {"$intkeys": items}
             if isinstance(value, dict):
                 for k in value:
                     _check_key(k, path)
@@ -435,6 +445,16 @@ class _Decoder:
         if not isinstance(items, list):
             self.fail(where, f"expected a list of tuple items, got {type(items).__name__}")
         return tuple(self.decode(v, f"{where}[{i}]") for i, v in enumerate(items))
+
+    def decode_intkeys(self, items, where):
+        if not isinstance(items, dict):
+            self.fail(where, f"expected a dict of int keys, got {type(items).__name__}")
+        decoded = {}
+        for k, v in items.items():
+            if not re.fullmatch(r"-?[0-9]{1,%d}" % MAX_INT_DIGITS, k):
+                self.fail(where, f"expected a decimal int key, got {k!r}")
+            decoded[int(k)] = self.decode(v, f"{where}[{k}]")
+        return decoded
 
     def decode_generator(self, state, where):
         state = self.decode(state, where)

@@ -1,63 +1,72 @@
-"""Adam (Kingma & Ba 2015, arXiv:1412.6980, Algorithm 1)."""
+"""Adam (Kingma & Ba 2015, arXiv:1412.6980, Algorithm 1), its AMSGrad variant (Reddi et al.
+2018) and AdamW."""
 import math
 import numbers
 
-from .optimizer import Optimizer
-
-
-def _real(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+from ..backend import get_array_module
+from .optimizer import Optimizer, _unsupported, check_number
 
 
 class Adam(Optimizer):
-    """m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2;
+    """PyTorch's Adam: m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2; with ``amsgrad``
+    v_max <- max(v_max, v) replaces v below;
     w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
-    ``weight_decay`` adds weight_decay * w to g (L2, as PyTorch's Adam); with
-    ``decoupled_weight_decay`` (see :class:`AdamW`) it instead shrinks w <- w - lr * weight_decay * w
-    before the Adam step, leaving g alone.
-    Per-parameter state: ``step`` (t), ``m`` and ``v`` (shaped like the parameter).
+    ``weight_decay`` adds weight_decay * w to g (L2); with ``decoupled_weight_decay`` (see
+    :class:`AdamW`) it instead shrinks w <- w - lr * weight_decay * w before the step.
+    ``maximize`` ascends (g <- -g first).
+    Per-parameter state: ``step`` (t), ``exp_avg`` (m), ``exp_avg_sq`` (v) and, with amsgrad,
+    ``max_exp_avg_sq`` (v_max), shaped like the parameter.
+
+    Args: as ``torch.optim.Adam``; ``foreach`` and ``fused`` are accepted and change nothing.
 
     Raises:
-        ValueError: betas not two numbers in [0, 1), eps <= 0 or negative weight_decay.
+        ValueError: negative lr, betas not two numbers in [0, 1), eps or weight_decay negative.
         TypeError: a setting that is not a number.
+        NotImplementedError: ``capturable=True`` or ``differentiable=True``.
     """
 
-    hyperparameters = ("lr", "betas", "eps", "weight_decay")
-    state_arrays = ("m", "v")
-    state_counters = ("step",)
-    decoupled_weight_decay = False
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        _unsupported(capturable=capturable, differentiable=differentiable)
+        super().__init__(params, self.check_hyperparameters(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+            foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay))
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay)
-
-    def check_hyperparameters(self, lr, betas, eps, weight_decay):
+    def check_hyperparameters(self, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay, **flags):
         settings = super().check_hyperparameters(lr)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(_real(b) for b in betas):
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(
+                isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1 for b in betas):
             raise ValueError(f"betas: expected a pair of numbers in [0, 1), got {betas!r}")
-        if not _real(eps) or not _real(weight_decay):
-            raise TypeError(f"eps, weight_decay: expected numbers, got {eps!r}, {weight_decay!r}")
-        if not all(0 <= b < 1 for b in betas) or not eps > 0 or not weight_decay >= 0:
-            raise ValueError(f"betas, eps, weight_decay: expected betas in [0, 1), eps > 0, weight_decay >= 0, "
-                             f"got {betas}, {eps}, {weight_decay}")
-        return dict(settings, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        check_number("eps", eps, 0)
+        check_number("weight_decay", weight_decay, 0)
+        return dict(settings, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=bool(amsgrad),
+                    decoupled_weight_decay=bool(decoupled_weight_decay), **flags)
 
-    def update(self, param, grad, state):
-        b1, b2 = self.betas
-        if self.weight_decay and self.decoupled_weight_decay:
-            param -= (self.lr * self.weight_decay * param).astype(param.dtype, copy=False)
-        elif self.weight_decay:
-            grad = grad + self.weight_decay * param
+    def state_keys(self, group):
+        arrays = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+        return arrays, ("step",)
+
+    def update(self, param, grad, state, group):
+        (b1, b2), lr, weight_decay = group["betas"], group["lr"], group["weight_decay"]
+        if weight_decay and group["decoupled_weight_decay"]:
+            param -= (lr * weight_decay * param).astype(param.dtype, copy=False)
+        elif weight_decay:
+            grad = grad + weight_decay * param
         if not state:
-            state.update(step=0, m=grad * 0, v=grad * 0)
+            state.update(step=0, **{k: grad * 0 for k in self.state_keys(group)[0]})
         state["step"] += 1
-        m, v, t = state["m"], state["v"], state["step"]
+        m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
         m *= b1
         m += (1 - b1) * grad
         v *= b2
         v += (1 - b2) * grad * grad
-        step_size = self.lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-        eps = self.eps * math.sqrt(1 - b2 ** t)
-        param -= (step_size * m / (param.dtype.type(eps) + v ** 0.5)).astype(param.dtype, copy=False)
+        if group["amsgrad"]:
+            v = get_array_module(param).maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        step_size = lr / (1 - b1 ** t)
+        denominator = v ** 0.5 / math.sqrt(1 - b2 ** t) + param.dtype.type(group["eps"])
+        param -= (step_size * m / denominator).astype(param.dtype, copy=False)
 
 
 class AdamW(Adam):
@@ -67,7 +76,8 @@ class AdamW(Adam):
     Same settings and state as :class:`Adam`; ``weight_decay`` defaults to 0.01.
     """
 
-    decoupled_weight_decay = True
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         foreach=foreach, maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused, decoupled_weight_decay=True)

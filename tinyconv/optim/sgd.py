@@ -1,40 +1,52 @@
-"""Stochastic gradient descent with momentum, Nesterov momentum and L2 weight decay."""
-import numbers
-
-from .optimizer import Optimizer
+"""Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight decay."""
+from .optimizer import Optimizer, _unsupported, check_number
 
 
 class SGD(Optimizer):
-    """v <- momentum * v + g (g includes weight_decay * w); w <- w - lr * v, or with Nesterov
-    w <- w - lr * (g + momentum * v) (Sutskever et al. 2013; PyTorch's formulation).
-    Per-parameter state (with momentum): ``velocity``, shaped like the parameter.
+    """PyTorch's SGD: g <- g + weight_decay * w; with momentum b <- g at the first step, then
+    b <- momentum * b + (1 - dampening) * g, and g <- b, or with Nesterov g <- g + momentum * b
+    (Sutskever et al. 2013); w <- w - lr * g. ``maximize`` ascends (g <- -g first).
+    Per-parameter state (with momentum): ``momentum_buffer`` (b), shaped like the parameter.
+
+    Args: as ``torch.optim.SGD``; ``foreach`` and ``fused`` are accepted and change nothing.
 
     Raises:
-        ValueError: negative momentum or weight_decay, or Nesterov without momentum.
-        TypeError: momentum or weight_decay is not a number.
+        ValueError: negative lr, momentum, dampening or weight_decay, or Nesterov without
+            momentum or with dampening.
+        TypeError: a setting that is not a number.
+        NotImplementedError: ``differentiable=True``.
     """
 
-    hyperparameters = ("lr", "momentum", "nesterov", "weight_decay")
-    state_arrays = ("velocity",)
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        _unsupported(differentiable=differentiable)
+        super().__init__(params, self.check_hyperparameters(
+            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+            maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused))
 
-    def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
-        super().__init__(params, lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
-
-    def check_hyperparameters(self, lr, momentum, nesterov, weight_decay):
+    def check_hyperparameters(self, lr, momentum, dampening, weight_decay, nesterov, **flags):
         settings = super().check_hyperparameters(lr)
-        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (momentum, weight_decay)):
-            raise TypeError(f"momentum, weight_decay: expected numbers, got {momentum!r}, {weight_decay!r}")
-        if not momentum >= 0 or not weight_decay >= 0:
-            raise ValueError(f"momentum, weight_decay: expected >= 0, got {momentum}, {weight_decay}")
-        if nesterov and momentum == 0:
-            raise ValueError("nesterov: expected momentum > 0 with nesterov=True, got momentum 0")
-        return dict(settings, momentum=momentum, nesterov=bool(nesterov), weight_decay=weight_decay)
+        for name, value in (("momentum", momentum), ("dampening", dampening), ("weight_decay", weight_decay)):
+            check_number(name, value, 0)
+        if nesterov and (momentum == 0 or dampening != 0):
+            raise ValueError(f"nesterov: expected momentum > 0 and dampening 0 with nesterov=True, got momentum "
+                             f"{momentum}, dampening {dampening}")
+        return dict(settings, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                    nesterov=bool(nesterov), **flags)
 
-    def update(self, param, grad, state):
-        if self.weight_decay:
-            grad = grad + self.weight_decay * param
-        if self.momentum:
-            v = state.get("velocity")
-            v = state["velocity"] = grad.copy() if v is None else self.momentum * v + grad
-            grad = grad + self.momentum * v if self.nesterov else v
-        param -= (self.lr * grad).astype(param.dtype, copy=False)
+    def state_keys(self, group):
+        return ("momentum_buffer",) if group["momentum"] else (), ()
+
+    def update(self, param, grad, state, group):
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
+        momentum = group["momentum"]
+        if momentum:
+            b = state.get("momentum_buffer")
+            if b is None:
+                b = state["momentum_buffer"] = grad.copy()
+            else:
+                b *= momentum
+                b += (1 - group["dampening"]) * grad
+            grad = grad + momentum * b if group["nesterov"] else b
+        param -= (group["lr"] * grad).astype(param.dtype, copy=False)
