@@ -197,3 +197,36 @@ def test_torch_and_tinyconv_give_the_same_batches():
     assert [len(p) for p in random_split(range(10), [0.3, 0.3, 0.4])] == \
         [len(p) for p in tdata.random_split(range(10), [0.3, 0.3, 0.4])]
     assert [len(p) for p in random_split(range(7), [0.5, 0.5])] == [len(p) for p in tdata.random_split(range(7), [0.5, 0.5])]
+
+
+def test_to_tensor_scales_uint8_images_to_chw_floats():
+    from tinyconv.data import transforms
+    hw = np.array([[0, 255], [51, 102]], dtype=np.uint8)
+    out = transforms.ToTensor()(hw)
+    assert out.dtype == np.float32 and out.shape == (1, 2, 2)
+    np.testing.assert_allclose(out[0], [[0, 1], [0.2, 0.4]], rtol=1e-6)
+    hwc = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
+    np.testing.assert_array_equal(transforms.ToTensor()(hwc), hwc.transpose(2, 0, 1).astype(np.float32) / 255)
+    chw = np.random.default_rng(0).random((1, 4, 4)).astype(np.float32)   # a tinyconv dataset's image
+    assert transforms.ToTensor()(chw) is chw
+    with pytest.raises(TypeError, match="pic: expected"):
+        transforms.ToTensor()("image.png")
+
+
+def test_mnist_style_pipeline_runs_on_a_dataset_image():
+    from tinyconv.data import transforms
+    pipeline = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,)),
+                                   transforms.Lambda(lambda x: x * 2)])
+    x = np.full((1, 2, 2), 0.5, dtype=np.float32)
+    np.testing.assert_allclose(pipeline(x), np.full((1, 2, 2), 2 * (0.5 - 0.1307) / 0.3081), rtol=1e-6)
+
+
+def test_normalize_per_channel_and_inplace():
+    from tinyconv.data import transforms
+    x = np.ones((3, 2, 2), dtype=np.float32)
+    norm = transforms.Normalize([0.5, 0.0, 1.0], [0.5, 2.0, 1.0], inplace=True)
+    out = norm(x)
+    assert out is x and out[:, 0, 0].tolist() == [1.0, 0.5, 0.0]
+    y = np.ones((3, 2, 2), dtype=np.float32)
+    transforms.Normalize([0.5, 0.0, 1.0], [0.5, 2.0, 1.0])(y)
+    assert y.tolist() == np.ones((3, 2, 2)).tolist()

@@ -8,11 +8,11 @@ from .collate import default_collate, default_convert
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
 from .loader import DataLoader
 from . import transforms
-from .transforms import (Normalize, Compose, RandomShift, RandomCrop, RandomHorizontalFlip,
+from .transforms import (Normalize, Compose, Lambda, ToTensor, RandomShift, RandomCrop, RandomHorizontalFlip,
                          RandomRotation, ElasticDistortion, MNIST_MEAN, MNIST_STD)
 
 __all__ = ["read_idx", "write_idx", "MNIST", "FashionMNIST", "CIFAR10", "TensorDataset", "Subset",
            "DataLoader", "Normalize", "Compose", "RandomShift", "RandomCrop", "RandomHorizontalFlip",
            "RandomRotation", "ElasticDistortion", "default_data_dir", "MNIST_MEAN", "MNIST_STD",
            "BatchSampler", "ConcatDataset", "Dataset", "RandomSampler", "Sampler", "SequentialSampler",
-           "SubsetRandomSampler", "default_collate", "default_convert", "random_split", "transforms"]
+           "SubsetRandomSampler", "default_collate", "default_convert", "random_split", "transforms", "Lambda", "ToTensor"]
