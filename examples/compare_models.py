@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 import tinyconv as tc
 from tinyconv import backend, functional as F, metrics, nn
-from tinyconv.data import MNIST, Compose, DataLoader, FashionMNIST, Normalize, RandomRotation, RandomShift
+from tinyconv.data import MNIST, Compose, DataLoader, Dataset, FashionMNIST, Normalize, RandomRotation, RandomShift
 
 from common import add_common_arguments, load_datasets, positive_int, run_script, start_run, train_or_exit
 from mnist_lenet import lenet5
@@ -90,9 +90,9 @@ CANDIDATES = {
 }
 
 
-class ImageSet:
-    """Images (N, 1, 28, 28) and labels (N,) indexed by batches, ``transform`` applied to the
-    images of each batch (a DataLoader dataset)."""
+class ImageSet(Dataset):
+    """Images (N, 1, 28, 28) and labels (N,), ``transform`` applied to the images of each batch:
+    ``get_batch`` lets the DataLoader fetch and transform a whole batch in one call."""
 
     def __init__(self, images, labels, transform):
         self.images, self.labels, self.transform = images, labels, transform
@@ -102,6 +102,8 @@ class ImageSet:
 
     def __getitem__(self, index):
         return self.transform(self.images[index]), self.labels[index]
+
+    get_batch = __getitem__
 
 
 def load_data(args):

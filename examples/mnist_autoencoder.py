@@ -82,7 +82,7 @@ def save_grid(model, dataset, noise, level, seed, path, count=10):
     if plt is None:
         return
     device = next(iter(model.parameters())).device
-    images = tc.Tensor(np.stack([dataset[i][0] for i in range(count)]), device=device)
+    images = tc.Tensor(dataset[:count][0], device=device)
     noisy = corrupt(images, noise, level, np.random.default_rng(seed))
     model.eval()
     with tc.no_grad():

@@ -148,7 +148,7 @@ def test_loader_with_a_sampler_visits_the_shard_and_resumes_mid_epoch():
     again = DataLoader(ds, batch_size=3, sampler=dist.DistributedSampler(ds, 3, 2, seed=5))
     again.load_state_dict(state)
     assert [y.data.tolist() for _, y in again] == labels[1:]
-    with pytest.raises(ValueError, match="sampler: expected shuffle=False with a sampler"):
+    with pytest.raises(ValueError, match="sampler option is mutually exclusive with shuffle"):
         DataLoader(ds, shuffle=True, sampler=sampler)
     with pytest.raises(ValueError, match="order: expected the sampler's 7 dataset indices"):
         again.load_state_dict(dict(state, order=np.arange(6)))

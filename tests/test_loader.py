@@ -31,20 +31,33 @@ def test_batches_are_tensors_in_order():
     assert labels(make(5, batch_size=2)) == [[0, 1], [2, 3], [4]]
 
 
-def test_dataset_indexed_once_per_batch_with_int64_array():
-    seen = []
+class Recorder:
+    def __init__(self):
+        self.seen = []
 
-    class Recorder:
-        def __len__(self):
-            return 7
+    def __len__(self):
+        return 7
 
-        def __getitem__(self, index):
-            seen.append(index)
-            return np.asarray(index) * 10
+    def __getitem__(self, index):
+        self.seen.append(index)
+        return np.asarray(index) * 10
 
-    batches = list(DataLoader(Recorder(), batch_size=3))
-    assert len(seen) == 3 and all(i.dtype == np.int64 and i.ndim == 1 for i in seen)
-    assert len(batches[0]) == 1 and batches[2][0].data.tolist() == [60]
+
+def test_dataset_indexed_with_python_ints():
+    ds = Recorder()
+    batches = list(DataLoader(ds, batch_size=3))
+    assert ds.seen == list(range(7)) and all(type(i) is int for i in ds.seen)
+    assert batches[2].data.tolist() == [60]
+
+
+def test_get_batch_called_once_per_batch_with_int64_array():
+    class Batched(Recorder):
+        get_batch = Recorder.__getitem__
+
+    ds = Batched()
+    batches = list(DataLoader(ds, batch_size=3))
+    assert len(ds.seen) == 3 and all(i.dtype == np.int64 and i.ndim == 1 for i in ds.seen)
+    assert batches[2].data.tolist() == [60]
 
 
 def test_shuffle_covers_every_index_once_per_epoch():
@@ -75,7 +88,7 @@ def test_shuffle_default_rng_is_seeded():
 @pytest.mark.parametrize("bad, err", [(0, ValueError), (-2, ValueError), (2.0, TypeError),
                                       (True, TypeError), ("4", TypeError)])
 def test_bad_batch_size(bad, err):
-    with pytest.raises(err, match="batch_size: expected a positive int, got"):
+    with pytest.raises(err, match="batch_size: expected a positive int or None, got"):
         make(batch_size=bad)
 
 

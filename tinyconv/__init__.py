@@ -3,7 +3,7 @@ from .autograd import Function, no_grad, enable_grad, set_grad_enabled, is_grad_
 from .anomaly import detect_anomaly, is_anomaly_enabled, NonFiniteError, AnomalyError
 from .tensor import Tensor, Parameter, tensor, as_tensor
 from .random import manual_seed, default_rng
-from . import functional, nn, optim, data, cuda
+from . import functional, nn, optim, data, cuda, utils
 from . import snn
 from . import metrics
 from . import distributed

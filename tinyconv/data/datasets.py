@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 
 from ..fileio import atomic_write
+from .dataset import Dataset
 from .idx import decompress, parse_idx
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -367,7 +368,7 @@ def ensure_files(folder, names, checksums, sources, download=True, label="datase
 
 # ---------------------------------------------------------------------------------------------
 
-class ImageDataset:
+class ImageDataset(Dataset):
     """Base of the image datasets: uint8 images ``data`` (N, H, W) for grey images or
     (N, C, H, W), int64 labels ``targets`` (N,), ``classes`` (names indexed by label), ``root``
     (the folder holding the files) and ``transform``, set by the subclass's ``__init__``."""
@@ -396,6 +397,8 @@ class ImageDataset:
         if self.transform is not None:
             x = self.transform(x)
         return x, self.targets[index]
+
+    get_batch = __getitem__
 
     def __repr__(self):
         return f"{type(self).__name__}(root={self.root!r}, n={len(self)})"
@@ -445,9 +448,10 @@ class FashionMNIST(_IDXImageDataset):
                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
-class TensorDataset:
-    """A dataset over arrays sharing their first dimension; ``ds[i]`` is
-    ``tuple(a[i] for a in arrays)`` for any numpy index ``i``.
+class TensorDataset(Dataset):
+    """A dataset over arrays (or Tensors) sharing their first dimension, as
+    ``torch.utils.data.TensorDataset``: ``ds[i]`` is ``tuple(Tensor(a[i]) for a in arrays)``
+    for any numpy index ``i``; ``tensors`` holds them as Tensors.
 
     Raises:
         ValueError: no arrays, a 0-d array, or arrays of different lengths (names the sizes).
@@ -464,8 +468,18 @@ class TensorDataset:
             raise ValueError(f"TensorDataset: expected arrays with the same first dimension, "
                              f"got sizes {sizes}")
 
+    @property
+    def tensors(self):
+        from ..tensor import Tensor
+        return tuple(Tensor(a) for a in self.arrays)
+
     def __len__(self):
         return self.arrays[0].shape[0]
 
     def __getitem__(self, index):
-        return tuple(a[index] for a in self.arrays)
+        from ..tensor import Tensor
+        return tuple(Tensor(a) for a in self.get_batch(index))
+
+    def get_batch(self, indices):
+        """``tuple(a[indices] for a in arrays)``, as arrays (see :class:`Dataset`)."""
+        return tuple(a[indices] for a in self.arrays)

@@ -1,11 +1,14 @@
 """Subset: some samples of a dataset, in a given order."""
 import numpy as np
 
+from .dataset import Dataset
 
-class Subset:
+
+class Subset(Dataset):
     """The samples of ``dataset`` at ``indices``, in that order (PyTorch's
-    ``torch.utils.data.Subset``): ``subset[i]`` is ``dataset[indices[i]]`` for an int, a slice or
-    an integer array ``i``, so a :class:`DataLoader` batches it like the dataset itself.
+    ``torch.utils.data.Subset``): ``subset[i]`` is ``dataset[indices[i]]`` for an int (passed on
+    as a Python int), a slice or an integer array ``i``; where the dataset has ``get_batch``
+    (see :class:`Dataset`), so has the subset, and a :class:`DataLoader` batches both alike.
 
     Args:
         dataset: supports ``len()`` and indexing with an int64 array.
@@ -31,4 +34,11 @@ class Subset:
         return len(self.indices)
 
     def __getitem__(self, index):
-        return self.dataset[self.indices[index]]
+        picked = self.indices[index]
+        return self.dataset[int(picked) if picked.ndim == 0 else picked]
+
+    @property
+    def get_batch(self):
+        """The dataset's ``get_batch`` through the indices; AttributeError where the dataset has none."""
+        fetch = self.dataset.get_batch
+        return lambda indices: fetch(self.indices[indices])

@@ -1,4 +1,12 @@
-"""Transforms applied by datasets to float image arrays of shape (..., C, H, W)."""
+"""Transforms applied by datasets to float image arrays of shape (..., C, H, W).
+
+The vision-style transforms' import path, as ``torchvision.transforms``:
+``from tinyconv.data import transforms`` then ``transforms.Compose([transforms.ToTensor(),
+transforms.Normalize((0.1307,), (0.3081,))])``. tinyconv's image datasets hand each transform
+float32 arrays (C, H, W) (or (N, C, H, W) for a batch) already scaled to [0, 1], where
+torchvision's hand over PIL images; the transforms return NumPy arrays, and the DataLoader
+makes the Tensors.
+"""
 import numpy as np
 
 from ..random import resolve_rng
@@ -12,13 +20,15 @@ class Normalize:
 
     Args:
         mean, std: a number (all channels) or a sequence of C numbers.
+        inplace: write the result into x (a NumPy array) and return x.
 
     Raises:
         ValueError: ``mean``/``std`` are not scalars or 1-d, any std is not > 0, their lengths
             differ, or (on call) their length is neither 1 nor x's C.
     """
 
-    def __init__(self, mean, std):
+    def __init__(self, mean, std, inplace=False):
+        self.inplace = bool(inplace)
         self.mean = np.atleast_1d(np.asarray(mean, dtype=np.float64))
         self.std = np.atleast_1d(np.asarray(std, dtype=np.float64))
         if self.mean.ndim != 1 or self.std.ndim != 1:
@@ -37,10 +47,66 @@ class Normalize:
         shape = (-1, 1, 1) if c != 1 else ()
         mean, std = (np.broadcast_to(a, (c,)).reshape(shape).astype(x.dtype)
                      for a in (self.mean, self.std))
+        if self.inplace:
+            x -= mean
+            x /= std
+            return x
         return ((x - mean) / std).astype(x.dtype, copy=False)
 
     def __repr__(self):
-        return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"
+        return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()}, inplace={self.inplace})"
+
+
+class ToTensor:
+    """Images to float32 (C, H, W) arrays in [0, 1], as torchvision's ``ToTensor``: a uint8
+    array (H, W) or (H, W, C), or a PIL image (anything ``np.asarray`` makes one of those), is
+    scaled by 1/255 and put channels first; other integer dtypes are put channels first and
+    keep their dtype, unscaled; a float (H, W) array gets a channel axis, unscaled.
+
+    A float array of 3 or 4 dimensions is taken as what tinyconv's datasets hand to transforms,
+    (C, H, W) or (N, C, H, W) already in [0, 1], and returned unchanged; so ``ToTensor()``
+    leads a pipeline given to :class:`MNIST` as it does in PyTorch. Unlike torchvision, a float
+    (H, W, C) array is therefore not transposed (transpose it yourself), and the result is a
+    NumPy array, not a Tensor.
+
+    Raises:
+        TypeError: ``pic`` is not an array or image of numbers.
+        ValueError: an integer array of other than 2 or 3 dimensions.
+    """
+
+    def __call__(self, pic):
+        array = pic if isinstance(pic, np.ndarray) else np.asarray(pic) if hasattr(pic, "__array_interface__") \
+            or hasattr(pic, "__array__") else None
+        if array is None or array.dtype.kind not in "biuf":
+            raise TypeError(f"pic: expected a PIL image or a numeric ndarray, got {type(pic).__name__}")
+        if array.dtype.kind == "f":
+            return array[None] if array.ndim == 2 else array
+        if array.ndim not in (2, 3):
+            raise ValueError(f"pic: expected an image (H, W) or (H, W, C), got shape {array.shape}")
+        chw = np.ascontiguousarray(array[None] if array.ndim == 2 else array.transpose(2, 0, 1))
+        return chw.astype(np.float32) / np.float32(255) if array.dtype == np.uint8 else chw
+
+    def __repr__(self):
+        return "ToTensor()"
+
+
+class Lambda:
+    """Apply the callable ``lambd`` as a transform, as torchvision's ``Lambda``.
+
+    Raises:
+        TypeError: ``lambd`` is not callable.
+    """
+
+    def __init__(self, lambd):
+        if not callable(lambd):
+            raise TypeError(f"lambd: expected a callable, got {type(lambd).__name__}")
+        self.lambd = lambd
+
+    def __call__(self, x):
+        return self.lambd(x)
+
+    def __repr__(self):
+        return "Lambda()"
 
 
 class RandomShift:
