@@ -2,6 +2,7 @@
 stochastic pooling, RBM sampling): same seed, same weights after training on the CPU."""
 import ast
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -82,7 +83,7 @@ def test_manual_seed_reseeds_the_default_generator_in_place():
 def _random_calls(path):
     """Calls in a source file that draw randomness from outside the framework's generators:
     NumPy's global functions, an unseeded default_rng(), Python's random module, CuPy's."""
-    tree = ast.parse(open(path, encoding="utf-8").read(), path)
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"), path)
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom) and node.level == 0):

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -104,7 +105,7 @@ def test_only_the_backend_and_the_cuda_kernels_import_cupy_or_numba_cuda():
                         os.path.normpath(os.path.join(ROOT, "tinyconv", "backend.py")),
                         os.path.normpath(os.path.join(ROOT, "kernels", "cuda.py"))):
                     continue
-                for node in ast.walk(ast.parse(open(path, encoding="utf-8").read(), path)):
+                for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"), path)):
                     if isinstance(node, ast.Import):
                         names = [a.name for a in node.names]
                     elif isinstance(node, ast.ImportFrom) and node.level == 0:
