@@ -214,11 +214,14 @@ class RBM:
         xp = get_array_module(X)
         X = xp.asarray(X)
         if X.ndim != 2:
-            raise ValueError(f"{name}: expected a 2-D array (n_samples, n_features), got shape {X.shape}")
+            raise ValueError(f"{name}: expected a 2-D array (n_samples, n_features), got shape {X.shape}: Reshape "
+                             f"your data with {name}.reshape(-1, 1) for one feature or {name}.reshape(1, -1) for one sample")
         if len(X) == 0:
             raise ValueError(f"{name}: expected at least 1 sample, got shape {X.shape}")
+        if X.shape[1] == 0:
+            raise ValueError(f"{name}: 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
         if xp.iscomplexobj(X):
-            raise ValueError(f"{name}: complex data is not supported, got dtype {X.dtype}")
+            raise ValueError(f"{name}: expected real values (Complex data not supported), got dtype {X.dtype}")
         if reset:
             self._dtype = float_dtype("dtype", self.dtype) if self.dtype is not None else \
                 np.dtype(np.float32 if X.dtype == np.float32 else np.float64)
