@@ -209,7 +209,7 @@ class RBM:
     def _validate_data(self, X, reset=False, name="X"):
         """``X`` as a (N, n_features) array of the model's dtype, checked; ``reset`` (fit) takes
         n_features and the dtype from it."""
-        if hasattr(X, "toarray") and not hasattr(X, "__cuda_array_interface__"):
+        if hasattr(X, "toarray"):  # SciPy or CuPy sparse matrices
             raise TypeError(f"{name}: expected a dense array, got a sparse matrix: use {name}.toarray()")
         xp = get_array_module(X)
         X = xp.asarray(X)
