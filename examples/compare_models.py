@@ -66,7 +66,8 @@ def mlp(args, pixels):
 
 def dbn_mlp(args, pixels):
     """The MLP initialised from a DBN pre-trained on ``pixels`` (the time counts as training)."""
-    dbn = tc.DBN([784, 500, 500], lr=0.05, epochs=1 if args.quick else args.pretrain_epochs, batch_size=100)
+    dbn = tc.DBN([784, 500, 500], learning_rate=0.05, n_iter=1 if args.quick else args.pretrain_epochs,
+                 batch_size=100)
     dbn.fit(backend.to_device(pixels, args.device))
     return nn.Sequential(nn.Flatten(), dbn.to_classifier(10))
 

@@ -38,14 +38,14 @@ def load_data(args):
 
 
 def pretrain(sizes, X, args, rng):
-    dbn = tc.DBN(sizes, rng=rng, k=args.k, persistent=args.persistent, lr=args.rbm_lr,
-                 epochs=args.pretrain_epochs, batch_size=args.rbm_batch_size, verbose=True)
+    dbn = tc.DBN(sizes, rng=rng, k=args.k, persistent=args.persistent, learning_rate=args.rbm_lr,
+                 n_iter=args.pretrain_epochs, batch_size=args.rbm_batch_size, verbose=True)
     start = time.perf_counter()
     dbn.fit(X)
     seconds = time.perf_counter() - start
     for rbm in dbn.rbms:
-        last = rbm.history[-1]
-        print(f"  RBM {rbm.n_visible}-{rbm.n_hidden}: reconstruction error {last['reconstruction_error']:.3f}, "
+        last = rbm.history_[-1]
+        print(f"  RBM {rbm.n_features_in_}-{rbm.n_components}: reconstruction error {last['reconstruction_error']:.3f}, "
               f"pseudo-log-likelihood {last.get('pseudo_log_likelihood', float('nan')):.2f}")
     print(f"  pre-training {dbn!r}: {seconds:.0f} s")
     return dbn
@@ -109,7 +109,7 @@ def reconstruct(args, data, rng):
     pairs = backend.to_numpy(backend.get_array_module(shown).concatenate([X_test[:10], shown]))
     save_grid(pairs, os.path.join(args.out_dir, "reconstructions.png"),
               "test digits (top) and their reconstructions (bottom)", columns=10)
-    save_grid(backend.to_numpy(dbn.rbms[0].W.T[:100]), os.path.join(args.out_dir, "filters.png"),
+    save_grid(backend.to_numpy(dbn.rbms[0].components_[:100]), os.path.join(args.out_dir, "filters.png"),
               "first RBM's filters (at most 100)")
     return dict(before_finetuning=before, history=history)
 

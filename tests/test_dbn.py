@@ -17,14 +17,16 @@ def data():
 
 @pytest.fixture(scope="module")
 def dbn(data):
-    return tc.DBN([20, 12, 8, 5], epochs=20, batch_size=10, rng=np.random.default_rng(0)).fit(data[0])
+    return tc.DBN([20, 12, 8, 5], n_iter=20, batch_size=10, rng=np.random.default_rng(0)).fit(data[0])
 
 
 def test_stack_shapes(dbn, data):
-    assert [(r.n_visible, r.n_hidden) for r in dbn.rbms] == [(20, 12), (12, 8), (8, 5)]
+    assert [(r.n_features_in_, r.n_components) for r in dbn.rbms] == [(20, 12), (12, 8), (8, 5)]
     assert [r.visible for r in dbn.rbms] == ["bernoulli"] * 3
     assert dbn.transform(data[0]).shape == (300, 5)
-    assert all(len(r.history) == 20 for r in dbn.rbms)
+    assert all(len(r.history_) == 20 for r in dbn.rbms)
+    # the DBN's defaults are Hinton's recipe, not BernoulliRBM's
+    assert all(not r.persistent and r.momentum == (0.5, 0.9) and r.weight_cost == 1e-4 for r in dbn.rbms)
 
 
 def test_each_rbm_models_the_features_below(dbn, data):
@@ -50,17 +52,17 @@ def test_autoencoder_is_the_stack_and_its_transpose(dbn, data):
     np.testing.assert_allclose(encoder(tc.Tensor(data[0])).data, dbn.transform(data[0]), rtol=1e-5, atol=1e-6)
     linears = [m for m in decoder if isinstance(m, nn.Linear)]
     for layer, rbm in zip(linears, reversed(dbn.rbms)):
-        np.testing.assert_array_equal(layer.weight.data, rbm.W)
-        np.testing.assert_array_equal(layer.bias.data, rbm.visible_bias)
+        np.testing.assert_array_equal(layer.weight.data, rbm.components_.T)
+        np.testing.assert_array_equal(layer.bias.data, rbm.intercept_visible_)
     assert autoencoder(tc.Tensor(data[0])).shape == (300, 20)
     # the copies are independent of the RBMs
     linears[0].weight.data[...] = 0
-    assert np.any(dbn.rbms[-1].W != 0)
+    assert np.any(dbn.rbms[-1].components_ != 0)
 
 
 def test_gaussian_visible_autoencoder_ends_linear():
     X = np.random.default_rng(0).normal(size=(100, 6)).astype(np.float32)
-    dbn = tc.DBN([6, 4], visible="gaussian", lr=0.01, epochs=2, batch_size=20, rng=np.random.default_rng(0)).fit(X)
+    dbn = tc.DBN([6, 4], visible="gaussian", learning_rate=0.01, n_iter=2, batch_size=20, rng=np.random.default_rng(0)).fit(X)
     assert isinstance(dbn.to_autoencoder()[1][-1], nn.Linear)
 
 
@@ -82,5 +84,9 @@ def test_short_fine_tune_lowers_the_loss(dbn, data):
 def test_bad_sizes():
     with pytest.raises(ValueError, match=r"layer_sizes: expected at least 2 sizes"):
         tc.DBN([10])
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(TypeError, match="layer_sizes: expected a positive int, got float 2.5"):
+        tc.DBN([4, 2.5])
+    with pytest.raises(ValueError, match=r"X: expected an array \(N, 4\), got shape \(2, 5\)"):
+        tc.DBN([4, 3]).fit(np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="not fitted"):
         tc.DBN([4, 3]).to_classifier(2)

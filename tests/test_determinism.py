@@ -28,7 +28,7 @@ def train_everything(seed, reseed_after_building=False):
         tc.manual_seed(seed)
     x, y = data()
     loader = DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True)
-    rbm = tc.RBM(16, 6, batch_size=10, epochs=2)
+    rbm = tc.RBM(6, batch_size=10, n_iter=2)
     if reseed_after_building:  # holders of the default generator see a later seed too
         tc.manual_seed(seed)
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.StochasticPool2d(2), nn.Flatten(),
@@ -42,7 +42,7 @@ def train_everything(seed, reseed_after_building=False):
             opt.step()
     rbm.fit((x.reshape(len(x), -1)[:, :16] > 0.5).astype(np.float32))
     arrays = {name: p.data.copy() for name, p in model.named_parameters()}
-    arrays.update(rbm_W=rbm.W.copy(), rbm_hidden_bias=rbm.hidden_bias.copy(), rbm_sample=rbm.sample(3, steps=5))
+    arrays.update(rbm_W=rbm.components_.copy(), rbm_hidden_bias=rbm.intercept_hidden_.copy(), rbm_sample=rbm.sample(3, steps=5))
     return arrays
 
 

@@ -15,8 +15,12 @@ import numpy as np
 
 from . import nn
 from .backend import to_numpy
+from .functional.validation import positive_int
 from .rbm import RBM
 from .tensor import Parameter
+
+
+RBM_DEFAULTS = dict(persistent=False, momentum=(0.5, 0.9), weight_cost=1e-4, batch_size=100)
 
 
 class DBN:
@@ -26,22 +30,33 @@ class DBN:
         layer_sizes: at least two positive ints.
         visible: "bernoulli" or "gaussian" units for the first RBM (the upper ones model hidden
             probabilities in [0, 1] and are Bernoulli).
-        rng: numpy Generator shared by the RBMs (default: the framework's seeded generator).
-        **rbm_options: passed to every :class:`RBM` (k, persistent, lr, epochs, batch_size, ...).
+        rng: numpy Generator shared by the RBMs (their ``random_state``; default: the
+            framework's seeded generator).
+        **rbm_options: passed to every :class:`RBM` (learning_rate, n_iter, batch_size, k,
+            persistent, ...), over the DBN's defaults: Hinton's recipe (CD-1, momentum 0.5 then
+            0.9, weight cost 1e-4, batch 100, 10 epochs), not BernoulliRBM's.
 
     Raises:
-        ValueError: fewer than two layer sizes (and whatever RBM raises for its options).
+        ValueError: fewer than two layer sizes, or a size < 1 (and whatever RBM raises for its
+            options, at ``fit``). TypeError: a size that is not an int.
     """
 
     def __init__(self, layer_sizes, visible="bernoulli", rng=None, **rbm_options):
         if len(layer_sizes) < 2:
             raise ValueError(f"layer_sizes: expected at least 2 sizes (visible, hidden...), got {tuple(layer_sizes)}")
-        self.layer_sizes = tuple(layer_sizes)
-        self.rbms = [RBM(n_in, n_out, visible=visible if i == 0 else "bernoulli", rng=rng, **rbm_options)
-                     for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]))]
+        self.layer_sizes = tuple(positive_int("layer_sizes", size) for size in layer_sizes)
+        options = {**RBM_DEFAULTS, **rbm_options}
+        self.rbms = [RBM(n_out, visible=visible if i == 0 else "bernoulli", random_state=rng, **options)
+                     for i, n_out in enumerate(layer_sizes[1:])]
 
     def fit(self, X):
-        """Pre-train the RBMs greedily on ``X`` (N, n_visible); returns self."""
+        """Pre-train the RBMs greedily on ``X`` (N, layer_sizes[0]); returns self.
+
+        Raises:
+            ValueError: ``X`` of another shape.
+        """
+        if len(np.shape(X)) != 2 or np.shape(X)[1] != self.layer_sizes[0]:
+            raise ValueError(f"X: expected an array (N, {self.layer_sizes[0]}), got shape {np.shape(X)}")
         for rbm in self.rbms:
             X = rbm.fit(X).transform(X)
         return self
@@ -79,14 +94,15 @@ class DBN:
         layers = []
         for rbm in self.rbms:
             rbm._require_fitted()
-            layers += [self._layer(rbm.W.T, rbm.hidden_bias), nn.Sigmoid()]
+            layers += [self._layer(rbm.components_, rbm.intercept_hidden_), nn.Sigmoid()]
         return layers
 
     def to_classifier(self, n_classes, rng=None):
         """``nn.Sequential`` of the encoder and a new Linear(layer_sizes[-1], n_classes) output
         layer (logits, PyTorch's default initialisation), for softmax cross-entropy fine-tuning."""
-        dtype = self.rbms[0].dtype
-        return nn.Sequential(*self.encoder_layers(), nn.Linear(self.layer_sizes[-1], n_classes, dtype=dtype, rng=rng))
+        encoder = self.encoder_layers()
+        dtype = self.rbms[0].components_.dtype
+        return nn.Sequential(*encoder, nn.Linear(self.layer_sizes[-1], n_classes, dtype=dtype, rng=rng))
 
     def to_autoencoder(self):
         """``nn.Sequential(encoder, decoder)`` mapping (N, n_visible) to (N, n_visible); the
@@ -95,7 +111,8 @@ class DBN:
         layer for Gaussian visible units (a linear reconstruction)."""
         decoder = []
         for rbm in reversed(self.rbms):
-            decoder += [self._layer(rbm.W, rbm.visible_bias), nn.Sigmoid()]
+            rbm._require_fitted()
+            decoder += [self._layer(rbm.components_.T, rbm.intercept_visible_), nn.Sigmoid()]
         if self.rbms[0].visible == "gaussian":
             decoder.pop()
         return nn.Sequential(nn.Sequential(*self.encoder_layers()), nn.Sequential(*decoder))
