@@ -127,7 +127,7 @@ def main(argv=None):
     # Initialised on the host from the seeded generator, then moved: the same start on every device.
     model = vgg_small(channels, size, len(classes)).to(args.device)
     optimizer = tc.optim.Adam(model.parameters(), lr=args.lr)
-    print(f"VGG-style network ({sum(p.size for p in model.parameters()):,} parameters) on {args.dataset} "
+    print(f"VGG-style network ({sum(p.numel() for p in model.parameters()):,} parameters) on {args.dataset} "
           f"({channels}x{size}x{size}), Adam lr {args.lr}, batch {args.batch_size}, {len(train_set):,} training "
           f"and {len(test_set):,} test images, on {args.device}")
 

@@ -159,7 +159,7 @@ def score(candidate, model, seconds, test_data, normalize, n_classes, args):
     precision, recall, f1 = metrics.precision_recall_f1(labels, predicted, n_classes, average="macro")
     row = dict(model=candidate.title, accuracy=metrics.accuracy(labels, predicted), precision=precision,
                recall=recall, f1=f1, auc=metrics.roc_auc_ovr(labels, probabilities), seconds=seconds,
-               parameters=int(sum(p.size for p in model.parameters())))
+               parameters=int(sum(p.numel() for p in model.parameters())))
     return row, predicted
 
 

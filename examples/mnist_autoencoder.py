@@ -131,7 +131,7 @@ def main(argv=None):
     test_loader = DataLoader(test_set, batch_size=500, device=args.device)
     model = autoencoder().to(args.device)
     optimizer = tc.optim.Adam(model.parameters(), lr=args.lr)
-    print(f"denoising autoencoder ({sum(p.size for p in model.parameters()):,} parameters), {args.noise} noise "
+    print(f"denoising autoencoder ({sum(p.numel() for p in model.parameters()):,} parameters), {args.noise} noise "
           f"{args.noise_level}, Adam lr {args.lr}, batch {args.batch_size}, {len(train_set):,} training images, "
           f"on {args.device}")
     os.makedirs(args.out_dir, exist_ok=True)

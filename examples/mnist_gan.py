@@ -181,8 +181,8 @@ def main(argv=None):
     opt_g = tc.optim.Adam(generator.parameters(), lr=args.lr, betas=(args.beta1, 0.999))
     opt_d = tc.optim.Adam(disc.parameters(), lr=args.lr, betas=(args.beta1, 0.999))
     fixed_z = noise(64, np.random.default_rng(args.seed + 1), args.device)
-    print(f"DCGAN: generator {sum(p.size for p in generator.parameters()):,} parameters, discriminator "
-          f"{sum(p.size for p in disc.parameters()):,}; Adam lr {args.lr}, betas ({args.beta1}, 0.999), "
+    print(f"DCGAN: generator {sum(p.numel() for p in generator.parameters()):,} parameters, discriminator "
+          f"{sum(p.numel() for p in disc.parameters()):,}; Adam lr {args.lr}, betas ({args.beta1}, 0.999), "
           f"batch {args.batch_size}, {len(train_set):,} training images, on {args.device}")
     os.makedirs(args.out_dir, exist_ok=True)
     plt = pyplot("sample grids or loss plot")

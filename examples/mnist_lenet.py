@@ -215,7 +215,7 @@ def train(args):
         print(f"resuming from {checkpoint}: {done} epoch{'s' * (done != 1)} done")
     elif args.resume:
         print(f"no checkpoint at {checkpoint}: starting from the beginning")
-    print(f"LeNet-5 ({sum(p.size for p in model.parameters()):,} parameters), {args.optimizer} lr {optimizer.lr:.3g}, "
+    print(f"LeNet-5 ({sum(p.numel() for p in model.parameters()):,} parameters), {args.optimizer} lr {optimizer.lr:.3g}, "
           f"batch {args.batch_size}, {args.activation}, {args.pool} pooling, {len(train_set):,} training images, "
           f"on {args.device}" + f", {world} processes" * args.distributed)
     if args.distributed:

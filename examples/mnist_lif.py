@@ -50,7 +50,7 @@ class FeatureCNN(nn.Module):
 
     def v4(self, images):
         x = self.features(images)
-        return x / (x.max(axis=1, keepdims=True) + 1e-6)
+        return x / (x.amax(1, keepdim=True) + 1e-6)
 
     def forward(self, images):
         return self.head(self.features(images))

@@ -69,7 +69,7 @@ def main(argv=None):
     test_loader = DataLoader(test_set, batch_size=1000, device=args.device)
     model = RowClassifier(args.cell, args.hidden_size, args.num_layers, args.dropout).to(args.device)
     optimizer = tc.optim.Adam(model.parameters(), lr=args.lr)
-    print(f"{model.rnn!r} + Linear({args.hidden_size}, 10) ({sum(p.size for p in model.parameters()):,} "
+    print(f"{model.rnn!r} + Linear({args.hidden_size}, 10) ({sum(p.numel() for p in model.parameters()):,} "
           f"parameters), adam lr {args.lr}, batch {args.batch_size}, {len(train_set):,} training images, "
           f"on {args.device}")
 

@@ -74,9 +74,9 @@ def test_a_failed_module_move_leaves_the_parameters_where_they_were(no_cupy):
 
 
 @pytest.mark.parametrize("bad, error, message", [
-    ("gpu", ValueError, "device: expected 'cpu' or 'cuda', got 'gpu'"),
-    ("cuda:1", ValueError, "device: expected 'cpu' or 'cuda', got 'cuda:1'"),
-    (0, TypeError, "device: expected 'cpu' or 'cuda', got int 0"),
+    ("gpu", ValueError, "device: expected 'cpu', 'cuda' or 'cuda:0' \\(tinyconv drives one GPU\\), got 'gpu'"),
+    ("cuda:1", ValueError, "device: expected 'cpu', 'cuda' or 'cuda:0' \\(tinyconv drives one GPU\\), got 'cuda:1'"),
+    (0, TypeError, "device: expected 'cpu', 'cuda' or 'cuda:0', got int 0"),
 ])
 def test_bad_device_names(bad, error, message):
     for move in (lambda: tc.Tensor([1.0]).to(bad), lambda: tc.Tensor([1.0], device=bad),
@@ -236,8 +236,8 @@ FUNCTIONS = {  # name: (fn, inputs)
     "add, mul, div (broadcast)": (lambda a, b: (a + b) * a / (b * b + 1), (FEATURES, rng.standard_normal(4))),
     "matmul": (F.matmul, (FEATURES, rng.standard_normal((4, 2)))),
     "exp, log, pow": (lambda x: F.log(F.exp(x) + 1) ** 1.5, (FEATURES,)),
-    "sum, mean, max": (lambda x: x.sum(axis=0) + x.mean(axis=0) * x.max(axis=0), (FEATURES,)),
-    "reshape, transpose, flatten": (lambda x: x.reshape(2, 5, 2).transpose(2, 0, 1).flatten(), (FEATURES,)),
+    "sum, mean, max": (lambda x: x.sum(axis=0) + x.mean(axis=0) * x.amax(axis=0), (FEATURES,)),
+    "reshape, transpose, flatten": (lambda x: x.reshape(2, 5, 2).permute(2, 0, 1).flatten(), (FEATURES,)),
     "getitem": (lambda x: x[1:, ::2] * x[np.array([0, 2, 2]), 1:3].sum(), (FEATURES,)),
     "concat": (lambda a, b: F.concat([a, b], axis=1), (FEATURES, rng.standard_normal((5, 2)))),
     "stack, unbind": (lambda x: F.stack(F.unbind(x, 1)[::-1], axis=0), (FEATURES,)),
@@ -259,7 +259,7 @@ def test_forward_and_backward_match_the_cpu(device, name, dtype):
         tensors = _on(where, *inputs)
         y = fn(*tensors)
         assert y.device == where and y.dtype == dtype
-        y.backward(tc.Tensor(np.linspace(-1, 1, y.size).reshape(y.shape).astype(dtype), device=where))
+        y.backward(tc.Tensor(np.linspace(-1, 1, y.numel()).reshape(y.shape).astype(dtype), device=where))
         results.append([y.numpy()] + [backend.to_numpy(t.grad) for t in tensors if t.requires_grad])
     tolerance = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     for got, expected in zip(results[1], results[0]):

@@ -65,7 +65,7 @@ def test_parameter_requires_grad_by_default():
 def test_properties():
     a = np.arange(24.0).reshape(2, 3, 4)
     t = Tensor(a)
-    assert t.shape == (2, 3, 4) and t.ndim == 3 and t.size == 24 and len(t) == 2
+    assert t.shape == (2, 3, 4) and t.ndim == 3 and t.numel() == 24 and t.size() == (2, 3, 4) and len(t) == 2
     assert t.dtype == np.float64 and t.device == "cpu"
     assert isinstance(t.numpy(), np.ndarray)
     np.testing.assert_array_equal(t.numpy(), a)
@@ -210,8 +210,9 @@ def test_shape_methods_match_numpy():
     t = Tensor(x)
     np.testing.assert_array_equal(t.reshape(6, 4).data, x.reshape(6, 4))
     np.testing.assert_array_equal(t.reshape((4, -1)).data, x.reshape(4, -1))
-    np.testing.assert_array_equal(t.transpose().data, x.transpose())
-    np.testing.assert_array_equal(t.transpose(1, 0, 2).data, x.transpose(1, 0, 2))
+    np.testing.assert_array_equal(t.permute(2, 1, 0).data, x.transpose())
+    np.testing.assert_array_equal(t.permute(1, 0, 2).data, x.transpose(1, 0, 2))
+    np.testing.assert_array_equal(t.transpose(0, 2).data, x.swapaxes(0, 2))  # PyTorch's: swap two dims
     np.testing.assert_array_equal(t.T.data, x.T)
     np.testing.assert_array_equal(t.flatten().data, x.reshape(-1))
     np.testing.assert_array_equal(t.flatten(1).data, x.reshape(2, 12))
@@ -224,7 +225,7 @@ def test_reductions_match_numpy(axis, keepdims):
     t = Tensor(x)
     np.testing.assert_allclose(t.sum(axis, keepdims).data, x.sum(axis=axis, keepdims=keepdims), rtol=1e-13)
     np.testing.assert_allclose(t.mean(axis, keepdims).data, x.mean(axis=axis, keepdims=keepdims), rtol=1e-13)
-    np.testing.assert_array_equal(t.max(axis, keepdims).data, x.max(axis=axis, keepdims=keepdims))
+    np.testing.assert_array_equal(t.amax(axis, keepdims).data, x.max(axis=axis, keepdims=keepdims))
 
 
 def test_exp_log_match_numpy():

@@ -135,13 +135,17 @@ def _accumulate(current, grad):
     return grad if current is None else current + grad
 
 
-def run_backward(root, grad, retain_graph=False):
+def run_backward(root, grad, retain_graph=False, captured=None):
     """Backpropagate ``grad`` (an array shaped like ``root``) from ``root`` through its graph.
 
     Leaf tensors with ``requires_grad`` accumulate into ``.grad``; intermediate gradients are
     kept only while needed, and every gradient has its tensor's dtype. Unless ``retain_graph``,
     each Function releases its inputs after its backward, and a second backward through it
     raises RuntimeError, before any gradient is computed or changed.
+
+    With ``captured`` (a dict ``{id(tensor): None}``), no ``.grad`` changes: the gradients of
+    those tensors are summed into the dict instead (see :func:`grad`). ``root`` and ``grad``
+    may then be lists (several outputs).
     """
     counter = itertools.count()
     heap, seen = [], set()
@@ -149,8 +153,11 @@ def run_backward(root, grad, retain_graph=False):
 
     def push(tensor, g):
         f = tensor.creator
+        if captured is not None and id(tensor) in captured:
+            captured[id(tensor)] = _accumulate(captured[id(tensor)], g)
         if f is None:  # a leaf owns its .grad: never an array shared with another tensor
-            tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g
+            if captured is None:
+                tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g
             return
         grads = pending.setdefault(id(f), [None] * f.n_outputs)
         grads[tensor.output_index] = _accumulate(grads[tensor.output_index], g)
@@ -158,11 +165,14 @@ def run_backward(root, grad, retain_graph=False):
             seen.add(id(f))
             heapq.heappush(heap, (-f.generation, next(counter), f))
 
+    roots, grads = (root, grad) if isinstance(root, list) else ([root], [grad])
     check = anomaly.is_anomaly_enabled()
-    if check:
-        anomaly.check_root_gradient(grad)
-    _check_graph(root)
-    push(root, grad)
+    for root, grad in zip(roots, grads):
+        if check:
+            anomaly.check_root_gradient(grad)
+        _check_graph(root)
+    for root, grad in zip(roots, grads):
+        push(root, grad)
     while heap:
         _, _, f = heapq.heappop(heap)
         output_grads = pending.pop(id(f))  # None for an output that received no gradient
@@ -181,6 +191,67 @@ def run_backward(root, grad, retain_graph=False):
                 push(tensor, g)
         if not retain_graph:
             f.inputs = None
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, as ``torch.autograd.grad``,
+    without changing any ``.grad``.
+
+    Args:
+        outputs: a Tensor or a sequence of Tensors that require grad.
+        inputs: a Tensor or a sequence of Tensors (leaves or not) that the outputs depend on.
+        grad_outputs: a gradient per output (Tensor, array or None); None (or a None entry)
+            means 1 for a one-element output.
+        retain_graph: keep the graph for another backward (default: ``create_graph``).
+        allow_unused: an input the outputs do not depend on gets None (else RuntimeError);
+            ``materialize_grads=True`` gives zeros instead.
+
+    Returns:
+        A tuple of Tensors (not requiring grad), one per input, each shaped like its input.
+
+    Raises:
+        RuntimeError: an output that does not require grad, an omitted gradient of an output
+            with more than one element, an unused input (see ``allow_unused``), or a freed graph.
+        NotImplementedError: ``create_graph=True`` or ``is_grads_batched=True`` (tinyconv has no
+            double backward: its Functions compute on raw arrays).
+    """
+    if create_graph or is_grads_batched:
+        raise NotImplementedError("autograd.grad: tinyconv has no double backward (create_graph=True) "
+                                  "nor batched gradients (is_grads_batched=True)")
+    outputs, inputs = _sequence("outputs", outputs), _sequence("inputs", inputs)
+    grad_outputs = [None] * len(outputs) if grad_outputs is None else _sequence("grad_outputs", grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad_outputs: expected {len(outputs)} gradients, one per output, got {len(grad_outputs)}")
+    roots = []
+    for i, (output, g) in enumerate(zip(outputs, grad_outputs)):
+        if not output.requires_grad:
+            raise RuntimeError(f"outputs[{i}]: element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None and output.numel() != 1:
+            raise RuntimeError(f"grad_outputs[{i}]: grad can be implicitly created only for scalar outputs, "
+                               f"got shape {tuple(output.shape)}")
+        roots.append(output._root_gradient(g))
+    captured = dict.fromkeys(id(t) for t in inputs)
+    run_backward(list(outputs), roots, bool(create_graph if retain_graph is None else retain_graph), captured)
+    results = []
+    for i, t in enumerate(inputs):
+        g = captured[id(t)]
+        if g is None and materialize_grads:
+            g = get_array_module(t._data).zeros_like(t._data)
+        elif g is None and not allow_unused:
+            raise RuntimeError(f"inputs[{i}]: one of the differentiated Tensors appears to not have been used "
+                               "in the graph. Set allow_unused=True if this is the desired behavior.")
+        results.append(None if g is None else Tensor(g))
+    return tuple(results)
+
+
+def _sequence(name, value):
+    """``value`` (a Tensor or a sequence of them) as a list."""
+    values = [value] if isinstance(value, Tensor) or value is None else list(value)
+    for i, v in enumerate(values):
+        if name != "grad_outputs" and not isinstance(v, Tensor):
+            raise TypeError(f"{name}[{i}]: expected a Tensor, got {type(v).__name__}")
+    return values
 
 
 def _check_graph(root):

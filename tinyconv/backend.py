@@ -53,17 +53,45 @@ def cuda_available():
     return _cuda_problem() is None
 
 
+class device(str):
+    """A device, as ``torch.device``: ``device("cpu")``, ``device("cuda")``, ``device("cuda:0")``
+    or ``device("cuda", 0)``, with ``.type`` ("cpu" or "cuda") and ``.index`` (None or 0). It is
+    the string it was made from ("cuda:0"), so it compares equal to that string, and it is
+    accepted wherever a device name is. tinyconv drives one GPU: index 0.
+
+    Raises:
+        TypeError: not a str. ValueError: another name, or an index other than 0.
+    """
+
+    def __new__(cls, type, index=None):
+        if isinstance(type, device) and index is None:
+            return type
+        name = str.__new__(cls, type if index is None else f"{type}:{index}")
+        name.type, name.index = _parse_device(name)
+        return name
+
+    def __repr__(self):
+        return f"device(type={self.type!r}" + ("" if self.index is None else f", index={self.index}") + ")"
+
+
+def _parse_device(name, argument="device"):
+    """Return ("cpu"|"cuda", None|0) for a device name, or raise naming ``argument``."""
+    if not isinstance(name, str):
+        raise TypeError(f"{argument}: expected 'cpu', 'cuda' or 'cuda:0', got {type(name).__name__} {name!r}")
+    kind, _, index = str(name).partition(":")
+    if kind not in DEVICES or (index and (kind != "cuda" or index != "0")):
+        raise ValueError(f"{argument}: expected 'cpu', 'cuda' or 'cuda:0' (tinyconv drives one GPU), got {str(name)!r}")
+    return kind, (int(index) if index else None)
+
+
 def device_arg(device, name="device"):
-    """Return ``device`` ("cpu" or "cuda") after checking it.
+    """Return the kind of ``device`` ("cpu" or "cuda") after checking it: a name ("cpu",
+    "cuda", "cuda:0") or a :class:`device`.
 
     Raises:
         TypeError: not a str. ValueError: another name.
     """
-    if not isinstance(device, str):
-        raise TypeError(f"{name}: expected 'cpu' or 'cuda', got {type(device).__name__} {device!r}")
-    if device not in DEVICES:
-        raise ValueError(f"{name}: expected 'cpu' or 'cuda', got {device!r}")
-    return device
+    return _parse_device(device, name)[0]
 
 
 def require_cuda():

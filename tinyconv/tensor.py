@@ -1,7 +1,7 @@
 """Tensor: an array with a gradient, and Parameter: a Tensor a Module trains."""
 import numpy as np
 
-from . import autograd
+from . import autograd, backend
 from .backend import device_arg, get_array_module, to_device, to_numpy
 
 
@@ -84,9 +84,29 @@ class Tensor:
     shape = property(lambda self: self._data.shape)
     dtype = property(lambda self: self._data.dtype)
     ndim = property(lambda self: self._data.ndim)
-    size = property(lambda self: self._data.size)
-    device = property(lambda self: "cpu" if isinstance(self._data, np.ndarray) else "cuda")
-    T = property(lambda self: self.transpose())
+    device = property(lambda self: backend.device("cpu" if isinstance(self._data, np.ndarray) else "cuda"))
+    T = property(lambda self: F.permute(self, tuple(reversed(range(self.ndim)))))
+    grad_fn = property(lambda self: self.creator, doc="The Function that created this tensor (None for a leaf).")
+    is_leaf = property(lambda self: self.creator is None, doc="True unless an operation recorded in a graph made this tensor.")
+
+    @property
+    def size(self):
+        """``x.size()``: the shape as a tuple; ``x.size(d)``: the length of dimension ``d``, as
+        PyTorch's. Use :meth:`numel` for the element count: ``x.size`` used as a number (NumPy's
+        spelling) raises TypeError instead of comparing a method with it.
+
+        Raises:
+            IndexError: ``d`` out of range. TypeError: ``d`` not an int.
+        """
+        return _SizeMethod(self)
+
+    def dim(self):
+        """The number of dimensions (``ndim``)."""
+        return self._data.ndim
+
+    def numel(self):
+        """The number of elements."""
+        return int(self._data.size)
 
     def __len__(self):
         return len(self._data)
@@ -101,10 +121,42 @@ class Tensor:
         return to_numpy(self.data)
 
     def item(self):
-        """Return the value of a one-element tensor as a Python number."""
+        """Return the value of a one-element tensor as a Python number.
+
+        Raises:
+            ValueError: the tensor has no element or more than one.
+        """
         if self._data.size != 1:
             raise ValueError(f"item(): expected a tensor with one element, got shape {self.shape}")
         return self._data.item()
+
+    def __float__(self): return float(self._one_element("float"))
+    def __int__(self): return int(self._one_element("int"))
+
+    def _one_element(self, name):
+        if self._data.size != 1:
+            raise RuntimeError(f"{name}(): only one element tensors can be converted to Python scalars, "
+                               f"got shape {self.shape}")
+        return self._data.item()
+
+    def tolist(self):
+        """The data as (nested) Python lists of Python numbers; a number for a 0-d tensor."""
+        return self._data.tolist()
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place and return self, as PyTorch's.
+
+        Raises:
+            RuntimeError: switching it off on a tensor that an operation created (not a leaf).
+            TypeError: switching it on for a dtype that is not floating-point.
+        """
+        if not requires_grad and self.creator is not None:
+            raise RuntimeError("requires_grad_(False): only the flag of a leaf tensor can be changed; "
+                               "use detach() for a tensor that an operation created")
+        if requires_grad and self.dtype.kind != "f":
+            raise TypeError(f"requires_grad: expected a floating-point tensor, got dtype {self.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
 
     def detach(self):
         """Return a Tensor sharing the data (and, as in PyTorch, the version counter), cut from
@@ -218,25 +270,63 @@ class Tensor:
             raise RuntimeError(f"{name}(): in-place operations on tensors in a graph are not supported "
                                f"(this tensor or {argument} requires grad); write the out-of-place {spelling}")
 
-    def to(self, device):
-        """Return this tensor on ``device`` ("cpu" or "cuda").
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """Return this tensor with another dtype and/or on another device, as PyTorch's ``to``:
+        ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` (other's dtype and
+        device), or the keywords. ``device`` is "cpu", "cuda", "cuda:0" or a
+        :class:`tinyconv.device`.
 
-        A tensor already there is returned itself. Otherwise the result is a new *leaf*
-        tensor holding a copy of the data, with the same ``requires_grad`` (and a copy of
-        ``.grad``, if any): it is not connected to this tensor's graph, so gradients never flow
-        back across devices. Move inputs and parameters first, then compute.
+        A tensor that already has them is returned itself (unless ``copy``). A float-to-float
+        cast is recorded in the graph (gradients flow back and are cast back); a cast to
+        another kind of dtype gives a tensor outside the graph, as in PyTorch. Unlike PyTorch,
+        a move to another device gives a new *leaf* tensor holding a copy (same
+        ``requires_grad``, a copy of ``.grad``): gradients never flow back across devices, so
+        move inputs and parameters first, then compute. ``non_blocking`` has no effect.
 
         Raises:
-            TypeError, ValueError: a bad ``device``.
+            TypeError: an argument that is neither a dtype, a device nor a Tensor.
+            ValueError: an unknown device.
             tinyconv.cuda.DeviceUnavailableError: "cuda" without CuPy or a GPU.
         """
-        if device_arg(device) == self.device:
-            return self
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, (str, type(0))):  # an int is a device index in PyTorch: refused by device_arg
+                device = arg
+            else:
+                dtype = _dtype_arg(arg)
+        result = self if dtype is None else F.cast(self, _dtype_arg(dtype), copy)
+        if device is not None and backend.device_arg(device) != self.device:
+            result = result._moved(device)
+        elif copy and result is self:
+            result = F.clone(self)
+        return result
+
+    def _moved(self, device):
         moved = type(self).__new__(type(self))
         Tensor.__init__(moved, to_device(self._data, device), requires_grad=self.requires_grad)
         if self.grad is not None:
             moved.grad = to_device(self.grad, device)
         return moved
+
+    def cuda(self):
+        """``to("cuda")``."""
+        return self.to("cuda")
+
+    def cpu(self):
+        """``to("cpu")``."""
+        return self.to("cpu")
+
+    def type_as(self, other):
+        """``to(other.dtype)``."""
+        return self.to(other.dtype)
+
+    def float(self): return self.to(np.float32)
+    def double(self): return self.to(np.float64)
+    def half(self): return self.to(np.float16)
+    def long(self): return self.to(np.int64)
+    def int(self): return self.to(np.int32)
+    def bool(self): return self.to(np.bool_)
 
     def backward(self, grad=None, retain_graph=False):
         """Backpropagate from this tensor, accumulating into the ``.grad`` of leaf tensors.
@@ -253,6 +343,10 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("backward(): this tensor does not require grad and has no graph")
+        autograd.run_backward(self, self._root_gradient(grad), retain_graph)
+
+    def _root_gradient(self, grad):
+        """``grad`` (as given to backward) as an array of this tensor's shape, dtype and device."""
         xp = get_array_module(self._data)
         if grad is None:
             if self._data.size != 1:
@@ -267,7 +361,7 @@ class Tensor:
             raise ValueError(f"backward(): grad must have shape {self.shape}, got {grad.shape}")
         if grad.dtype != self.dtype:
             grad = grad.astype(self.dtype)
-        autograd.run_backward(self, grad, retain_graph)
+        return grad
 
     # Comparisons: elementwise, as PyTorch's; a bool tensor outside any graph.
     def __eq__(self, other): return self._compare("equal", other)
@@ -327,13 +421,59 @@ class Tensor:
     def __getitem__(self, index): return F.getitem(self, index)
 
     def reshape(self, *shape): return F.reshape(self, _shape_args(shape))
-    def transpose(self, *axes): return F.transpose(self, _shape_args(axes) or None)
+    def view(self, *shape): return F.view(self, _shape_args(shape))
+    def view_as(self, other): return F.view(self, other.shape)
+    def transpose(self, dim0, dim1): return F.transpose(self, dim0, dim1)
+    def permute(self, *dims): return F.permute(self, _shape_args(dims))
+    def unsqueeze(self, dim): return F.unsqueeze(self, dim)
+    def squeeze(self, dim=None): return F.squeeze(self, dim)
     def flatten(self, start_dim=0, end_dim=-1): return F.flatten(self, start_dim, end_dim)
-    def sum(self, axis=None, keepdims=False): return F.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return F.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return F.max(self, axis, keepdims)
+    def sum(self, dim=None, keepdim=False, **aliases): return F.sum(self, dim, keepdim, **aliases)
+    def mean(self, dim=None, keepdim=False, **aliases): return F.mean(self, dim, keepdim, **aliases)
+    def max(self, dim=None, keepdim=False, **aliases): return F.max(self, dim, keepdim, **aliases)
+    def min(self, dim=None, keepdim=False, **aliases): return F.min(self, dim, keepdim, **aliases)
+    def amax(self, dim=(), keepdim=False, **aliases): return F.amax(self, dim, keepdim, **aliases)
+    def amin(self, dim=(), keepdim=False, **aliases): return F.amin(self, dim, keepdim, **aliases)
+    def argmax(self, dim=None, keepdim=False, **aliases): return F.argmax(self, dim, keepdim, **aliases)
+    def argmin(self, dim=None, keepdim=False, **aliases): return F.argmin(self, dim, keepdim, **aliases)
+    def clamp(self, min=None, max=None): return F.clamp(self, min, max)
+    def abs(self): return F.abs(self)
+    def sqrt(self): return F.sqrt(self)
     def exp(self): return F.exp(self)
     def log(self): return F.log(self)
+    def clone(self): return F.clone(self)
+    def tanh(self): return F.tanh(self)
+    def sigmoid(self): return F.sigmoid(self)
+    def relu(self): return F.relu(self)
+    def softmax(self, dim): return F.softmax(self, dim)
+    def log_softmax(self, dim): return F.log_softmax(self, dim)
+
+
+class _SizeMethod:
+    """What ``x.size`` gives: called, the shape or one dimension (see :attr:`Tensor.size`);
+    used as a number, a TypeError (NumPy's ``x.size`` is PyTorch's ``x.numel()``)."""
+
+    __slots__ = ("_tensor",)
+
+    def __init__(self, tensor):
+        self._tensor = tensor
+
+    def __call__(self, dim=None):
+        shape = tuple(self._tensor.shape)
+        if dim is None:
+            return shape
+        if not shape:
+            raise IndexError(f"dim: a 0-d tensor has no dimension {dim!r}")
+        (axis,) = axis_arg("dim", dim, len(shape), allow_none=False, allow_tuple=False, error=IndexError)
+        return shape[axis]
+
+    def _misuse(self, *args):
+        raise TypeError("Tensor.size is a method, as in PyTorch: x.size() is the shape, x.size(d) the length "
+                        "of dimension d, x.numel() the number of elements")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __bool__ = __index__ = __int__ = _misuse
+    __add__ = __radd__ = __sub__ = __mul__ = __rmul__ = __floordiv__ = __truediv__ = _misuse
+    __hash__ = None
 
 
 _INPLACE = {"add_": ("add", "+"), "sub_": ("subtract", "-"), "mul_": ("multiply", "*"),
@@ -401,9 +541,33 @@ def as_tensor(value):
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
-def tensor(data, requires_grad=False, dtype=None, device=None):
-    """Create a Tensor from array-like ``data``, optionally on ``device`` (see :class:`Tensor`)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+def tensor(data, *, dtype=None, device=None, requires_grad=False):
+    """A new Tensor holding a copy of ``data`` (array-like), as ``torch.tensor``: Python floats
+    become float32, ints int64, bools bool; arrays keep their dtype unless ``dtype`` is given.
+    See :func:`tinyconv.from_numpy` to share a NumPy array's memory instead.
+
+    Raises:
+        as :class:`Tensor`.
+    """
+    array = to_array(data, None if dtype is None else _dtype_arg(dtype))
+    return Tensor(array.copy(), requires_grad=requires_grad, device=device)
+
+
+def _dtype_arg(dtype, name="dtype"):
+    """Return ``dtype`` (a NumPy dtype or anything ``numpy.dtype`` takes, e.g. tinyconv.float32)
+    as a NumPy dtype of numbers.
+
+    Raises:
+        TypeError: not a dtype of numbers.
+    """
+    try:
+        result = np.dtype(dtype)
+    except TypeError:
+        result = None
+    if dtype is None or result is None or result.kind not in "biufc":
+        raise TypeError(f"{name}: expected a dtype (e.g. tinyconv.float32) or a device, got {dtype!r}")
+    return result
 
 
 from . import functional as F  # noqa: E402  (the operators above need it; it needs Tensor)
+from .functional.validation import axis_arg  # noqa: E402

@@ -4,7 +4,7 @@ import numbers
 
 from ..autograd import Function
 from ..backend import get_array_module
-from .validation import axis_arg, require_float, tensor_arg
+from .validation import axis_arg, dim_alias, require_float, tensor_arg
 
 
 def stable_sigmoid(x):
@@ -128,29 +128,34 @@ def slope_arg(negative_slope):
     return float(negative_slope)
 
 
-def _softmax_args(x, axis):
+def _softmax_args(x, dim, axis):
     x = tensor_arg("x", x)
     require_float("x", x)
+    dim, _ = dim_alias(dim, False, axis)
+    if dim is None:
+        raise TypeError("dim: expected an int, got None (PyTorch's implicit choice of dim is deprecated; "
+                        "tinyconv has none: give dim, e.g. dim=1 for (N, classes))")
     if x.ndim == 0:
         raise ValueError("x: expected a tensor with at least 1 dimension, got shape ()")
-    (axis,) = axis_arg("axis", axis, x.ndim, allow_none=False, allow_tuple=False)
-    if x.shape[axis] == 0 and x.size == 0 and all(n for i, n in enumerate(x.shape) if i != axis):
-        raise ValueError(f"x: expected at least one element along axis {axis}, got shape {tuple(x.shape)}")
+    (axis,) = axis_arg("dim", dim, x.ndim, allow_none=False, allow_tuple=False)
+    if x.shape[axis] == 0 and x.numel() == 0 and all(n for i, n in enumerate(x.shape) if i != axis):
+        raise ValueError(f"x: expected at least one element along dim {axis}, got shape {tuple(x.shape)}")
     return x, axis
 
 
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis``, computed with the max subtracted.
+def softmax(x, dim=None, *, axis=None):
+    """exp(x) / sum(exp(x)) along ``dim`` (``axis`` is an alias), computed with the max
+    subtracted, as ``torch.softmax``.
 
     Raises:
-        TypeError: non-float x or a non-int axis.
-        ValueError: a 0-d x, an axis out of range, or an empty ``axis`` (with other elements).
+        TypeError: non-float x, or a missing or non-int dim.
+        ValueError: a 0-d x, a dim out of range, or an empty ``dim`` (with other elements).
     """
-    x, axis = _softmax_args(x, axis)
+    x, axis = _softmax_args(x, dim, axis)
     return Softmax(axis)(x)
 
 
-def log_softmax(x, axis=-1):
-    """log(softmax(x)) along ``axis``, by log-sum-exp. Arguments and errors as :func:`softmax`."""
-    x, axis = _softmax_args(x, axis)
+def log_softmax(x, dim=None, *, axis=None):
+    """log(softmax(x)) along ``dim``, by log-sum-exp. Arguments and errors as :func:`softmax`."""
+    x, axis = _softmax_args(x, dim, axis)
     return LogSoftmax(axis)(x)

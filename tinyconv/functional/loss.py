@@ -189,7 +189,7 @@ def binary_cross_entropy_with_logits(logits, targets):
         raise ValueError(f"targets: expected shape {tuple(logits.shape)} like logits, got {tuple(targets.shape)}")
     require_same_dtype("targets", targets, "logits", logits)
     get_array_module(logits.data, targets.data)  # same device
-    if logits.size == 0:
+    if logits.numel() == 0:
         raise ValueError(f"logits: expected at least one element, got shape {tuple(logits.shape)}")
     require_finite("logits", logits)
     require_finite("targets", targets)
@@ -211,6 +211,6 @@ def mse_loss(x, target):
         raise ValueError(f"target: expected shape {tuple(x.shape)} like x, got {tuple(target.shape)}")
     require_float("x", x)
     require_same_dtype("target", target, "x", x)
-    if x.size == 0:
+    if x.numel() == 0:
         raise ValueError(f"x: expected at least one element, got shape {tuple(x.shape)}")
     return MSELoss()(x, target)

@@ -102,7 +102,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     params = [_channel_arg(name, value, x) for name, value in (("weight", weight), ("bias", bias))]
     if not training and (running_mean is None or running_var is None):
         raise ValueError("running_mean, running_var: expected both outside training, got None")
-    if training and x.size // max(c, 1) < 2:
+    if training and x.numel() // max(c, 1) < 2:
         raise ValueError(f"x: expected more than 1 value per channel in training, got shape {tuple(x.shape)}")
     if not (isinstance(momentum, numbers.Real) and 0 <= momentum <= 1):
         raise ValueError(f"momentum: expected a number in [0, 1], got {momentum!r}")

@@ -293,7 +293,7 @@ def _sequence_input(input, batch_first):
         raise ValueError(f"input: expected a sequence of at least one step, got shape {tuple(x.shape)}")
     if x.ndim == 2:
         return reshape(x, (x.shape[0], 1, x.shape[1])), False
-    return (transpose(x, (1, 0, 2)) if batch_first else x), True
+    return (transpose(x, 0, 1) if batch_first else x), True
 
 
 def _initial_states(name, state, layers, size, x, batched):
@@ -348,7 +348,7 @@ def _recurrent(mode, input, hx, weights, batch_first, dropout, training, rng):
         x = reshape(x, (x.shape[0], size))
         finals = [reshape(f, (len(layers), size)) for f in finals]
     elif batch_first:
-        x = transpose(x, (1, 0, 2))
+        x = transpose(x, 0, 1)
     return x, (tuple(finals) if mode == "lstm" else finals[0])
 
 

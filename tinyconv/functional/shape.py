@@ -5,7 +5,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from .validation import axis_arg, tensor_arg
+from .validation import axis_arg, dim_alias, tensor_arg
 
 
 class Reshape(Function):
@@ -30,6 +30,23 @@ class Transpose(Function):
 
     def backward(self, g):
         return g.transpose(tuple(int(i) for i in np.argsort(self.axes)))  # ints: CuPy takes no NumPy axes
+
+
+class TakeAlongDim(Function):
+    """``take_along_axis(a, indices, axis)`` for ``indices`` of length 1 along ``axis`` (one
+    element per slice, as max(dim) picks); the gradient goes to the elements taken."""
+
+    def __init__(self, indices, axis):
+        self.indices, self.axis = indices, axis
+
+    def forward(self, a):
+        self.shape = a.shape
+        return get_array_module(a).take_along_axis(a, self.indices, self.axis)
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        positions = xp.arange(self.shape[self.axis]).reshape([-1 if i == self.axis else 1 for i in range(g.ndim)])
+        return xp.where(positions == self.indices, g, g.dtype.type(0))
 
 
 class GetItem(Function):
@@ -117,7 +134,7 @@ def reshape(a, shape):
             not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in shape):
         raise TypeError(f"shape: expected a tuple of ints, got {shape!r}")
     shape = tuple(int(n) for n in shape)
-    size = a.size
+    size = a.numel()
     message = f"reshape: cannot reshape a tensor of shape {tuple(a.shape)} ({size} elements) into {shape}"
     if any(n < -1 for n in shape) or shape.count(-1) > 1:
         raise ValueError(message + ": expected sizes >= 0 and at most one -1")
@@ -127,23 +144,79 @@ def reshape(a, shape):
     return Reshape(shape)(a)
 
 
-def transpose(a, axes=None):
-    """Permute the axes (reverse them when ``axes`` is None; negative axes count from the end).
+def view(a, shape):
+    """``a`` with a new ``shape`` sharing its data, as ``Tensor.view`` (see :func:`reshape` for
+    ``shape``). Where that cannot share the data (a NumPy tensor whose layout is not
+    contiguous, e.g. after a transpose), it raises as PyTorch does, instead of copying.
 
     Raises:
-        TypeError: an axis is not an int. ValueError: ``axes`` is not a permutation.
+        RuntimeError: the data cannot be viewed with that shape: use reshape().
+        TypeError, ValueError: as :func:`reshape`.
+    """
+    result = reshape(a, shape)
+    data = result.data
+    if isinstance(data, np.ndarray) and data.size and not np.may_share_memory(data, tensor_arg("a", a).data):
+        raise RuntimeError(f"view: the tensor's data (shape {tuple(a.shape)}, not contiguous) cannot be viewed "
+                           f"as {tuple(shape)} without a copy; use reshape(...) instead")
+    return result
+
+
+def permute(a, dims):
+    """Reorder the dimensions: ``dims`` is a permutation of range(ndim) (negative dims count
+    from the end), as ``torch.permute``.
+
+    Raises:
+        TypeError: a dim is not an int. ValueError: ``dims`` is not a permutation.
     """
     a = tensor_arg("a", a)
-    if axes is None:
-        return Transpose(None)(a)
-    if not isinstance(axes, (tuple, list)) or \
-            not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in axes):
-        raise TypeError(f"axes: expected a tuple of ints, got {axes!r}")
+    if not isinstance(dims, (tuple, list)) or \
+            not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in dims):
+        raise TypeError(f"dims: expected a tuple of ints, got {dims!r}")
     ndim = a.ndim
-    normal = tuple(int(n) % ndim if ndim and -ndim <= n < ndim else n for n in axes)
+    normal = tuple(int(n) % ndim if ndim and -ndim <= n < ndim else n for n in dims)
     if sorted(normal) != list(range(ndim)):
-        raise ValueError(f"axes: expected a permutation of range({ndim}), got {tuple(axes)}")
+        raise ValueError(f"dims: expected a permutation of range({ndim}), got {tuple(dims)}")
     return Transpose(normal)(a)
+
+
+def transpose(a, dim0, dim1):
+    """Swap dimensions ``dim0`` and ``dim1``, as ``torch.transpose`` (see :func:`permute` for
+    any order).
+
+    Raises:
+        TypeError: a dim is not an int. ValueError: a dim out of range.
+    """
+    a = tensor_arg("a", a)
+    (d0,), (d1,) = (axis_arg(name, d, a.ndim, allow_none=False, allow_tuple=False) or (0,)
+                    for name, d in (("dim0", dim0), ("dim1", dim1)))
+    order = list(range(a.ndim))
+    if order:
+        order[d0], order[d1] = d1, d0
+    return Transpose(tuple(order))(a)
+
+
+def unsqueeze(a, dim):
+    """``a`` with a new dimension of length 1 at ``dim`` (in [-ndim - 1, ndim]), as
+    ``torch.unsqueeze``.
+
+    Raises:
+        TypeError: ``dim`` is not an int. ValueError: out of range.
+    """
+    a = tensor_arg("a", a)
+    (axis,) = axis_arg("dim", dim, a.ndim + 1, allow_none=False, allow_tuple=False)
+    return Reshape(a.shape[:axis] + (1,) + a.shape[axis:])(a)
+
+
+def squeeze(a, dim=None):
+    """``a`` without its dimensions of length 1 (all, or those of ``dim``: an int or a tuple;
+    a listed dimension of another length stays, as in PyTorch).
+
+    Raises:
+        TypeError: a bad dim type. ValueError: a dim out of range.
+    """
+    a = tensor_arg("a", a)
+    axes = axis_arg("dim", dim, a.ndim)
+    return Reshape(tuple(n for i, n in enumerate(a.shape) if not (i in axes and n == 1)))(a)
 
 
 def flatten(a, start_dim=0, end_dim=-1):
@@ -204,52 +277,66 @@ def _tensor_list(tensors):
     return tensors
 
 
-def concat(tensors, axis=0):
-    """Join ``tensors`` (a list or tuple, all of one dtype) along ``axis``; other dimensions
-    must match.
+def cat(tensors, dim=0, *, axis=None):
+    """Join ``tensors`` (a list or tuple, all of one dtype) along ``dim`` (``axis`` is an alias),
+    as ``torch.cat``; other dimensions must match.
 
     Raises:
         TypeError: not a list or tuple, or mixed dtypes.
-        ValueError: the list is empty, a tensor is 0-d, the axis is out of range, or the shapes
-            differ off ``axis``.
+        ValueError: the list is empty, a tensor is 0-d, the dim is out of range, or the shapes
+            differ off ``dim``.
     """
+    dim, _ = dim_alias(dim, False, axis, default=0)
     tensors = _tensor_list(tensors)
     shapes = [tuple(t.shape) for t in tensors]
     ndim = len(shapes[0])
     if ndim == 0:
         raise ValueError("tensors: expected tensors with at least 1 dimension, got 0-d ones")
-    (axis,) = axis_arg("axis", axis, ndim, allow_none=False, allow_tuple=False)
+    (axis,) = axis_arg("dim", dim, ndim, allow_none=False, allow_tuple=False)
     if any(len(s) != ndim or s[:axis] + s[axis + 1:] != shapes[0][:axis] + shapes[0][axis + 1:] for s in shapes):
-        raise ValueError(f"concat: shapes must match except along axis {axis}, got {shapes}")
+        raise ValueError(f"cat: shapes must match except along dim {axis}, got {shapes}")
     return Concat(axis)(*tensors)
 
 
-def stack(tensors, axis=0):
-    """Join ``tensors`` (a list or tuple of equal shapes and one dtype) along a new ``axis``
-    (in [-ndim - 1, ndim]), as ``torch.stack``.
+concat = cat  # torch.concat is an alias too
+
+
+def stack(tensors, dim=0, *, axis=None):
+    """Join ``tensors`` (a list or tuple of equal shapes and one dtype) along a new ``dim``
+    (in [-ndim - 1, ndim]; ``axis`` is an alias), as ``torch.stack``.
 
     Raises:
         TypeError: not a list or tuple, or mixed dtypes.
-        ValueError: the list is empty, the shapes differ, or the axis is out of range.
+        ValueError: the list is empty, the shapes differ, or the dim is out of range.
     """
+    dim, _ = dim_alias(dim, False, axis, default=0)
     tensors = _tensor_list(tensors)
     shapes = [tuple(t.shape) for t in tensors]
     if any(s != shapes[0] for s in shapes):
         raise ValueError(f"stack: expected tensors of one shape, got {shapes}")
-    (axis,) = axis_arg("axis", axis, len(shapes[0]) + 1, allow_none=False, allow_tuple=False)
+    (axis,) = axis_arg("dim", dim, len(shapes[0]) + 1, allow_none=False, allow_tuple=False)
     return Stack(axis)(*tensors)
 
 
-def unbind(a, axis=0):
-    """Return the slices of ``a`` along ``axis`` as a tuple of tensors with that axis removed,
-    as ``torch.unbind``.
+def unbind(a, dim=0, *, axis=None):
+    """Return the slices of ``a`` along ``dim`` (``axis`` is an alias) as a tuple of tensors
+    with that dimension removed, as ``torch.unbind``.
 
     Raises:
-        TypeError: a non-int axis.
-        ValueError: a 0-d ``a`` or an axis out of range.
+        TypeError: a non-int dim.
+        ValueError: a 0-d ``a`` or a dim out of range.
     """
+    dim, _ = dim_alias(dim, False, axis, default=0)
     a = tensor_arg("a", a)
     if a.ndim == 0:
         raise ValueError("a: expected a tensor with at least 1 dimension, got shape ()")
-    (axis,) = axis_arg("axis", axis, a.ndim, allow_none=False, allow_tuple=False)
+    (axis,) = axis_arg("dim", dim, a.ndim, allow_none=False, allow_tuple=False)
     return Unbind(axis)(a)
+
+
+def take_along_dim(a, indices, dim):
+    """The elements of ``a`` at ``indices`` (an int array or tensor of length 1 along ``dim``,
+    as max(dim, keepdim=True) returns) along ``dim``; differentiable in ``a``."""
+    a = tensor_arg("a", a)
+    indices = tensor_arg("indices", indices).data
+    return TakeAlongDim(indices, dim)(a)

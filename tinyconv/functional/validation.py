@@ -47,13 +47,13 @@ def require_float(name, x):
         raise TypeError(f"{name}: expected a floating-point tensor (float32 or float64), got dtype {dtype}")
 
 
-def axis_arg(name, axis, ndim, allow_none=True, allow_tuple=True):
+def axis_arg(name, axis, ndim, allow_none=True, allow_tuple=True, error=ValueError):
     """Return ``axis`` (an int, a tuple of distinct ints, or None for every axis) normalised to
     a tuple of non-negative axes of an ``ndim``-D tensor.
 
     Raises:
         TypeError: not an int (or tuple of ints, or None where allowed).
-        ValueError: an axis outside [-ndim, ndim) or repeated.
+        ValueError (or ``error``): an axis outside [-ndim, ndim) or repeated.
     """
     if axis is None and allow_none:
         return tuple(range(ndim))
@@ -66,11 +66,29 @@ def axis_arg(name, axis, ndim, allow_none=True, allow_tuple=True):
     axes = (int(axis),) if single else tuple(int(a) for a in axis)
     bound = max(ndim, 1)  # a 0-d tensor accepts axis 0 or -1, as NumPy's reductions do
     if any(not -bound <= a < bound for a in axes):
-        raise ValueError(f"{name}: expected values in [{-bound}, {bound}), got {axis!r} (the tensor is {ndim}-D)")
+        raise error(f"{name}: expected values in [{-bound}, {bound}), got {axis!r} (the tensor is {ndim}-D)")
     axes = tuple(a % bound for a in axes)
     if len(set(axes)) != len(axes):
         raise ValueError(f"{name}: expected distinct axes, got {axis!r}")
     return axes if ndim else ()
+
+
+def dim_alias(dim, keepdim, axis=None, keepdims=None, default=None):
+    """Return ``(dim, keepdim)``, taking NumPy's spellings ``axis`` and ``keepdims`` as aliases,
+    as PyTorch does (``default``: dim's default value).
+
+    Raises:
+        TypeError: both spellings of one argument are given.
+    """
+    if axis is not None:
+        if dim != default:
+            raise TypeError(f"dim and axis are aliases: give one, got dim={dim!r} and axis={axis!r}")
+        dim = axis
+    if keepdims is not None:
+        if keepdim:
+            raise TypeError("keepdim and keepdims are aliases: give one")
+        keepdim = keepdims
+    return dim, bool(keepdim)
 
 
 def require_finite(name, x):

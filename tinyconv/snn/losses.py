@@ -33,11 +33,11 @@ def spike_count_cross_entropy(spikes, labels):
 
 
 def membrane_cross_entropy(membrane, labels):
-    """Cross-entropy of the peak potentials: softmax_cross_entropy(membrane.max(0), labels).
+    """Cross-entropy of the peak potentials: softmax_cross_entropy(membrane.amax(0), labels).
 
     membrane: float (T, N, C); labels: int (N,) in [0, C). Returns a scalar Tensor.
 
     Raises:
         ValueError: membrane not 3-D or T = 0; labels as :func:`tinyconv.functional.softmax_cross_entropy`.
     """
-    return F.softmax_cross_entropy(_outputs("membrane", membrane).max(axis=0), labels)
+    return F.softmax_cross_entropy(_outputs("membrane", membrane).amax(0), labels)

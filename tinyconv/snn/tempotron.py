@@ -228,7 +228,7 @@ class Tempotron(Module):
     def potential(self, traces):
         """V (T, N, O) = traces @ W^T + V_rest, differentiable."""
         traces, weight = _traces_and_weight(traces, self.weight)
-        return traces @ weight.transpose() + self.v_rest
+        return traces @ weight.T + self.v_rest
 
     def forward(self, traces):
         return peak_potential(traces, self.weight, self.v_rest)
