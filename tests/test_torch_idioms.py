@@ -35,6 +35,19 @@ def test_pred_equals_y_counts_correct_predictions():
     assert (pred.data == y).sum().item() == 3  # ndarray == Tensor goes to the Tensor too
 
 
+@pytest.mark.parametrize("name, op", [("eq", operator.eq), ("ne", operator.ne), ("lt", operator.lt),
+                                      ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge)])
+def test_comparison_methods_match_the_operators(name, op):
+    pred = Tensor(np.array([[3], [1], [2], [2]]))
+    target = Tensor(np.array([3, 0, 2, 1]))
+    got = getattr(pred, name)(target.view_as(pred))
+    np.testing.assert_array_equal(got.data, op(pred.data, target.data.reshape(4, 1)))
+    if name == "eq":
+        assert got.sum().item() == 2  # the classic MNIST example's count of correct predictions
+    with pytest.raises(TypeError, match=rf"{name}\(\): expected a Tensor, array or number, got NoneType"):
+        getattr(pred, name)(None)
+
+
 def test_comparison_with_a_non_broadcasting_shape_names_both_shapes():
     with pytest.raises(ValueError, match=r"other: shape \(3,\) does not broadcast with the tensor's shape \(2,\)"):
         Tensor(np.zeros(2)) == np.zeros(3)

@@ -372,6 +372,21 @@ class Tensor:
     def __ge__(self, other): return self._compare("greater_equal", other)
     __hash__ = object.__hash__  # by identity, as PyTorch's (defining __eq__ removes it)
 
+    def eq(self, other): return self._compare_method("equal", "eq", other)
+    def ne(self, other): return self._compare_method("not_equal", "ne", other)
+    def lt(self, other): return self._compare_method("less", "lt", other)
+    def le(self, other): return self._compare_method("less_equal", "le", other)
+    def gt(self, other): return self._compare_method("greater", "gt", other)
+    def ge(self, other): return self._compare_method("greater_equal", "ge", other)
+
+    def _compare_method(self, ufunc, name, other):
+        """The operator's result; where the operator would fall back to Python (another type),
+        a TypeError, as PyTorch's method raises."""
+        result = self._compare(ufunc, other)
+        if result is NotImplemented:
+            raise TypeError(f"{name}(): expected a Tensor, array or number, got {type(other).__name__}")
+        return result
+
     def _compare(self, ufunc, other):
         """Compare elementwise with ``other`` (a Tensor, an array or a number; the shapes
         broadcast as in NumPy) into a bool Tensor that does not require grad. Other objects
