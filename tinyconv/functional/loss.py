@@ -17,10 +17,30 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .activation import log_softmax, relu, stable_sigmoid
+from .activation import _log_softmax, log_softmax, relu, stable_sigmoid
 from .validation import require_finite, require_float, require_same_dtype, tensor_arg
 
 REDUCTIONS = ("none", "mean", "sum")
+
+
+class SoftmaxCrossEntropy(Function):
+    """-sum_c q[c] log softmax(x)[c] along the class axis ``dim`` of logits x, for a constant
+    target distribution q with the class axis last (one-hot targets mixed with label smoothing,
+    times the class weights; zero for ignored targets). Fused, so that the gradient is
+    softmax(x) sum_c q[c] - q, by log-sum-exp."""
+
+    def __init__(self, q, dim):
+        self.q, self.dim = q, dim
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.log_p = _log_softmax(xp.moveaxis(x, self.dim, -1), axis=-1)
+        return -(self.q * self.log_p).sum(axis=-1)
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        grad = (xp.exp(self.log_p) * self.q.sum(axis=-1, keepdims=True) - self.q) * g[..., None]
+        return xp.moveaxis(grad, -1, self.dim)
 
 
 class LogSigmoid(Function):
@@ -208,19 +228,30 @@ def _along_classes(weight, input):
     return weight.reshape(*[-1 if i == dim else 1 for i in range(input.ndim)])
 
 
-def _nll(log_p, target, weight, ignore_index, reduction, label_smoothing=0.0):
-    """-weight[y] log_p[y] per element (ignored ones 0), mixed with label_smoothing times the
-    mean over classes of -weight[c] log_p[c]; "mean" divides by the total weight of the kept
-    targets, as PyTorch's nll_loss and cross_entropy."""
+def _nll(log_p, target, weight, ignore_index, reduction):
+    """-weight[y] log_p[y] per element (0 for ignored ones); "mean" divides by the total weight
+    of the kept targets, as PyTorch's nll_loss."""
     index, kept = _class_targets(log_p, target, ignore_index)
     w_y = kept.astype(log_p.dtype) if weight is None else weight[index] * kept.astype(log_p.dtype)
-    loss = -_pick(log_p, index) * w_y
+    return _reduce(-_pick(log_p, index) * w_y, reduction, w_y.sum())
+
+
+def _cross_entropy_of_indices(input, target, weight, ignore_index, reduction, label_smoothing):
+    """cross_entropy of class indices, fused: the target distribution is (1 - s) onehot(y) + s / C,
+    times the class weights, 0 for ignored targets; "mean" divides by the total weight of the kept
+    targets (PyTorch's rule, also with label smoothing)."""
+    if weight is not None and weight.requires_grad:
+        raise NotImplementedError("weight: cross_entropy has no gradient for the class weights, as in PyTorch; "
+                                  "pass weight.detach()")
+    index, kept = _class_targets(input, target, ignore_index)
+    xp = get_array_module(index)
+    dim, c = _class_dim(input)
+    w = xp.ones(c, dtype=input.dtype) if weight is None else weight.data
+    w_y = w[index] * kept
+    q = (index[..., None] == xp.arange(c)) * (w_y[..., None] * (1 - label_smoothing))
     if label_smoothing:
-        dim, c = _class_dim(log_p)
-        weighted = log_p if weight is None else log_p * _along_classes(weight, log_p)
-        smooth = -weighted.sum(dim) * kept.astype(log_p.dtype)
-        loss = loss * (1 - label_smoothing) + smooth * (label_smoothing / c)
-    return _reduce(loss, reduction, w_y.sum())
+        q = q + w * (kept[..., None] * (label_smoothing / c))
+    return _reduce(SoftmaxCrossEntropy(q.astype(input.dtype), dim)(input), reduction, w_y.sum())
 
 
 def _probability_arg(name, value):
@@ -270,16 +301,18 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         NotImplementedError: ``size_average`` or ``reduce`` given (deprecated in PyTorch).
         RuntimeError: ``ignore_index`` with probability targets (as PyTorch); tensors on
             different devices.
+        NotImplementedError: a weight that requires grad with class-index targets (PyTorch
+            has no such gradient either).
     """
     reduction = _reduction_arg(reduction, size_average, reduce)
     input = _input_arg(input, min_ndim=1)
     weight = _class_weight(weight, input)
     smoothing = _probability_arg("label_smoothing", label_smoothing)
-    dim, c = _class_dim(input)
-    log_p = log_softmax(input, axis=dim)
     target = tensor_arg("target", target)
     if _index_target(target):
-        return _nll(log_p, target, weight, ignore_index, reduction, smoothing)
+        return _cross_entropy_of_indices(input, target, weight, ignore_index, reduction, smoothing)
+    dim, c = _class_dim(input)
+    log_p = log_softmax(input, axis=dim)
     if ignore_index != -100:
         raise RuntimeError("ignore_index: not supported for floating point (probability) targets, as in PyTorch")
     q = _like_input("target", target, input)
