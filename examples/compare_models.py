@@ -82,7 +82,7 @@ def lenet_without_dropout(args, pixels):
 
 
 CANDIDATES = {
-    "svm": Candidate("linear SVM (hinge)", linear_svm, loss=F.multi_margin_loss, weight_decay=1e-4),
+    "svm": Candidate("linear SVM (hinge)", linear_svm, loss=F.crammer_singer_loss, weight_decay=1e-4),
     "mlp": Candidate("MLP 784-500-500-10", mlp, normalize=False),
     "dbn": Candidate("DBN-initialised MLP", dbn_mlp, normalize=False),
     "lenet": Candidate("LeNet-5", lenet, lr=2e-3),

@@ -231,6 +231,7 @@ FUNCTIONS = {  # name: (fn, inputs)
     "softmax_cross_entropy": (F.softmax_cross_entropy, (FEATURES, LABELS)),
     "mse_loss": (F.mse_loss, (FEATURES, rng.standard_normal((5, 4)))),
     "multi_margin_loss": (F.multi_margin_loss, (FEATURES, LABELS)),
+    "crammer_singer_loss": (F.crammer_singer_loss, (FEATURES, LABELS)),
     "binary_cross_entropy_with_logits": (F.binary_cross_entropy_with_logits, (FEATURES, rng.uniform(0, 1, (5, 4)))),
     "dropout": (lambda x: F.dropout(x, 0.5, rng=np.random.default_rng(0)), (FEATURES,)),
     "add, mul, div (broadcast)": (lambda a, b: (a + b) * a / (b * b + 1), (FEATURES, rng.standard_normal(4))),

@@ -386,7 +386,7 @@ def test_non_finite_inputs_are_refused_where_documented(data):
     x = make((2, 1, 4, 4), dtype, "normal", data.draw(st.integers(0, 99)))
     x[data.draw(st.integers(0, 1)), 0, data.draw(st.integers(0, 3)), data.draw(st.integers(0, 3))] = bad
     which = data.draw(st.sampled_from(["conv2d", "cross-entropy", "stochastic"]))
-    with pytest.raises(tc.NonFiniteError, match="x: expected finite values|logits: expected finite values"):
+    with pytest.raises(tc.NonFiniteError, match="x: expected finite values|input: expected finite values"):
         if which == "conv2d":
             F.conv2d(Tensor(x), Tensor(np.ones((1, 1, 3, 3), dtype)))
         elif which == "cross-entropy":

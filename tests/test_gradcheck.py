@@ -240,32 +240,76 @@ def test_softmax_family(act, data):
 
 # ---------------------------------------------------------------- losses and linear
 
-@given(data=st.data(), n=st.integers(1, 4), k=st.integers(1, 5))
-def test_softmax_cross_entropy(data, n, k):
+@given(data=st.data(), n=st.integers(1, 4), k=st.integers(1, 5), reduction=st.sampled_from(["mean", "sum", "none"]),
+       smoothing=st.sampled_from([0.0, 0.3]), weighted=st.booleans())
+def test_cross_entropy(data, n, k, reduction, smoothing, weighted):
     labels = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
-    check(F.softmax_cross_entropy, data.draw(uniform((n, k), -3, 3)), labels)
+    labels[0] = -100  # ignored
+    labels[-1] = max(labels[-1], 0)  # at least one kept
+    weight = data.draw(uniform((k,), 0.5, 2)) if weighted else None
+    check(lambda x: F.cross_entropy(x, labels, weight, reduction=reduction, label_smoothing=smoothing),
+          data.draw(uniform((n, k), -3, 3)))
+
+
+@given(data=st.data(), k=st.integers(1, 4), smoothing=st.sampled_from([0.0, 0.2]))
+def test_cross_entropy_probabilities_k_dimensional(data, k, smoothing):
+    shape, weight = (2, k, 3), data.draw(uniform((k,), 0.5, 2))
+    check(lambda x, t: F.cross_entropy(x, t, weight, label_smoothing=smoothing),
+          data.draw(uniform(shape, -3, 3)), data.draw(uniform(shape, 0, 1)))
+
+
+@given(data=st.data(), n=st.integers(1, 4), k=st.integers(1, 5))
+def test_nll_loss(data, n, k):
+    labels = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    weight = data.draw(uniform((k,), 0.5, 2))
+    check(lambda x: F.nll_loss(x, labels, weight), data.draw(uniform((n, k), -3, 3)))
 
 
 @given(data=st.data(), n=st.integers(1, 4), k=st.integers(2, 5), steps=st.integers(0, 10))
-def test_multi_margin_loss(data, n, k, steps):
+def test_crammer_singer_loss(data, n, k, steps):
     # distinct scores differ by multiples of 0.1, so with a margin of 0.05 + 0.1 * steps the hinge
     # argument margin + s_j - s_y stays at least 0.05 from its kink at 0, and the best wrong
     # class never ties: finite differences see one smooth piece
     labels = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
     margin = 0.05 + 0.1 * steps
-    check(lambda s: F.multi_margin_loss(s, labels, margin=margin), data.draw(distinct((n, k), spacing=0.1)))
+    check(lambda s: F.crammer_singer_loss(s, labels, margin=margin), data.draw(distinct((n, k), spacing=0.1)))
+
+
+@given(data=st.data(), n=st.integers(1, 4), k=st.integers(2, 5), steps=st.integers(0, 10), p=st.sampled_from([1, 2]))
+def test_multi_margin_loss(data, n, k, steps, p):
+    # as above: every hinge argument margin - s_y + s_i stays at least 0.05 from its kink
+    labels = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    margin = 0.05 + 0.1 * steps
+    weight = data.draw(uniform((k,), 0.5, 2))
+    check(lambda s: F.multi_margin_loss(s, labels, p, margin, weight), data.draw(distinct((n, k), spacing=0.1)))
+
+
+@given(data=st.data(), weighted=st.booleans())
+def test_binary_cross_entropy_with_logits(data, weighted):
+    shape = data.draw(shapes())
+    weight = data.draw(uniform(shape[-1:], 0.5, 2)) if weighted else None
+    pos_weight = data.draw(uniform(shape[-1:], 0.5, 2)) if weighted else None
+    check(lambda x, t: F.binary_cross_entropy_with_logits(x, t, weight, pos_weight=pos_weight),
+          data.draw(uniform(shape, -4, 4)), data.draw(uniform(shape, 0, 1)))
 
 
 @given(data=st.data())
-def test_binary_cross_entropy_with_logits(data):
+def test_binary_cross_entropy(data):
     shape = data.draw(shapes())
-    check(F.binary_cross_entropy_with_logits, data.draw(uniform(shape, -4, 4)), data.draw(uniform(shape, 0, 1)))
+    check(F.binary_cross_entropy, data.draw(uniform(shape, 0.05, 0.95)), data.draw(uniform(shape, 0, 1)))
+
+
+@given(data=st.data(), reduction=st.sampled_from(["mean", "sum"]))
+def test_mse_loss(data, reduction):
+    shape = data.draw(shapes())
+    check(lambda x, t: F.mse_loss(x, t, reduction=reduction), data.draw(uniform(shape)), data.draw(uniform(shape)))
 
 
 @given(data=st.data())
-def test_mse_loss(data):
+def test_l1_loss(data):
     shape = data.draw(shapes())
-    check(F.mse_loss, data.draw(uniform(shape)), data.draw(uniform(shape)))
+    x = data.draw(away_from_zero(shape))  # |x - 0| stays away from its kink
+    check(lambda x, t: F.l1_loss(x, t, weight=np.ones(shape)), x, np.zeros(shape))
 
 
 @given(data=st.data(), n=st.integers(1, 4), i=st.integers(1, 4), o=st.integers(1, 4), bias=st.booleans())
@@ -381,9 +425,9 @@ COVERED = {
     "Reshape": "test_reshape", "Transpose": "test_transpose", "GetItem": "test_getitem_*",
     "Concat": "test_concat", "Stack": "test_stack", "Unbind": "test_unbind", "Sigmoid": "test_smooth_activations", "Tanh": "test_smooth_activations",
     "ReLU": "test_relu", "LeakyReLU": "test_leaky_relu", "Softmax": "test_softmax_family",
-    "LogSoftmax": "test_softmax_family", "SoftmaxCrossEntropy": "test_softmax_cross_entropy",
-    "MSELoss": "test_mse_loss", "MultiMarginLoss": "test_multi_margin_loss",
-    "BinaryCrossEntropyWithLogits": "test_binary_cross_entropy_with_logits", "Linear": "test_linear", "Conv2d": "test_conv2d",
+    "LogSoftmax": "test_softmax_family", "SoftmaxCrossEntropy": "test_cross_entropy", "LogSigmoid": "test_binary_cross_entropy_with_logits",
+    "BinaryCrossEntropy": "test_binary_cross_entropy", "CrammerSingerLoss": "test_crammer_singer_loss",
+    "Linear": "test_linear", "Conv2d": "test_conv2d",
     "ConvTranspose2d": "test_conv_transpose2d",
     "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "Dropout": "test_dropout",
     "BatchNorm": "test_batch_norm",

@@ -274,6 +274,7 @@ OPS = {
     "softmax_cross_entropy": (lambda t: F.softmax_cross_entropy(t, LABELS), [_x()]),
     "mse_loss": (F.mse_loss, [_x(), _x()]),
     "multi_margin_loss": (lambda t: F.multi_margin_loss(t, LABELS), [_x()]),
+    "crammer_singer_loss": (lambda t: F.crammer_singer_loss(t, LABELS), [_x()]),
     "binary_cross_entropy_with_logits": (F.binary_cross_entropy_with_logits, [_x() - 1, _x() - 0.5]),
     "linear": (F.linear, [_x((2, 3)), _x((4, 3)), _x((4,))]),
     "conv2d": (lambda x, w, b: F.conv2d(x, w, b, padding=1), [_x((2, 2, 5, 5)), _x((3, 2, 3, 3)), _x((3,))]),

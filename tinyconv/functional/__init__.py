@@ -4,7 +4,8 @@ from .math import (add, sub, mul, div, neg, pow, matmul, exp, log, sum, mean, ma
 from .shape import (reshape, view, transpose, permute, unsqueeze, squeeze, flatten, getitem, cat, concat, stack, unbind,
                     take_along_dim)
 from .activation import sigmoid, tanh, relu, leaky_relu, softmax, log_softmax
-from .loss import softmax_cross_entropy, mse_loss, multi_margin_loss, binary_cross_entropy_with_logits
+from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, crammer_singer_loss, cross_entropy, l1_loss,
+                   mse_loss, multi_margin_loss, nll_loss, one_hot, softmax_cross_entropy)
 from .linear import linear
 from .conv import conv2d, conv_transpose2d
 from .pooling import max_pool2d, avg_pool2d

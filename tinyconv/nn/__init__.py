@@ -9,4 +9,5 @@ from .activation import ReLU, LeakyReLU, Sigmoid, Tanh
 from .flatten import Flatten
 from .dropout import Dropout
 from .rnn import RNN, LSTM, GRU
-from . import init
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, MultiMarginLoss, NLLLoss
+from . import functional, init
