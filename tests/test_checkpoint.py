@@ -747,3 +747,17 @@ def test_sigkill_while_saving_never_loses_the_last_checkpoint(tmp_path):
     resumed = worker.build(12000, 32)
     assert worker.resume(resumed, path) == final
     assert_same_parameters(resumed["model"], uninterrupted["model"])
+
+
+def test_load_takes_pytorch_s_map_location_and_weights_only(tmp_path):
+    """``torch.load(path, map_location="cpu")`` and ``weights_only=True`` run unchanged (a
+    checkpoint holds host arrays and never a pickle); a device tinyconv cannot map to raises."""
+    path = tmp_path / "c.npz"
+    tc.save({"w": np.arange(3.0)}, path)
+    for location in (None, "cpu", tc.device("cpu")):
+        np.testing.assert_array_equal(tc.load(path, location)["w"], np.arange(3.0))
+    np.testing.assert_array_equal(tc.load(path, map_location="cpu", weights_only=True)["w"], np.arange(3.0))
+    with pytest.raises(NotImplementedError, match=r"map_location: tinyconv loads into host memory.*got 'cuda'"):
+        tc.load(path, map_location="cuda")
+    with pytest.raises(NotImplementedError, match=r"weights_only=False: a tinyconv checkpoint never holds pickles"):
+        tc.load(path, weights_only=False)

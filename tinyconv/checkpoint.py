@@ -557,11 +557,15 @@ def _like(reference, value):
     return get_array_module(reference).asarray(value)
 
 
-def load(path, into=None):
+def load(path, map_location=None, *, into=None, weights_only=True):
     """Read a checkpoint written by :func:`save`.
 
     Args:
         path: the checkpoint file.
+        map_location: as PyTorch's, for the programs that pass it: None, "cpu" or
+            ``tinyconv.device("cpu")`` (arrays are always loaded into host memory; move a model
+            with ``model.to(device)``).
+        weights_only: True, as PyTorch's default: a checkpoint never holds pickled objects.
         into: optional; the objects to restore in place, shaped like what was saved (usually
             the same dict): Modules, optimizers, DataLoaders and other objects with
             ``load_state_dict``, ``numpy.random.Generator`` objects (e.g.
@@ -584,6 +588,12 @@ def load(path, into=None):
             once, and then no object is changed (any exception raised while restoring rolls
             back the objects already restored and is reported the same way).
     """
+    if map_location is not None and str(map_location) != "cpu":
+        raise NotImplementedError(f"map_location: tinyconv loads into host memory (None or 'cpu'), got "
+                                  f"{str(map_location)!r}; move a model with model.to(device)")
+    if weights_only is not True:
+        raise NotImplementedError("weights_only=False: a tinyconv checkpoint never holds pickles, so there is "
+                                  "nothing more to load; leave weights_only at True")
     where = os.fspath(path)
     f, size = _open(path)
     with f:
