@@ -1,12 +1,13 @@
 """Layers and models."""
+from ..tensor import Parameter
 from .module import Module
-from .container import Sequential
-from .linear import Linear
+from .container import Sequential, ModuleList, ModuleDict
+from .linear import Identity, Linear
 from .conv import Conv2d, ConvTranspose2d
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .pooling import MaxPool2d, AvgPool2d, StochasticPool2d
 from .activation import ReLU, LeakyReLU, Sigmoid, Tanh
-from .flatten import Flatten
+from .flatten import Flatten, Unflatten
 from .dropout import Dropout
 from .rnn import RNN, LSTM, GRU
-from . import init
+from . import init, utils

@@ -1,0 +1,139 @@
+"""PyTorch's nn idioms: containers, Module methods, layers and nn.init, checked against NumPy
+references, hand-computed cases and (where installed) PyTorch itself."""
+import math
+
+import numpy as np
+import pytest
+
+import tinyconv as tc
+from tinyconv import Tensor, nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
+        self.heads = nn.ModuleList([nn.Linear(4, 2), nn.Linear(4, 1)])
+        self.extra = nn.ModuleDict({"a": nn.Linear(2, 2)})
+
+    def forward(self, x):
+        h = self.features(x)
+        return [head(h) for head in self.heads]
+
+
+def test_module_list_registers_its_members_and_acts_as_a_list():
+    net = Net()
+    names = [n for n, _ in net.named_parameters()]
+    assert names == ["features.0.weight", "features.0.bias", "heads.0.weight", "heads.0.bias",
+                     "heads.1.weight", "heads.1.bias", "extra.a.weight", "extra.a.bias"]
+    heads = net.heads
+    first, second, third = heads[0], heads[1], nn.Linear(4, 3)
+    heads.append(third)
+    assert len(heads) == 3 and heads[-1] is third and list(heads) == [first, second, third]
+    assert isinstance(heads[1:], nn.ModuleList) and list(heads[1:]) == [second, third]
+    heads.insert(0, nn.Identity())
+    del heads[0]
+    heads[1] = nn.Identity()
+    assert [type(m).__name__ for m in heads] == ["Linear", "Identity", "Linear"] and heads[0] is first
+    assert [n for n, _ in heads.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    with pytest.raises(IndexError, match="index"):
+        heads[3]
+    with pytest.raises(TypeError, match="expected a Module"):
+        heads.append(3)
+
+
+def test_module_dict_registers_and_acts_as_a_dict():
+    d = nn.ModuleDict([("conv", nn.Conv2d(1, 2, 3)), ("act", nn.ReLU())])
+    assert list(d) == ["conv", "act"] and "conv" in d and len(d) == 2
+    d["fc"] = nn.Linear(2, 2)
+    assert [n for n, _ in d.named_parameters()] == ["conv.weight", "conv.bias", "fc.weight", "fc.bias"]
+    assert isinstance(d.pop("conv"), nn.Conv2d) and d.keys() == ["act", "fc"]
+    d.clear()
+    assert len(d) == 0 and d.parameters() == []
+    with pytest.raises(KeyError):
+        d["missing"]
+    with pytest.raises(TypeError, match="key"):
+        d[1] = nn.ReLU()
+
+
+def test_identity_and_unflatten():
+    x = Tensor(np.arange(24.0).reshape(2, 12))
+    assert nn.Identity(54, unused="x")(x) is x
+    np.testing.assert_array_equal(nn.Unflatten(1, (3, 4))(x).data, x.data.reshape(2, 3, 4))
+    np.testing.assert_array_equal(nn.Unflatten(-1, (2, -1))(x).data, x.data.reshape(2, 2, 6))
+    with pytest.raises(ValueError, match="unflattened_size"):
+        nn.Unflatten(1, (5, 2))(x)
+
+
+def test_named_modules_children_and_apply_follow_pytorch_order():
+    net = Net()
+    assert [n for n, _ in net.named_modules()] == ["", "features", "features.0", "features.1", "heads", "heads.0",
+                                                   "heads.1", "extra", "extra.a"]
+    assert [n for n, _ in net.named_children()] == ["features", "heads", "extra"]
+    assert list(net.children()) == [net.features, net.heads, net.extra]
+    visited = []
+    assert net.apply(lambda m: visited.append(m)) is net
+    assert visited[-1] is net and visited[:3] == [net.features[0], net.features[1], net.features]
+
+
+def test_named_modules_yields_a_shared_module_once():
+    shared = nn.Linear(2, 2)
+    seq = nn.Sequential(shared, shared)
+    assert [n for n, _ in seq.named_modules()] == ["", "0"]
+    assert [n for n, _ in seq.named_modules(remove_duplicate=False)] == ["", "0", "1"]
+
+
+def test_requires_grad_freezes_the_parameters():
+    net = Net()
+    assert net.requires_grad_(False) is net
+    assert not any(p.requires_grad for p in net.parameters())
+    net.heads.requires_grad_()
+    assert [p.requires_grad for p in net.parameters()] == [False, False, True, True, True, True, False, False]
+    with pytest.raises(TypeError, match="requires_grad"):
+        net.requires_grad_(1)
+
+
+def test_double_and_float_cast_floating_state_in_place():
+    bn = nn.BatchNorm2d(3)
+    weight = bn.weight
+    assert bn.double() is bn and bn.weight is weight
+    assert {p.dtype for p in bn.parameters()} == {np.dtype(np.float64)}
+    assert bn.running_mean.dtype == np.float64 and bn.num_batches_tracked.dtype == np.int64
+    y = bn(Tensor(np.random.default_rng(0).normal(size=(4, 3, 2, 2))))
+    assert y.dtype == np.float64
+    assert bn.float().weight.dtype == np.float32 and bn.running_var.dtype == np.float32
+
+
+def test_load_state_dict_not_strict_returns_missing_and_unexpected_keys():
+    a, b = Net(), Net()
+    sd = a.state_dict()
+    del sd["heads.1.bias"]
+    sd["other.weight"] = np.zeros(3, dtype=np.float32)
+    result = b.load_state_dict(sd, strict=False)
+    assert result.missing_keys == ["heads.1.bias"] and result.unexpected_keys == ["other.weight"]
+    missing, unexpected = result
+    assert missing == ["heads.1.bias"]
+    np.testing.assert_array_equal(b.heads[1].weight.data, a.heads[1].weight.data)
+    assert not np.array_equal(b.heads[1].bias.data, a.heads[1].bias.data)
+    assert tuple(b.load_state_dict(a.state_dict())) == ([], [])
+    with pytest.raises(RuntimeError, match="missing: heads.1.bias"):
+        b.load_state_dict(sd)
+
+
+def test_load_state_dict_not_strict_still_refuses_a_shape_mismatch():
+    net = Net()
+    sd = net.state_dict()
+    sd["heads.0.weight"] = np.zeros((5, 4), dtype=np.float32)
+    with pytest.raises(RuntimeError, match="heads.0.weight"):
+        net.load_state_dict(sd, strict=False)
+
+
+def test_nn_parameter_and_clip_grad_norm_import_paths():
+    from tinyconv.nn.utils import clip_grad_norm_
+    p = nn.Parameter(np.ones(4, dtype=np.float32))
+    assert isinstance(p, tc.Parameter) and p.requires_grad
+    p.grad = np.full(4, 2.0, dtype=np.float32)
+    norm = clip_grad_norm_([p], max_norm=1.0)
+    assert isinstance(norm, Tensor) and math.isclose(norm.item(), 4.0)
+    np.testing.assert_allclose(p.grad, 0.5, rtol=1e-5)
+    assert nn.utils.clip_grad_norm_ is clip_grad_norm_
