@@ -137,3 +137,62 @@ def test_nn_parameter_and_clip_grad_norm_import_paths():
     assert isinstance(norm, Tensor) and math.isclose(norm.item(), 4.0)
     np.testing.assert_allclose(p.grad, 0.5, rtol=1e-5)
     assert nn.utils.clip_grad_norm_ is clip_grad_norm_
+
+
+from tinyconv.nn import init  # noqa: E402
+
+
+@pytest.mark.parametrize("nonlinearity, param, gain", [
+    ("linear", None, 1.0), ("conv2d", None, 1.0), ("sigmoid", None, 1.0), ("tanh", None, 5 / 3),
+    ("relu", None, math.sqrt(2)), ("leaky_relu", None, math.sqrt(2 / (1 + 0.01 ** 2))),
+    ("leaky_relu", 0.2, math.sqrt(2 / 1.04)), ("selu", None, 0.75)])
+def test_calculate_gain_matches_pytorch_table(nonlinearity, param, gain):
+    assert math.isclose(init.calculate_gain(nonlinearity, param), gain)
+
+
+def test_calculate_gain_refuses_unknown_names():
+    with pytest.raises(ValueError, match="nonlinearity"):
+        init.calculate_gain("swish")
+
+
+def big(shape, dtype=np.float32):
+    return tc.Parameter(np.empty(shape, dtype=dtype))
+
+
+@pytest.mark.parametrize("mode, fan", [("fan_in", 64 * 9), ("fan_out", 32 * 9)])
+def test_kaiming_normal_takes_pytorch_arguments(mode, fan):
+    p = init.kaiming_normal_(big((32, 64, 3, 3)), 0.1, mode, "leaky_relu", generator=np.random.default_rng(0))
+    std = math.sqrt(2 / (1 + 0.1 ** 2)) / math.sqrt(fan)
+    assert abs(float(p.data.std()) / std - 1) < 0.02
+
+
+def test_kaiming_uniform_relu_bound():
+    p = init.kaiming_uniform_(big((300, 200)), mode="fan_out", nonlinearity="relu", generator=np.random.default_rng(1))
+    bound = math.sqrt(2) * math.sqrt(3 / 300)
+    assert float(np.abs(p.data).max()) <= bound and float(np.abs(p.data).max()) > 0.99 * bound
+
+
+def test_kaiming_refuses_a_bad_mode():
+    with pytest.raises(ValueError, match="mode"):
+        init.kaiming_normal_(big((3, 3)), mode="fan_avg")
+
+
+def test_constant_ones_zeros_uniform_normal():
+    p = big((4, 5))
+    assert init.constant_(p, 0.3) is p and np.all(p.data == np.float32(0.3))
+    assert np.all(init.ones_(p).data == 1) and not np.any(init.zeros_(p).data)
+    u = init.uniform_(big((1000,)), -2.0, -1.0, generator=np.random.default_rng(0)).data
+    assert u.min() >= -2 and u.max() <= -1
+    assert np.all(init.uniform_(big((100,))).data >= 0)  # PyTorch's default U(0, 1)
+    n = init.normal_(big((4000,)), 3.0, 0.5, np.random.default_rng(0)).data
+    assert abs(n.mean() - 3) < 0.05 and abs(n.std() - 0.5) < 0.05
+
+
+def test_init_inside_apply_as_pytorch_users_write_it():
+    def init_weights(m):
+        if isinstance(m, nn.Linear):
+            init.xavier_uniform_(m.weight, gain=init.calculate_gain("relu"))
+            init.constant_(m.bias, 0.01)
+
+    net = Net().apply(init_weights)
+    assert np.all(net.heads[0].bias.data == np.float32(0.01))
