@@ -218,6 +218,12 @@ def test_smooth_activations(act, data):
     check(act, data.draw(uniform(data.draw(shapes()), -3, 3)))
 
 
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@given(data=st.data())
+def test_gelu(approximate, data):
+    check(lambda a: F.gelu(a, approximate), data.draw(uniform(data.draw(shapes()), -3, 3)))
+
+
 @given(data=st.data())
 def test_relu(data):
     check(F.relu, data.draw(away_from_zero(data.draw(shapes()))))
@@ -377,7 +383,7 @@ COVERED = {
     "Div": "test_div_broadcast", "Neg": "test_neg", "Pow": "test_pow", "MatMul": "test_matmul_*",
     "Exp": "test_exp", "Log": "test_log", "Sum": "test_sum_mean", "Mean": "test_sum_mean", "Max": "test_max",
     "Reshape": "test_reshape", "Transpose": "test_transpose", "GetItem": "test_getitem_*",
-    "Concat": "test_concat", "Stack": "test_stack", "Unbind": "test_unbind", "Sigmoid": "test_smooth_activations", "Tanh": "test_smooth_activations",
+    "Concat": "test_concat", "Stack": "test_stack", "Unbind": "test_unbind", "Sigmoid": "test_smooth_activations", "Tanh": "test_smooth_activations", "GELU": "test_gelu",
     "ReLU": "test_relu", "LeakyReLU": "test_leaky_relu", "Softmax": "test_softmax_family",
     "LogSoftmax": "test_softmax_family", "SoftmaxCrossEntropy": "test_softmax_cross_entropy",
     "MSELoss": "test_mse_loss", "MultiMarginLoss": "test_multi_margin_loss",

@@ -9,6 +9,11 @@ import tinyconv as tc
 from tinyconv import Tensor, nn
 
 
+def grad_of(t):
+    """The gradient of ``t`` as a NumPy array (whether ``.grad`` is an array or a Tensor)."""
+    return t.grad.numpy() if hasattr(t.grad, "numpy") else np.asarray(t.grad)
+
+
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
@@ -135,7 +140,7 @@ def test_nn_parameter_and_clip_grad_norm_import_paths():
     p.grad = np.full(4, 2.0, dtype=np.float32)
     norm = clip_grad_norm_([p], max_norm=1.0)
     assert isinstance(norm, Tensor) and math.isclose(norm.item(), 4.0)
-    np.testing.assert_allclose(p.grad, 0.5, rtol=1e-5)
+    np.testing.assert_allclose(grad_of(p), 0.5, rtol=1e-5)
     assert nn.utils.clip_grad_norm_ is clip_grad_norm_
 
 
@@ -196,3 +201,47 @@ def test_init_inside_apply_as_pytorch_users_write_it():
 
     net = Net().apply(init_weights)
     assert np.all(net.heads[0].bias.data == np.float32(0.01))
+
+
+def test_gelu_matches_its_definition():
+    x = np.array([-3.0, -1.0, -0.1, 0.0, 0.5, 2.0])
+    exact = x * 0.5 * (1 + np.array([math.erf(v / math.sqrt(2)) for v in x]))
+    np.testing.assert_allclose(nn.GELU()(Tensor(x)).data, exact, rtol=1e-12)
+    tanh = 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    np.testing.assert_allclose(nn.GELU("tanh")(Tensor(x)).data, tanh, rtol=1e-12)
+    assert nn.GELU()(Tensor(x.astype(np.float32))).dtype == np.float32
+    with pytest.raises(ValueError, match="approximate"):
+        nn.GELU("sigmoid")
+
+
+def test_softmax_layers_take_dim_and_pytorch_implicit_choice():
+    x = np.random.default_rng(0).normal(size=(2, 3, 4))
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(nn.Softmax(dim=1)(Tensor(x)).data, e / e.sum(axis=1, keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(nn.LogSoftmax(1)(Tensor(x)).data, np.log(e / e.sum(axis=1, keepdims=True)), rtol=1e-12)
+    np.testing.assert_allclose(tc.functional.softmax(Tensor(x), dim=2).data,
+                               tc.functional.softmax(Tensor(x), axis=-1).data)
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        implicit = nn.Softmax()(Tensor(x))  # PyTorch: dim 0 for a 3-D input
+    np.testing.assert_allclose(implicit.data.sum(axis=0), 1.0)
+    with pytest.raises(TypeError, match="alias"):
+        tc.functional.softmax(Tensor(x), 1, axis=1)
+
+
+ACTIVATIONS = [("GELU", (), {}), ("GELU", (), {"approximate": "tanh"}), ("Softmax", (1,), {}),
+               ("LogSoftmax", (-1,), {})]
+
+
+@pytest.mark.parametrize("name, args, kwargs", ACTIVATIONS)
+def test_activation_layers_match_pytorch(name, args, kwargs):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(1).normal(size=(3, 5)) * 2
+    g = np.random.default_rng(2).normal(size=(3, 5))
+    ours = Tensor(x, requires_grad=True)
+    y = getattr(nn, name)(*args, **kwargs)(ours)
+    y.backward(g)
+    theirs = torch.tensor(x, requires_grad=True)
+    yt = getattr(torch.nn, name)(*args, **kwargs)(theirs)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grad_of(ours), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)

@@ -1,7 +1,7 @@
 """Differentiable operations: each file holds a family of Functions and their wrappers."""
 from .math import add, sub, mul, div, neg, pow, matmul, exp, log, sum, mean, max, sum_to
 from .shape import reshape, transpose, flatten, getitem, concat, stack, unbind
-from .activation import sigmoid, tanh, relu, leaky_relu, softmax, log_softmax
+from .activation import sigmoid, tanh, relu, leaky_relu, gelu, softmax, log_softmax
 from .loss import softmax_cross_entropy, mse_loss, multi_margin_loss, binary_cross_entropy_with_logits
 from .linear import linear
 from .conv import conv2d, conv_transpose2d
