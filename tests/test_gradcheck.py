@@ -367,6 +367,18 @@ def test_batch_norm(data, training, affine):
     check(fn, *inputs)
 
 
+@given(data=st.data(), groups=st.integers(1, 2), affine=st.booleans())
+def test_layer_and_group_norm(data, groups, affine):
+    # distinct values: every normalised group has a variance well above 0
+    shape = (data.draw(st.integers(1, 3)), 2 * groups) + data.draw(shapes(min_dims=0, max_dims=2, max_side=3))
+    x = data.draw(distinct(shape))
+    c, trailing = shape[1], shape[1:]
+    check(lambda t, w, b: F.group_norm(t, groups, w if affine else None, b if affine else None), x,
+          data.draw(uniform((c,))), data.draw(uniform((c,))))
+    check(lambda t, w, b: F.layer_norm(t, trailing, w if affine else None, b if affine else None), x,
+          data.draw(uniform(trailing)), data.draw(uniform(trailing)))
+
+
 @given(data=st.data(), p=st.sampled_from([0.2, 0.5, 0.8]), seed=seeds)
 def test_dropout(data, p, seed):
     x = data.draw(away_from_zero(data.draw(shapes())))
@@ -390,7 +402,7 @@ COVERED = {
     "BinaryCrossEntropyWithLogits": "test_binary_cross_entropy_with_logits", "Linear": "test_linear", "Conv2d": "test_conv2d",
     "ConvTranspose2d": "test_conv_transpose2d",
     "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "Dropout": "test_dropout",
-    "BatchNorm": "test_batch_norm",
+    "BatchNorm": "test_batch_norm", "Normalize": "test_layer_and_group_norm",
     "StochasticPool2d": "test_stochastic_pool2d_train", "WeightedPool2d": "test_stochastic_pool2d_eval",
     "RNNCell": "test_recurrent_cells", "LSTMCell": "test_recurrent_cells", "GRUCell": "test_recurrent_cells",
 }

@@ -245,3 +245,48 @@ def test_activation_layers_match_pytorch(name, args, kwargs):
     yt.backward(torch.tensor(g))
     np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(grad_of(ours), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_layer_norm_against_numpy():
+    x = np.random.default_rng(3).normal(size=(2, 3, 4))
+    ln = nn.LayerNorm((3, 4), dtype=np.float64)
+    ln.weight.data[...] = 2.0
+    ln.bias.data[...] = 0.5
+    mean, var = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(ln(Tensor(x)).data, 2 * (x - mean) / np.sqrt(var + 1e-5) + 0.5, rtol=1e-12)
+    assert [n for n, _ in ln.named_parameters()] == ["weight", "bias"] and ln.weight.shape == (3, 4)
+    assert nn.LayerNorm(4, elementwise_affine=False).parameters() == []
+    with pytest.raises(ValueError, match="normalized_shape"):
+        ln(Tensor(np.zeros((2, 4, 3))))
+
+
+def test_group_norm_against_numpy():
+    x = np.random.default_rng(4).normal(size=(2, 6, 5))
+    gn = nn.GroupNorm(3, 6, dtype=np.float64)
+    groups = x.reshape(2, 3, 10)
+    expected = ((groups - groups.mean(axis=2, keepdims=True)) / np.sqrt(groups.var(axis=2, keepdims=True) + 1e-5))
+    np.testing.assert_allclose(gn(Tensor(x)).data, expected.reshape(x.shape), rtol=1e-12)
+    with pytest.raises(ValueError, match="num_channels"):
+        nn.GroupNorm(4, 6)
+
+
+NORMS = [("LayerNorm", ((4, 5),), (2, 3, 4, 5)), ("LayerNorm", (5,), (3, 5)), ("GroupNorm", (2, 4), (3, 4, 5, 2)),
+         ("GroupNorm", (4, 4), (2, 4, 3))]
+
+
+@pytest.mark.parametrize("name, args, shape", NORMS)
+def test_norm_layers_match_pytorch(name, args, shape):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x, g = rng.normal(size=shape), rng.normal(size=shape)
+    ours, theirs = getattr(nn, name)(*args, dtype=np.float64), getattr(torch.nn, name)(*args, dtype=torch.float64)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        p.data[...] = rng.normal(size=p.shape)
+        q.data.copy_(torch.tensor(p.data))
+    xs, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours(xs).backward(g)
+    theirs(xt).backward(torch.tensor(g))
+    np.testing.assert_allclose(ours(xs).data, theirs(xt).detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grad_of(xs), xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(grad_of(p), q.grad.numpy(), rtol=1e-9, atol=1e-12)
