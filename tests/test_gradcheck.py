@@ -389,6 +389,12 @@ def test_dropout(data, p, seed):
     check(lambda t: F.dropout(t, p, rng=np.random.default_rng(seed)), x)
 
 
+@given(data=st.data(), p=st.sampled_from([0.2, 0.5]), seed=seeds)
+def test_dropout2d(data, p, seed):
+    x = data.draw(away_from_zero((data.draw(st.integers(1, 3)),) + data.draw(shapes(min_dims=3, max_dims=3))))
+    check(lambda t: F.dropout2d(t, p, rng=np.random.default_rng(seed)), x)
+
+
 # Every Function class of tinyconv.functional, and the test above that checks its gradient.
 COVERED = {
     "Add": "test_binary_broadcast", "Sub": "test_binary_broadcast", "Mul": "test_binary_broadcast",

@@ -290,3 +290,24 @@ def test_norm_layers_match_pytorch(name, args, shape):
     np.testing.assert_allclose(grad_of(xs), xt.grad.numpy(), rtol=1e-9, atol=1e-12)
     for p, q in zip(ours.parameters(), theirs.parameters()):
         np.testing.assert_allclose(grad_of(p), q.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_dropout2d_drops_whole_channels():
+    x = Tensor(np.ones((8, 16, 3, 3)))
+    y = nn.Dropout2d(0.5, rng=np.random.default_rng(0))(x).data
+    per_channel = y.reshape(8, 16, 9)
+    assert np.all((per_channel == 0).all(axis=2) | (per_channel == 2).all(axis=2))
+    assert 0.3 < (per_channel[:, :, 0] == 0).mean() < 0.7
+    drop = nn.Dropout2d(0.5).eval()
+    assert drop(x) is x or np.array_equal(drop(x).data, x.data)
+    with pytest.raises(NotImplementedError, match="inplace"):
+        nn.Dropout2d(0.5, True)
+    with pytest.raises(ValueError, match="input"):
+        nn.Dropout2d()(Tensor(np.ones((2, 3))))
+
+
+def test_dropout2d_gradient_uses_the_same_mask():
+    x = Tensor(np.ones((4, 6, 2, 2)), requires_grad=True)
+    y = nn.Dropout2d(0.25, rng=np.random.default_rng(1))(x)
+    y.sum().backward()
+    np.testing.assert_array_equal(grad_of(x), y.data)

@@ -6,7 +6,7 @@ from .loss import softmax_cross_entropy, mse_loss, multi_margin_loss, binary_cro
 from .linear import linear
 from .conv import conv2d, conv_transpose2d
 from .pooling import max_pool2d, avg_pool2d
-from .dropout import dropout
+from .dropout import dropout, dropout2d
 from .stochastic_pooling import stochastic_pool2d
 from .normalization import batch_norm, layer_norm, group_norm
 from .recurrent import rnn_cell, lstm_cell, gru_cell, rnn, lstm, gru
