@@ -389,6 +389,14 @@ def test_dropout(data, p, seed):
     check(lambda t: F.dropout(t, p, rng=np.random.default_rng(seed)), x)
 
 
+@given(data=st.data())
+def test_embedding(data):
+    # without padding_idx: its row deliberately gets no gradient (tested against PyTorch)
+    n = data.draw(st.integers(1, 5))
+    indices = data.draw(hnp.arrays(np.int64, data.draw(shapes(min_dims=0, max_dims=2)), elements=st.integers(0, n - 1)))
+    check(lambda w: F.embedding(indices, w), data.draw(uniform((n, data.draw(st.integers(1, 3))))))
+
+
 @given(data=st.data(), p=st.sampled_from([0.2, 0.5]), seed=seeds)
 def test_dropout2d(data, p, seed):
     x = data.draw(away_from_zero((data.draw(st.integers(1, 3)),) + data.draw(shapes(min_dims=3, max_dims=3))))
@@ -407,7 +415,7 @@ COVERED = {
     "MSELoss": "test_mse_loss", "MultiMarginLoss": "test_multi_margin_loss",
     "BinaryCrossEntropyWithLogits": "test_binary_cross_entropy_with_logits", "Linear": "test_linear", "Conv2d": "test_conv2d",
     "ConvTranspose2d": "test_conv_transpose2d",
-    "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "Dropout": "test_dropout",
+    "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "Dropout": "test_dropout", "Embedding": "test_embedding",
     "BatchNorm": "test_batch_norm", "Normalize": "test_layer_and_group_norm",
     "StochasticPool2d": "test_stochastic_pool2d_train", "WeightedPool2d": "test_stochastic_pool2d_eval",
     "RNNCell": "test_recurrent_cells", "LSTMCell": "test_recurrent_cells", "GRUCell": "test_recurrent_cells",

@@ -311,3 +311,31 @@ def test_dropout2d_gradient_uses_the_same_mask():
     y = nn.Dropout2d(0.25, rng=np.random.default_rng(1))(x)
     y.sum().backward()
     np.testing.assert_array_equal(grad_of(x), y.data)
+
+
+def test_embedding_looks_up_rows_and_skips_the_padding_row():
+    emb = nn.Embedding(5, 3, padding_idx=1, dtype=np.float64)
+    assert not np.any(emb.weight.data[1])
+    idx = np.array([[0, 1, 4], [4, 4, 2]])
+    y = emb(Tensor(idx))
+    np.testing.assert_array_equal(y.data, emb.weight.data[idx])
+    y.sum().backward()
+    np.testing.assert_array_equal(grad_of(emb.weight)[:, 0], [1, 0, 1, 0, 3])
+    with pytest.raises(IndexError, match="index 5"):
+        emb(Tensor(np.array([5])))
+    with pytest.raises(TypeError, match="integer"):
+        emb(Tensor(np.array([1.0])))
+    with pytest.raises(NotImplementedError, match="max_norm"):
+        nn.Embedding(5, 3, max_norm=1.0)
+
+
+def test_embedding_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    w = np.random.default_rng(6).normal(size=(6, 4))
+    idx = np.array([[1, 2, 2], [5, 0, 1]])
+    g = np.random.default_rng(7).normal(size=(2, 3, 4))
+    ours = nn.Embedding(6, 4, padding_idx=2, _weight=w, dtype=np.float64)
+    theirs = torch.nn.Embedding(6, 4, padding_idx=2, _weight=torch.tensor(w))
+    ours(Tensor(idx)).backward(g)
+    theirs(torch.tensor(idx)).backward(torch.tensor(g))
+    np.testing.assert_allclose(grad_of(ours.weight), theirs.weight.grad.numpy(), rtol=1e-12)

@@ -7,6 +7,7 @@ from .linear import linear
 from .conv import conv2d, conv_transpose2d
 from .pooling import max_pool2d, avg_pool2d
 from .dropout import dropout, dropout2d
+from .embedding import embedding
 from .stochastic_pooling import stochastic_pool2d
 from .normalization import batch_norm, layer_norm, group_norm
 from .recurrent import rnn_cell, lstm_cell, gru_cell, rnn, lstm, gru

@@ -10,5 +10,6 @@ from .pooling import MaxPool2d, AvgPool2d, StochasticPool2d
 from .activation import ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax
 from .flatten import Flatten, Unflatten
 from .dropout import Dropout, Dropout2d
+from .embedding import Embedding
 from .rnn import RNN, LSTM, GRU
 from . import init, utils
