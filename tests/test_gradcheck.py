@@ -389,6 +389,11 @@ def test_dropout(data, p, seed):
     check(lambda t: F.dropout(t, p, rng=np.random.default_rng(seed)), x)
 
 
+@given(data=st.data(), out=st.tuples(st.integers(1, 4), st.integers(1, 4)))
+def test_adaptive_avg_pool2d(data, out):
+    check(lambda t: F.adaptive_avg_pool2d(t, out), data.draw(uniform(data.draw(shapes(min_dims=4, max_dims=4)))))
+
+
 @given(data=st.data())
 def test_embedding(data):
     # without padding_idx: its row deliberately gets no gradient (tested against PyTorch)
@@ -415,7 +420,7 @@ COVERED = {
     "MSELoss": "test_mse_loss", "MultiMarginLoss": "test_multi_margin_loss",
     "BinaryCrossEntropyWithLogits": "test_binary_cross_entropy_with_logits", "Linear": "test_linear", "Conv2d": "test_conv2d",
     "ConvTranspose2d": "test_conv_transpose2d",
-    "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "Dropout": "test_dropout", "Embedding": "test_embedding",
+    "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "AdaptiveAvgPool2d": "test_adaptive_avg_pool2d", "Dropout": "test_dropout", "Embedding": "test_embedding",
     "BatchNorm": "test_batch_norm", "Normalize": "test_layer_and_group_norm",
     "StochasticPool2d": "test_stochastic_pool2d_train", "WeightedPool2d": "test_stochastic_pool2d_eval",
     "RNNCell": "test_recurrent_cells", "LSTMCell": "test_recurrent_cells", "GRUCell": "test_recurrent_cells",

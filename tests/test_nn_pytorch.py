@@ -339,3 +339,25 @@ def test_embedding_matches_pytorch():
     ours(Tensor(idx)).backward(g)
     theirs(torch.tensor(idx)).backward(torch.tensor(g))
     np.testing.assert_allclose(grad_of(ours.weight), theirs.weight.grad.numpy(), rtol=1e-12)
+
+
+def test_adaptive_avg_pool2d_bins_by_hand():
+    x = Tensor(np.arange(5.0).reshape(1, 1, 1, 5))
+    # width 5 into 3 bins: [0, 2), [1, 4), [3, 5)
+    np.testing.assert_allclose(nn.AdaptiveAvgPool2d((1, 3))(x).data.ravel(), [0.5, 2.0, 3.5])
+    np.testing.assert_allclose(nn.AdaptiveAvgPool2d((None, 1))(x).data.ravel(), [2.0])
+    assert nn.AdaptiveAvgPool2d(1)(Tensor(np.ones((3, 4, 4)))).shape == (3, 1, 1)
+
+
+@pytest.mark.parametrize("shape, out", [((2, 3, 7, 5), (3, 2)), ((1, 2, 4, 4), 1), ((2, 1, 5, 9), (None, 4))])
+def test_adaptive_avg_pool2d_matches_pytorch(shape, out):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=shape)
+    ours, theirs = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = nn.AdaptiveAvgPool2d(out)(ours), torch.nn.AdaptiveAvgPool2d(out)(theirs)
+    g = rng.normal(size=y.shape)
+    y.backward(g)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(grad_of(ours), theirs.grad.numpy(), rtol=1e-12)

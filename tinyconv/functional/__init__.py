@@ -5,7 +5,7 @@ from .activation import sigmoid, tanh, relu, leaky_relu, gelu, softmax, log_soft
 from .loss import softmax_cross_entropy, mse_loss, multi_margin_loss, binary_cross_entropy_with_logits
 from .linear import linear
 from .conv import conv2d, conv_transpose2d
-from .pooling import max_pool2d, avg_pool2d
+from .pooling import max_pool2d, avg_pool2d, adaptive_avg_pool2d
 from .dropout import dropout, dropout2d
 from .embedding import embedding
 from .stochastic_pooling import stochastic_pool2d

@@ -1,6 +1,7 @@
-"""Max and average pooling over NCHW batches (windows unfolded by im2col)."""
+"""Max, average and adaptive average pooling over NCHW batches."""
 from .. import backend
 from ..autograd import Function
+from ..backend import get_array_module
 from ..kernels.reference import output_size
 from .validation import pair, require_float, require_ndim, tensor_arg
 
@@ -63,3 +64,50 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Average pooling of ``x`` (N, C, H, W) -> (N, C, OH, OW); padded zeros count in each mean
     (PyTorch's ``count_include_pad=True``). Arguments and errors as :func:`max_pool2d`."""
     return AvgPool2d(*_pool_args(x, kernel_size, stride, padding))(x)
+
+
+def adaptive_bins(size, out):
+    """PyTorch's adaptive pooling windows: bin i of ``out`` over ``size`` positions covers
+    [floor(i * size / out), ceil((i + 1) * size / out))."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+class AdaptiveAvgPool2d(Function):
+    def __init__(self, output_size):
+        self.output_size = output_size
+
+    def forward(self, x):
+        xp, self.shape = get_array_module(x), x.shape
+        self.bins = [adaptive_bins(n, o) for n, o in zip(x.shape[2:], self.output_size)]
+        y = xp.empty(x.shape[:2] + self.output_size, dtype=x.dtype)
+        for i, (h0, h1) in enumerate(self.bins[0]):
+            for j, (w0, w1) in enumerate(self.bins[1]):
+                y[:, :, i, j] = x[:, :, h0:h1, w0:w1].mean(axis=(2, 3))
+        return y
+
+    def backward(self, g):
+        grad = get_array_module(g).zeros(self.shape, dtype=g.dtype)
+        for i, (h0, h1) in enumerate(self.bins[0]):
+            for j, (w0, w1) in enumerate(self.bins[1]):
+                grad[:, :, h0:h1, w0:w1] += g[:, :, i, j, None, None] / ((h1 - h0) * (w1 - w0))
+        return grad
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling of ``input`` (N, C, H, W) (or unbatched (C, H, W)) into ``output_size``
+    (an int, or a pair whose entries may be None for the input's size) windows, as PyTorch's:
+    output (N, C, OH, OW), window i spanning [floor(i*H/OH), ceil((i+1)*H/OH)).
+
+    Raises:
+        TypeError: non-float input, a bad output_size. ValueError: another rank, a size < 1.
+    """
+    x = tensor_arg("input", input)
+    require_float("input", x)
+    if x.ndim == 3:
+        return adaptive_avg_pool2d(x[None], output_size)[0]
+    require_ndim("input", x, 4, "(N, C, H, W)")
+    sizes = (output_size, output_size) if not isinstance(output_size, (tuple, list)) else tuple(output_size)
+    if len(sizes) != 2:
+        raise TypeError(f"output_size: expected an int or a pair, got {output_size!r}")
+    sizes = tuple(n if s is None else s for s, n in zip(sizes, x.shape[2:]))
+    return AdaptiveAvgPool2d(pair("output_size", sizes, 1))(x)

@@ -6,7 +6,7 @@ from .linear import Identity, Linear
 from .conv import Conv2d, ConvTranspose2d
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .normalization import LayerNorm, GroupNorm
-from .pooling import MaxPool2d, AvgPool2d, StochasticPool2d
+from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, StochasticPool2d
 from .activation import ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax
 from .flatten import Flatten, Unflatten
 from .dropout import Dropout, Dropout2d

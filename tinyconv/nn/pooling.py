@@ -49,3 +49,18 @@ class StochasticPool2d(_Pool2d):
 
     def forward(self, x):
         return F.stochastic_pool2d(x, self.kernel_size, self.stride, self.padding, self.training, self.rng)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed ``output_size`` (an int or a pair, None keeping the input's
+    size), see :func:`tinyconv.functional.adaptive_avg_pool2d`."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
