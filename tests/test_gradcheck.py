@@ -389,6 +389,14 @@ def test_dropout(data, p, seed):
     check(lambda t: F.dropout(t, p, rng=np.random.default_rng(seed)), x)
 
 
+@given(data=st.data(), groups=st.integers(1, 3), padding=st.sampled_from(["same", "valid", 1]),
+       kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)))
+def test_conv2d_groups_and_padding_strings(data, groups, padding, kernel):
+    x = data.draw(uniform((data.draw(st.integers(1, 2)), 2 * groups, 4, 3)))
+    w, b = data.draw(uniform((groups, 2) + kernel)), data.draw(uniform((groups,)))
+    check(lambda t, u, v: F.conv2d(t, u, v, padding=padding, groups=groups), x, w, b)
+
+
 @given(data=st.data(), out=st.tuples(st.integers(1, 4), st.integers(1, 4)))
 def test_adaptive_avg_pool2d(data, out):
     check(lambda t: F.adaptive_avg_pool2d(t, out), data.draw(uniform(data.draw(shapes(min_dims=4, max_dims=4)))))

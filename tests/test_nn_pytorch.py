@@ -361,3 +361,52 @@ def test_adaptive_avg_pool2d_matches_pytorch(shape, out):
     yt.backward(torch.tensor(g))
     np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(grad_of(ours), theirs.grad.numpy(), rtol=1e-12)
+
+
+CONVS = [dict(groups=2), dict(groups=4, stride=2, padding=1), dict(padding="same"), dict(padding="same", dilation=2),
+         dict(padding="valid", groups=2), dict(padding="same", groups=2)]
+
+
+@pytest.mark.parametrize("options", CONVS, ids=str)
+@pytest.mark.parametrize("kernel", [3, (2, 3)])
+def test_conv2d_groups_and_padding_strings_match_pytorch(options, kernel):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(9)
+    ours = nn.Conv2d(4, 8, kernel, dtype=np.float64, **options)
+    theirs = torch.nn.Conv2d(4, 8, kernel, dtype=torch.float64, **options)
+    assert ours.weight.shape == tuple(theirs.weight.shape)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        q.data.copy_(torch.tensor(p.data))
+    x = rng.normal(size=(2, 4, 7, 6))
+    xs, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = ours(xs), theirs(xt)
+    assert y.shape == tuple(yt.shape)
+    g = rng.normal(size=y.shape)
+    y.backward(g)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grad_of(xs), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(grad_of(p), q.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_conv2d_same_padding_by_hand():
+    # kernel 2 (total padding 1): PyTorch puts the extra zero at the end
+    x = Tensor(np.arange(1.0, 5.0).reshape(1, 1, 1, 4))
+    w = Tensor(np.array([1.0, 10.0]).reshape(1, 1, 1, 2))
+    np.testing.assert_array_equal(tc.functional.conv2d(x, w, padding="same").data.ravel(), [21, 32, 43, 4])
+
+
+def test_conv2d_groups_by_hand_and_errors():
+    x = Tensor(np.ones((1, 2, 1, 1)))
+    x.data[0, 1] = 3.0
+    w = Tensor(np.array([2.0, 5.0]).reshape(2, 1, 1, 1))
+    np.testing.assert_array_equal(tc.functional.conv2d(x, w, groups=2).data.ravel(), [2.0, 15.0])
+    with pytest.raises(ValueError, match="groups"):
+        nn.Conv2d(3, 4, 1, groups=2)
+    with pytest.raises(ValueError, match="strided"):
+        tc.functional.conv2d(x, w, stride=2, padding="same", groups=2)
+    with pytest.raises(ValueError, match="padding"):
+        tc.functional.conv2d(x, Tensor(np.ones((1, 2, 1, 1))), padding="full")
+    with pytest.raises(NotImplementedError, match="padding_mode"):
+        nn.Conv2d(1, 1, 3, padding_mode="reflect")
