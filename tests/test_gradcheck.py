@@ -398,6 +398,15 @@ def test_conv2d_groups_and_padding_strings(data, groups, padding, kernel):
     check(lambda t, u, v: F.conv2d(t, u, v, padding=padding, groups=groups), x, w, b)
 
 
+@given(data=st.data(), kernel=st.integers(2, 3), stride=st.integers(1, 2), padding=st.integers(0, 1),
+       dilation=st.integers(1, 2), ceil_mode=st.booleans(), count_include_pad=st.booleans())
+def test_pool2d_options(data, kernel, stride, padding, dilation, ceil_mode, count_include_pad):
+    # distinct values: the maximum of a window is never tied
+    x = data.draw(distinct((1, 2, 5, 6)))
+    check(lambda t: F.max_pool2d(t, kernel, stride, padding, dilation, ceil_mode), x)
+    check(lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad), x)
+
+
 @given(data=st.data(), out=st.tuples(st.integers(1, 4), st.integers(1, 4)))
 def test_adaptive_avg_pool2d(data, out):
     check(lambda t: F.adaptive_avg_pool2d(t, out), data.draw(uniform(data.draw(shapes(min_dims=4, max_dims=4)))))
@@ -429,7 +438,8 @@ COVERED = {
     "MSELoss": "test_mse_loss", "MultiMarginLoss": "test_multi_margin_loss",
     "BinaryCrossEntropyWithLogits": "test_binary_cross_entropy_with_logits", "Linear": "test_linear", "Conv2d": "test_conv2d",
     "ConvTranspose2d": "test_conv_transpose2d",
-    "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "AdaptiveAvgPool2d": "test_adaptive_avg_pool2d", "Dropout": "test_dropout", "Embedding": "test_embedding",
+    "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "AdaptiveAvgPool2d": "test_adaptive_avg_pool2d",
+    "WindowPool2d": "test_pool2d_options", "Dropout": "test_dropout", "Embedding": "test_embedding",
     "BatchNorm": "test_batch_norm", "Normalize": "test_layer_and_group_norm",
     "StochasticPool2d": "test_stochastic_pool2d_train", "WeightedPool2d": "test_stochastic_pool2d_eval",
     "RNNCell": "test_recurrent_cells", "LSTMCell": "test_recurrent_cells", "GRUCell": "test_recurrent_cells",

@@ -410,3 +410,38 @@ def test_conv2d_groups_by_hand_and_errors():
         tc.functional.conv2d(x, Tensor(np.ones((1, 2, 1, 1))), padding="full")
     with pytest.raises(NotImplementedError, match="padding_mode"):
         nn.Conv2d(1, 1, 3, padding_mode="reflect")
+
+
+POOLS = [("MaxPool2d", dict(kernel_size=2, ceil_mode=True)), ("MaxPool2d", dict(kernel_size=3, stride=2, padding=1,
+                                                                                ceil_mode=True)),
+         ("MaxPool2d", dict(kernel_size=2, dilation=2)), ("MaxPool2d", dict(kernel_size=(2, 3), dilation=(2, 1),
+                                                                            padding=1, stride=1)),
+         ("AvgPool2d", dict(kernel_size=2, ceil_mode=True)), ("AvgPool2d", dict(kernel_size=3, stride=2, padding=1,
+                                                                                count_include_pad=False)),
+         ("AvgPool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+         ("AvgPool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)),
+         ("AvgPool2d", dict(kernel_size=2, divisor_override=3)), ("MaxPool2d", dict(kernel_size=2))]
+
+
+@pytest.mark.parametrize("name, options", POOLS, ids=str)
+def test_pooling_options_match_pytorch(name, options):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(10)
+    x = rng.permutation(2 * 3 * 7 * 8).reshape(2, 3, 7, 8) / 10.0  # distinct: no ties in a window
+    xs, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = getattr(nn, name)(**options)(xs), getattr(torch.nn, name)(**options)(xt)
+    assert y.shape == tuple(yt.shape)
+    g = rng.normal(size=y.shape)
+    y.backward(g)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(grad_of(xs), xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_pooling_ceil_mode_by_hand():
+    x = Tensor(np.arange(5.0).reshape(1, 1, 1, 5))
+    np.testing.assert_array_equal(nn.MaxPool2d((1, 2), ceil_mode=True)(x).data.ravel(), [1, 3, 4])
+    np.testing.assert_array_equal(nn.AvgPool2d((1, 2), ceil_mode=True)(x).data.ravel(), [0.5, 2.5, 4])
+    np.testing.assert_array_equal(nn.MaxPool2d((1, 2))(x).data.ravel(), [1, 3])
+    with pytest.raises(NotImplementedError, match="return_indices"):
+        nn.MaxPool2d(2, return_indices=True)
