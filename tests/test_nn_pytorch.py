@@ -327,6 +327,8 @@ def test_embedding_looks_up_rows_and_skips_the_padding_row():
         emb(Tensor(np.array([1.0])))
     with pytest.raises(NotImplementedError, match="max_norm"):
         nn.Embedding(5, 3, max_norm=1.0)
+    with pytest.raises(ValueError, match="_weight"):
+        nn.Embedding(5, 3, _weight=np.zeros((3, 5)))
 
 
 def test_embedding_matches_pytorch():

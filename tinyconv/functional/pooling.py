@@ -51,9 +51,8 @@ class WindowPool2d(Function):
         xp, self.shape = get_array_module(x), x.shape
         extra = [max(0, (o - 1) * s + d * (k - 1) + 1 - n - p) for o, s, d, k, n, p in
                  zip(self.out, self.stride, self.dilation, self.kernel, x.shape[2:], self.padding)]
-        self.pads = ((0, 0), (0, 0)) + tuple((p, p + e) for p, e in zip(self.padding, extra))
-        fill = -xp.inf if self.divisor is None else 0
-        padded = xp.pad(x, self.pads, constant_values=fill)
+        pads = ((0, 0), (0, 0)) + tuple((p, p + e) for p, e in zip(self.padding, extra))
+        padded = xp.pad(x, pads, constant_values=-xp.inf if self.divisor is None else 0)
         self.padded_shape = padded.shape
         windows = [padded[view] for view in self._views(padded)]
         if self.divisor is not None:
@@ -67,7 +66,7 @@ class WindowPool2d(Function):
         grad = xp.zeros(self.padded_shape, dtype=g.dtype)
         for index, view in enumerate(self._views(grad)):
             grad[view] += (g / self.divisor).astype(g.dtype) if self.divisor is not None else g * (self.argmax == index)
-        (_, _), (_, _), (ph, _), (pw, _) = self.pads
+        ph, pw = self.padding
         return xp.ascontiguousarray(grad[:, :, ph:ph + self.shape[2], pw:pw + self.shape[3]])
 
 

@@ -24,7 +24,7 @@ class Embedding(Module):
         rng: generator for the initialisation.
 
     Raises:
-        TypeError, ValueError: bad sizes, padding_idx or dtype.
+        TypeError, ValueError: bad sizes, padding_idx or dtype, a _weight of another shape.
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -42,7 +42,10 @@ class Embedding(Module):
             if self.padding_idx is not None:
                 self.weight.data[self.padding_idx] = 0
         else:
-            self.weight = Parameter(np.asarray(_weight, dtype=dtype))
+            weight = np.asarray(_weight.numpy() if hasattr(_weight, "numpy") else _weight, dtype=dtype)
+            if weight.shape != (num_embeddings, embedding_dim):
+                raise ValueError(f"_weight: expected shape ({num_embeddings}, {embedding_dim}), got {weight.shape}")
+            self.weight = Parameter(weight)
         self.weight.requires_grad = not _freeze
         if device is not None:
             self.to(device)
