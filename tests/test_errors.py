@@ -60,6 +60,7 @@ def test_conv2d_bias_wrong_shape(bias):
     (dict(stride=0), r"stride: expected values >= 1, got 0"),
     (dict(stride=(1, 0)), r"stride: expected values >= 1"),
     (dict(dilation=0), r"dilation: expected values >= 1, got 0"),
+    (dict(padding="full"), r"padding: expected an int, a pair, 'valid' or 'same', got 'full'"),
 ])
 def test_conv2d_bad_sizes_raise_value_error(kw, match):
     with pytest.raises(ValueError, match=match):
@@ -69,7 +70,7 @@ def test_conv2d_bad_sizes_raise_value_error(kw, match):
 @pytest.mark.parametrize("kw, match", [
     (dict(stride=1.0), r"stride: expected an int or a pair of ints, got 1\.0"),
     (dict(stride=(1, 2.5)), r"stride: expected an int or a pair of ints"),
-    (dict(padding="same"), r"padding: expected an int or a pair of ints, got 'same'"),
+    (dict(padding=1.5), r"padding: expected an int or a pair of ints, got 1\.5"),
     (dict(stride=(1, 1, 1)), r"stride: expected an int or a pair"),
     (dict(dilation=True), r"dilation"),
 ])

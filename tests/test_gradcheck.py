@@ -220,6 +220,12 @@ def test_smooth_activations(act, data):
     check(act, data.draw(uniform(data.draw(shapes()), -3, 3)))
 
 
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@given(data=st.data())
+def test_gelu(approximate, data):
+    check(lambda a: F.gelu(a, approximate), data.draw(uniform(data.draw(shapes()), -3, 3)))
+
+
 @given(data=st.data())
 def test_relu(data):
     check(F.relu, data.draw(away_from_zero(data.draw(shapes()))))
@@ -407,6 +413,18 @@ def test_batch_norm(data, training, affine):
     check(fn, *inputs)
 
 
+@given(data=st.data(), groups=st.integers(1, 2), affine=st.booleans())
+def test_layer_and_group_norm(data, groups, affine):
+    # distinct values: every normalised group has a variance well above 0
+    shape = (data.draw(st.integers(1, 3)), 2 * groups) + data.draw(shapes(min_dims=0, max_dims=2, max_side=3))
+    x = data.draw(distinct(shape))
+    c, trailing = shape[1], shape[1:]
+    check(lambda t, w, b: F.group_norm(t, groups, w if affine else None, b if affine else None), x,
+          data.draw(uniform((c,))), data.draw(uniform((c,))))
+    check(lambda t, w, b: F.layer_norm(t, trailing, w if affine else None, b if affine else None), x,
+          data.draw(uniform(trailing)), data.draw(uniform(trailing)))
+
+
 @given(data=st.data(), p=st.sampled_from([0.2, 0.5, 0.8]), seed=seeds)
 def test_dropout(data, p, seed):
     x = data.draw(away_from_zero(data.draw(shapes())))
@@ -417,20 +435,58 @@ def test_dropout(data, p, seed):
     check(lambda t: F.dropout(t, p, rng=np.random.default_rng(seed)), x)
 
 
+@settings(max_examples=10)  # one conv2d per group, each checked element by element
+@given(data=st.data(), groups=st.integers(1, 2), padding=st.sampled_from(["same", "valid", 1]),
+       kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)))
+def test_conv2d_groups_and_padding_strings(data, groups, padding, kernel):
+    x = data.draw(uniform((1, 2 * groups, 3, 3)))
+    w, b = data.draw(uniform((groups, 2) + kernel)), data.draw(uniform((groups,)))
+    check(lambda t, u, v: F.conv2d(t, u, v, padding=padding, groups=groups), x, w, b)
+
+
+@given(data=st.data(), kernel=st.integers(2, 3), stride=st.integers(1, 2), padding=st.integers(0, 1),
+       dilation=st.integers(1, 2), ceil_mode=st.booleans(), count_include_pad=st.booleans())
+def test_pool2d_options(data, kernel, stride, padding, dilation, ceil_mode, count_include_pad):
+    # distinct values: the maximum of a window is never tied
+    x = data.draw(distinct((1, 2, 5, 6)))
+    check(lambda t: F.max_pool2d(t, kernel, stride, padding, dilation, ceil_mode), x)
+    check(lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad), x)
+
+
+@given(data=st.data(), out=st.tuples(st.integers(1, 4), st.integers(1, 4)))
+def test_adaptive_avg_pool2d(data, out):
+    check(lambda t: F.adaptive_avg_pool2d(t, out), data.draw(uniform(data.draw(shapes(min_dims=4, max_dims=4)))))
+
+
+@given(data=st.data())
+def test_embedding(data):
+    # without padding_idx: its row deliberately gets no gradient (tested against PyTorch)
+    n = data.draw(st.integers(1, 5))
+    indices = data.draw(hnp.arrays(np.int64, data.draw(shapes(min_dims=0, max_dims=2)), elements=st.integers(0, n - 1)))
+    check(lambda w: F.embedding(indices, w), data.draw(uniform((n, data.draw(st.integers(1, 3))))))
+
+
+@given(data=st.data(), p=st.sampled_from([0.2, 0.5]), seed=seeds)
+def test_dropout2d(data, p, seed):
+    x = data.draw(away_from_zero((data.draw(st.integers(1, 3)),) + data.draw(shapes(min_dims=3, max_dims=3))))
+    check(lambda t: F.dropout2d(t, p, rng=np.random.default_rng(seed)), x)
+
+
 # Every Function class of tinyconv.functional, and the test above that checks its gradient.
 COVERED = {
     "Add": "test_binary_broadcast", "Sub": "test_binary_broadcast", "Mul": "test_binary_broadcast",
     "Div": "test_div_broadcast", "Neg": "test_neg", "Pow": "test_pow", "MatMul": "test_matmul_*",
     "Exp": "test_exp", "Log": "test_log", "Sum": "test_sum_mean", "Mean": "test_sum_mean", "Max": "test_max",
     "Reshape": "test_reshape", "Transpose": "test_transpose", "GetItem": "test_getitem_*",
-    "Concat": "test_concat", "Stack": "test_stack", "Unbind": "test_unbind", "Sigmoid": "test_smooth_activations", "Tanh": "test_smooth_activations",
+    "Concat": "test_concat", "Stack": "test_stack", "Unbind": "test_unbind", "Sigmoid": "test_smooth_activations", "Tanh": "test_smooth_activations", "GELU": "test_gelu",
     "ReLU": "test_relu", "LeakyReLU": "test_leaky_relu", "Softmax": "test_softmax_family",
     "LogSoftmax": "test_softmax_family", "SoftmaxCrossEntropy": "test_cross_entropy", "LogSigmoid": "test_binary_cross_entropy_with_logits",
     "BinaryCrossEntropy": "test_binary_cross_entropy", "CrammerSingerLoss": "test_crammer_singer_loss",
     "Linear": "test_linear", "Conv2d": "test_conv2d",
     "ConvTranspose2d": "test_conv_transpose2d",
-    "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "Dropout": "test_dropout",
-    "BatchNorm": "test_batch_norm",
+    "MaxPool2d": "test_max_pool2d", "AvgPool2d": "test_avg_pool2d", "AdaptiveAvgPool2d": "test_adaptive_avg_pool2d",
+    "WindowPool2d": "test_pool2d_options", "Dropout": "test_dropout", "Embedding": "test_embedding",
+    "BatchNorm": "test_batch_norm", "Normalize": "test_layer_and_group_norm",
     "StochasticPool2d": "test_stochastic_pool2d_train", "WeightedPool2d": "test_stochastic_pool2d_eval",
     "RNNCell": "test_recurrent_cells", "LSTMCell": "test_recurrent_cells", "GRUCell": "test_recurrent_cells",
     "Abs": "test_pytorch_tensor.py::test_elementwise_gradcheck", "Sqrt": "test_pytorch_tensor.py::test_elementwise_gradcheck",

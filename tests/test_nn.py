@@ -335,14 +335,14 @@ def test_fans():
 
 
 def test_kaiming_normal_std():
-    p = init.kaiming_normal_(big((256, 64, 3, 3)), rng=np.random.default_rng(0))
+    p = init.kaiming_normal_(big((256, 64, 3, 3)), generator=np.random.default_rng(0))
     std = math.sqrt(2.0 / (64 * 9))
     assert abs(float(p.data.std()) / std - 1) < 0.01
     assert abs(float(p.data.mean())) < 0.01 * std
 
 
 def test_kaiming_uniform_bounds_and_std():
-    p = init.kaiming_uniform_(big((512, 300)), rng=np.random.default_rng(1))
+    p = init.kaiming_uniform_(big((512, 300)), generator=np.random.default_rng(1))
     bound = math.sqrt(2.0) * math.sqrt(3.0 / 300)
     assert float(np.abs(p.data).max()) <= bound
     assert float(np.abs(p.data).max()) > 0.999 * bound
@@ -350,7 +350,7 @@ def test_kaiming_uniform_bounds_and_std():
 
 
 def test_xavier_uniform_bounds_and_std():
-    p = init.xavier_uniform_(big((400, 200)), rng=np.random.default_rng(2))
+    p = init.xavier_uniform_(big((400, 200)), generator=np.random.default_rng(2))
     bound = math.sqrt(6.0 / 600)
     assert float(np.abs(p.data).max()) <= bound
     assert float(np.abs(p.data).max()) > 0.999 * bound
@@ -358,7 +358,7 @@ def test_xavier_uniform_bounds_and_std():
 
 
 def test_xavier_normal_std_with_gain():
-    p = init.xavier_normal_(big((128, 64, 3, 3)), gain=2.0, rng=np.random.default_rng(3))
+    p = init.xavier_normal_(big((128, 64, 3, 3)), gain=2.0, generator=np.random.default_rng(3))
     std = 2.0 * math.sqrt(2.0 / (64 * 9 + 128 * 9))
     assert abs(float(p.data.std()) / std - 1) < 0.01
 
@@ -376,7 +376,7 @@ def test_layer_default_init_is_uniform_within_one_over_sqrt_fan_in():
 def test_init_is_in_place_and_keeps_dtype():
     p = Parameter(np.zeros((30, 20), dtype=np.float64))
     data = p.data
-    assert init.xavier_uniform_(p, rng=np.random.default_rng(0)) is p
+    assert init.xavier_uniform_(p, generator=np.random.default_rng(0)) is p
     assert p.data is data and p.dtype == np.float64 and np.any(p.data != 0)
     init.zeros_(p)
     assert not np.any(p.data)
@@ -385,9 +385,9 @@ def test_init_is_in_place_and_keeps_dtype():
 @pytest.mark.parametrize("fn", [init.kaiming_normal_, init.kaiming_uniform_, init.xavier_uniform_,
                                 init.xavier_normal_], ids=lambda f: f.__name__)
 def test_init_is_deterministic_under_a_seeded_generator(fn):
-    a = fn(big((20, 10)), rng=np.random.default_rng(11)).data
-    b = fn(big((20, 10)), rng=np.random.default_rng(11)).data
-    c = fn(big((20, 10)), rng=np.random.default_rng(12)).data
+    a = fn(big((20, 10)), generator=np.random.default_rng(11)).data
+    b = fn(big((20, 10)), generator=np.random.default_rng(11)).data
+    c = fn(big((20, 10)), generator=np.random.default_rng(12)).data
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 

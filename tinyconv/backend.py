@@ -458,6 +458,27 @@ def kernels(array):
     return reference
 
 
+def erf(array):
+    """The error function of a float32 or float64 array, elementwise, in its dtype: Python's
+    ``math.erf`` compiled by Numba on the CPU (compiled at the first call), CuPy's
+    ``cupyx.scipy.special.erf`` on the GPU."""
+    if isinstance(array, np.ndarray):
+        return _cpu_erf()(array)
+    from cupyx.scipy.special import erf as cupy_erf
+    return cupy_erf(array)
+
+
+@functools.cache
+def _cpu_erf():
+    import math
+    import numba
+
+    @numba.vectorize(["float32(float32)", "float64(float64)"])
+    def erf(x):
+        return math.erf(x)
+    return erf
+
+
 _streams = {}
 
 

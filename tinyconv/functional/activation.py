@@ -1,9 +1,10 @@
-"""Activations: sigmoid, tanh, ReLU, leaky ReLU, softmax and log-softmax."""
+"""Activations: sigmoid, tanh, ReLU, leaky ReLU, GELU, softmax and log-softmax."""
 import math
 import numbers
+import warnings
 
 from ..autograd import Function
-from ..backend import get_array_module
+from ..backend import erf, get_array_module
 from .validation import axis_arg, dim_alias, require_float, tensor_arg
 
 
@@ -54,6 +55,29 @@ class LeakyReLU(Function):
 
     def backward(self, g):
         return g * self.scale
+
+
+class GELU(Function):
+    """x * Phi(x), Phi the standard normal CDF (Hendrycks & Gimpel 2016), exactly (with erf)
+    or with PyTorch's tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+
+    def __init__(self, approximate):
+        self.approximate = approximate
+
+    def forward(self, x):
+        xp, self.x = get_array_module(x), x
+        if self.approximate == "tanh":
+            self.t = xp.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))
+            return 0.5 * x * (1 + self.t)
+        self.cdf = 0.5 * (1 + erf(x * x.dtype.type(1 / math.sqrt(2))))
+        return x * self.cdf
+
+    def backward(self, g):
+        x, xp = self.x, get_array_module(g)
+        if self.approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
+            return g * (0.5 * (1 + self.t) + 0.5 * x * (1 - self.t * self.t) * inner)
+        return g * (self.cdf + x * xp.exp(-0.5 * x * x) * x.dtype.type(1 / math.sqrt(2 * math.pi)))
 
 
 def _log_softmax(x, axis):
@@ -128,15 +152,30 @@ def slope_arg(negative_slope):
     return float(negative_slope)
 
 
-def _softmax_args(x, dim, axis):
+def gelu(input, approximate="none"):
+    """GELU, elementwise, as PyTorch's: x * Phi(x) (``approximate="none"``) or its tanh
+    approximation (``"tanh"``); same shape and dtype.
+
+    Raises:
+        TypeError: non-float input. ValueError: another ``approximate``.
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
+    x = tensor_arg("input", input)
+    require_float("input", x)
+    return GELU(approximate)(x)
+
+
+def _softmax_args(x, dim, axis, name):
     x = tensor_arg("x", x)
     require_float("x", x)
     dim, _ = dim_alias(dim, False, axis)
-    if dim is None:
-        raise TypeError("dim: expected an int, got None (PyTorch's implicit choice of dim is deprecated; "
-                        "tinyconv has none: give dim, e.g. dim=1 for (N, classes))")
     if x.ndim == 0:
         raise ValueError("x: expected a tensor with at least 1 dimension, got shape ()")
+    if dim is None:  # PyTorch's implicit (deprecated) choice, with its warning
+        dim = 0 if x.ndim in (1, 3) else 1
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+                      f"dim=X as an argument (dim={dim} was used).", UserWarning, stacklevel=3)
     (axis,) = axis_arg("dim", dim, x.ndim, allow_none=False, allow_tuple=False)
     if x.shape[axis] == 0 and x.numel() == 0 and all(n for i, n in enumerate(x.shape) if i != axis):
         raise ValueError(f"x: expected at least one element along dim {axis}, got shape {tuple(x.shape)}")
@@ -145,17 +184,18 @@ def _softmax_args(x, dim, axis):
 
 def softmax(x, dim=None, *, axis=None):
     """exp(x) / sum(exp(x)) along ``dim`` (``axis`` is an alias), computed with the max
-    subtracted, as ``torch.softmax``.
+    subtracted; same shape and dtype. Without either, PyTorch's deprecated implicit choice is
+    made, with its warning: dim 0 for a 1-D or 3-D x, else dim 1.
 
     Raises:
-        TypeError: non-float x, or a missing or non-int dim.
+        TypeError: non-float x, a non-int dim, or both dim and axis.
         ValueError: a 0-d x, a dim out of range, or an empty ``dim`` (with other elements).
     """
-    x, axis = _softmax_args(x, dim, axis)
+    x, axis = _softmax_args(x, dim, axis, "softmax")
     return Softmax(axis)(x)
 
 
 def log_softmax(x, dim=None, *, axis=None):
     """log(softmax(x)) along ``dim``, by log-sum-exp. Arguments and errors as :func:`softmax`."""
-    x, axis = _softmax_args(x, dim, axis)
+    x, axis = _softmax_args(x, dim, axis, "log_softmax")
     return LogSoftmax(axis)(x)

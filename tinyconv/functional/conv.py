@@ -18,7 +18,8 @@ Visin 2016, "A guide to convolution arithmetic for deep learning", section 4).
 from .. import backend
 from ..autograd import Function
 from ..kernels.reference import output_size
-from .validation import layer_args, pair, require_finite
+from .shape import concat
+from .validation import layer_args, pair, positive_int, require_finite, require_ndim, tensor_arg
 
 
 def batch_chunks(n, bytes_per_image, limit):
@@ -158,30 +159,40 @@ class ConvTranspose2d(_Correlation):
         return self._gradients(gx, gw, g)
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
-    """2-D convolution over an NCHW batch.
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over an NCHW batch, as PyTorch's ``conv2d``.
 
     Args:
         x: input (N, C, H, W), float32 or float64.
-        weight: filters (O, C, KH, KW), same dtype.
+        weight: filters (O, C / groups, KH, KW), same dtype.
         bias: optional (O,).
-        stride, padding, dilation: int or (height, width) pair; stride, dilation >= 1, padding >= 0
-            (zeros).
+        stride, dilation: int or (height, width) pair, >= 1.
+        padding: int or pair >= 0 (zeros), or "valid" (0) or "same" (the output keeps H and
+            W; stride 1 only; an odd total padding puts the extra row and column at the
+            bottom and right, as PyTorch does).
+        groups: a divisor of C and O: channels in ``groups`` independent groups, group g
+            convolving input channels [g*C/groups, (g+1)*C/groups) into output channels
+            [g*O/groups, (g+1)*O/groups).
 
     Returns:
         (N, O, OH, OW) with OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1 (likewise OW).
 
     Raises:
         ValueError: wrong ranks, a weight with zero input channels or a zero kernel size,
-            channel mismatch, bias size, a (dilated) kernel larger than the padded input, stride
-            or dilation < 1, padding < 0, or non-finite input (a :class:`tinyconv.NonFiniteError`).
+            channel mismatch, C or O not divisible by groups, bias size, a (dilated) kernel
+            larger than the padded input, stride or dilation < 1, padding < 0, another padding
+            string, "same" with a stride, or non-finite input (a :class:`tinyconv.NonFiniteError`).
         TypeError: x not float32/float64, weight or bias of another dtype than x, or a bad
-            stride/padding/dilation type.
+            stride/padding/dilation/groups type.
         RuntimeError: arguments on different devices.
     """
-    stride, padding, dilation = pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)
+    groups = positive_int("groups", groups)
+    if groups > 1:
+        return _grouped(x, weight, bias, stride, padding, dilation, groups)
+    stride, dilation = pair("stride", stride, 1), pair("dilation", dilation, 1)
     x, weight, bias = layer_args(x, weight, bias, "(N, C, H, W)", "(O, C, KH, KW)")
     _check_weight(x, weight, 1, "(O, C, KH, KW)")
+    padding, crop = _padding_arg(padding, stride, dilation, weight.shape[2:])
     for axis, name in ((0, "height"), (1, "width")):
         k, size = weight.shape[2 + axis], x.shape[2 + axis]
         if output_size(size, k, stride[axis], padding[axis], dilation[axis]) < 1:
@@ -189,10 +200,48 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
                              f"padded input {name} {size + 2 * padding[axis]}")
     require_finite("x", x)
     args = (x, weight) if bias is None else (x, weight, bias)
-    return Conv2d(stride, padding, dilation)(*args)
+    y = Conv2d(stride, padding, dilation)(*args)
+    return y[:, :, crop[0]:crop[0] + x.shape[2], crop[1]:crop[1] + x.shape[3]] if any(crop) else y
 
 
-def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
+def _padding_arg(padding, stride, dilation, kernel):
+    """Return (symmetric padding pair, (rows, cols) to crop at the top and left of the output)
+    for an int, a pair, "valid" or "same". "same" with an odd total padding d*(k-1) pads one
+    more on both sides and drops the first output row (column): PyTorch's extra bottom (right)
+    padding."""
+    if not isinstance(padding, str):
+        return pair("padding", padding, 0), (0, 0)
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if padding != "same":
+        raise ValueError(f"padding: expected an int, a pair, 'valid' or 'same', got {padding!r}")
+    if stride != (1, 1):
+        raise ValueError(f"padding: 'same' is not supported for strided convolutions (stride {stride}), as in PyTorch")
+    totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
+    return tuple((t + 1) // 2 for t in totals), tuple(t % 2 for t in totals)
+
+
+def _grouped(x, weight, bias, stride, padding, dilation, groups):
+    """conv2d with ``groups`` > 1: one conv2d per group, joined along the channels."""
+    x, weight = tensor_arg("x", x), tensor_arg("weight", weight)
+    require_ndim("x", x, 4, "(N, C, H, W)")
+    require_ndim("weight", weight, 4, "(O, C / groups, KH, KW)")
+    c, o = x.shape[1], weight.shape[0]
+    if c % groups or o % groups:
+        raise ValueError(f"groups: expected a divisor of the input channels ({c}) and of the output channels "
+                         f"({o}), got {groups}")
+    if weight.shape[1] * groups != c:
+        raise ValueError(f"weight: expected {c // groups} input channels per group (axis 1) for x of shape "
+                         f"{tuple(x.shape)} and groups={groups}, got weight of shape {tuple(weight.shape)}")
+    ci, oi = c // groups, o // groups
+    bias = None if bias is None else tensor_arg("bias", bias)
+    parts = [conv2d(x[:, g * ci:(g + 1) * ci], weight[g * oi:(g + 1) * oi],
+                    None if bias is None else bias[g * oi:(g + 1) * oi], stride, padding, dilation)
+             for g in range(groups)]
+    return concat(parts, axis=1)
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution over an NCHW batch: the adjoint of :func:`conv2d` in its input
     (the gradient of conv2d with respect to x), so that <conv2d(u, W), v> = <u,
     conv_transpose2d(v, W)> for the same stride, padding and dilation. With a stride it
@@ -212,7 +261,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
 
     Returns:
         (N, C_out, OH, OW) with OH = (H - 1)*SH - 2*PH + DH*(KH - 1) + output_padding + 1
-        (likewise OW). (No ``groups`` argument, unlike PyTorch: pass ``dilation`` by name.)
+        (likewise OW).
 
     Raises:
         ValueError: wrong ranks, a weight with zero input channels or a zero kernel size,
@@ -223,7 +272,12 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         TypeError: x not float32/float64, weight or bias of another dtype than x, or a bad
             stride/padding/output_padding/dilation type.
         RuntimeError: arguments on different devices.
+        NotImplementedError: ``groups`` other than 1 (tinyconv has no grouped transposed
+            convolution).
     """
+    if groups != 1:
+        raise NotImplementedError(f"conv_transpose2d(groups={groups!r}): tinyconv has no grouped transposed "
+                                  "convolution; use groups=1")
     stride, padding, dilation = pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)
     output_padding = pair("output_padding", output_padding, 0)
     x, weight, bias = layer_args(x, weight, bias, "(N, C_in, H, W)", "(C_in, C_out, KH, KW)", bias_axis=1)

@@ -10,6 +10,7 @@ summed up): with ``g_hat = g * gamma``,
 ``dgamma = sum(g * x_hat)``, ``dbeta = sum(g)``. In evaluation the running statistics are
 constants, so ``dx = g * gamma / sqrt(running_var + eps)``.
 """
+import math
 import numbers
 
 from ..autograd import Function
@@ -127,3 +128,94 @@ def _channel_arg(name, value, x):
                          f"got {tuple(value.shape)}")
     require_same_dtype(name, value, "x", x)
     return value
+
+
+class Normalize(Function):
+    """Each row of x (B, M) standardised over its M values with the biased variance:
+    x_hat = (x - mean) / sqrt(var + eps); the backward is batch normalisation's closed form
+    (module docstring) with the sums over a row: dx = (g - mean(g) - x_hat * mean(g * x_hat))
+    / sqrt(var + eps)."""
+
+    def __init__(self, eps):
+        self.eps = eps
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.inv_std = (1 / xp.sqrt(x.var(axis=1, keepdims=True) + self.eps)).astype(x.dtype)
+        self.x_hat = (x - x.mean(axis=1, keepdims=True)) * self.inv_std
+        return self.x_hat
+
+    def backward(self, g):
+        mean_g, mean_gx = g.mean(axis=1, keepdims=True), (g * self.x_hat).mean(axis=1, keepdims=True)
+        return (g - mean_g - self.x_hat * mean_gx) * self.inv_std
+
+
+def _normalize_rows(x, rows, eps):
+    """Standardise ``x`` in ``rows`` equal groups of consecutive values; x's shape."""
+    from .shape import reshape
+    if not (isinstance(eps, numbers.Real) and eps > 0):
+        raise ValueError(f"eps: expected a positive number, got {eps!r}")
+    return reshape(Normalize(float(eps))(reshape(x, (rows, -1))), tuple(x.shape))
+
+
+def _affine(y, weight, bias, shape, broadcast, x):
+    """y * weight + bias, each (when given) checked to be of ``shape`` and x's dtype, and
+    reshaped to ``broadcast`` to broadcast over y."""
+    from .math import add, mul
+    from .shape import reshape
+    for name, value, op in (("weight", weight, mul), ("bias", bias, add)):
+        if value is not None:
+            value = tensor_arg(name, value)
+            require_same_dtype(name, value, "input", x)
+            if tuple(value.shape) != shape:
+                raise ValueError(f"{name}: expected shape {shape}, got {tuple(value.shape)}")
+            y = op(y, reshape(value, broadcast))
+    return y
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalisation (Ba et al. 2016) as PyTorch's: standardise over the trailing
+    dimensions ``normalized_shape`` (an int or a tuple) with the biased variance, then scale
+    by ``weight`` and shift by ``bias`` (optional, of shape ``normalized_shape``).
+
+    Returns:
+        A tensor of input's shape and dtype.
+
+    Raises:
+        TypeError: non-float input, a weight or bias of another dtype, a bad normalized_shape.
+        ValueError: input's trailing dimensions are not ``normalized_shape``, weight or bias
+            of another shape, eps <= 0.
+    """
+    x = tensor_arg("input", input)
+    require_float("input", x)
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
+    if not isinstance(shape, (tuple, list)) or not shape or \
+            not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0 for n in shape):
+        raise TypeError(f"normalized_shape: expected a positive int or a non-empty tuple of them, got {normalized_shape!r}")
+    shape = tuple(int(n) for n in shape)
+    if tuple(x.shape[x.ndim - len(shape):]) != shape or x.ndim < len(shape):
+        raise ValueError(f"input: expected trailing dimensions {shape} (normalized_shape), got shape {tuple(x.shape)}")
+    y = _normalize_rows(x, x.size // math.prod(shape), eps)
+    return _affine(y, weight, bias, shape, shape, x)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalisation (Wu & He 2018) as PyTorch's: the C channels of input (N, C, *) in
+    ``num_groups`` groups of consecutive channels, each standardised over its channels and
+    positions, then scaled and shifted per channel by ``weight`` and ``bias`` ((C,), optional).
+
+    Raises:
+        TypeError: non-float input, a non-int num_groups, weight or bias of another dtype.
+        ValueError: input of fewer than 2 dimensions, C not divisible by num_groups, weight
+            or bias not (C,), eps <= 0.
+    """
+    x = tensor_arg("input", input)
+    require_float("input", x)
+    if x.ndim < 2:
+        raise ValueError(f"input: expected a tensor (N, C, *) of at least 2 dimensions, got shape {tuple(x.shape)}")
+    if isinstance(num_groups, bool) or not isinstance(num_groups, numbers.Integral):
+        raise TypeError(f"num_groups: expected an int, got {num_groups!r}")
+    if num_groups < 1 or x.shape[1] % num_groups:
+        raise ValueError(f"num_groups: expected a divisor of the {x.shape[1]} channels, got {num_groups}")
+    y = _normalize_rows(x, x.shape[0] * int(num_groups), eps)
+    return _affine(y, weight, bias, (x.shape[1],), (x.shape[1],) + (1,) * (x.ndim - 2), x)

@@ -67,7 +67,7 @@ def stochastic_pool2d(x, kernel_size, stride=None, padding=0, training=True, rng
         TypeError: non-float input, bad size types, or an ``rng`` that is not a Generator.
     """
     x = tensor_arg("x", x)
-    kernel, stride, padding = _pool_args(x, kernel_size, stride, padding)
+    _, kernel, stride, padding, _, _ = _pool_args(x, kernel_size, stride, padding)
     rng = resolve_rng(rng)
     data = x.data
     require_finite("x", data)

@@ -1,12 +1,36 @@
-"""Weight initialisation, in place on Parameters, with an explicit or the default generator.
+"""Weight initialisation in place, with PyTorch's ``torch.nn.init`` names, arguments and
+defaults; ``generator`` is a ``numpy.random.Generator`` (default: the framework's seeded one).
 
 fan_in = C * KH * KW for a conv weight (O, C, KH, KW), in_features for a linear weight
 (out_features, in_features); fan_out likewise with O / out_features.
 """
 import math
+import numbers
 
 from ..backend import get_array_module
 from ..random import resolve_rng
+
+_GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "conv_transpose1d": 1.0,
+          "conv_transpose2d": 1.0, "conv_transpose3d": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3,
+          "relu": math.sqrt(2.0), "selu": 3.0 / 4}
+
+
+def calculate_gain(nonlinearity, param=None):
+    """Return PyTorch's recommended gain for ``nonlinearity``: 1 for linear, conv and sigmoid,
+    5/3 for tanh, sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for leaky_relu (slope ``param``,
+    default 0.01), 3/4 for selu.
+
+    Raises:
+        ValueError: an unknown nonlinearity, or a slope that is not a number.
+    """
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, numbers.Real):
+            raise ValueError(f"param: expected a negative slope (a number), got {param!r}")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity not in _GAINS:
+        raise ValueError(f"nonlinearity: expected one of {sorted(_GAINS) + ['leaky_relu']}, got {nonlinearity!r}")
+    return _GAINS[nonlinearity]
 
 
 def fans(shape):
@@ -17,46 +41,70 @@ def fans(shape):
     return shape[1] * receptive, shape[0] * receptive
 
 
-def _fill(param, values):
-    xp = get_array_module(param.data)
-    param.data[...] = xp.asarray(values, dtype=param.dtype)
-    return param
+def _fill(tensor, values):
+    xp = get_array_module(tensor.data)
+    tensor.data[...] = xp.asarray(values, dtype=tensor.dtype)
+    return tensor
 
 
-def uniform_(param, low, high, rng=None):
-    """Fill with U(low, high)."""
-    return _fill(param, resolve_rng(rng).uniform(low, high, param.shape))
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill ``tensor`` with U(a, b); returns it."""
+    return _fill(tensor, resolve_rng(generator).uniform(a, b, tensor.shape))
 
 
-def normal_(param, mean=0.0, std=1.0, rng=None):
-    """Fill with N(mean, std^2)."""
-    return _fill(param, resolve_rng(rng).normal(mean, std, param.shape))
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill ``tensor`` with N(mean, std^2); returns it."""
+    return _fill(tensor, resolve_rng(generator).normal(mean, std, tensor.shape))
 
 
-def zeros_(param):
-    """Fill with zeros."""
-    return _fill(param, 0.0)
+def constant_(tensor, val):
+    """Fill ``tensor`` with ``val``; returns it."""
+    return _fill(tensor, val)
 
 
-def kaiming_normal_(param, gain=math.sqrt(2.0), rng=None):
-    """He initialisation, N(0, gain^2 / fan_in) (He et al. 2015, eq. 10; gain sqrt(2) for ReLU)."""
-    return normal_(param, 0.0, gain / math.sqrt(fans(param.shape)[0]), rng)
+def zeros_(tensor):
+    """Fill ``tensor`` with zeros; returns it."""
+    return _fill(tensor, 0.0)
 
 
-def kaiming_uniform_(param, gain=math.sqrt(2.0), rng=None):
-    """He initialisation, U(-b, b) with b = gain * sqrt(3 / fan_in)."""
-    bound = gain * math.sqrt(3.0 / fans(param.shape)[0])
-    return uniform_(param, -bound, bound, rng)
+def ones_(tensor):
+    """Fill ``tensor`` with ones; returns it."""
+    return _fill(tensor, 1.0)
 
 
-def xavier_uniform_(param, gain=1.0, rng=None):
+def _kaiming_std(tensor, a, mode, nonlinearity):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode: expected 'fan_in' or 'fan_out', got {mode!r}")
+    fan = fans(tensor.shape)[0 if mode == "fan_in" else 1]
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He initialisation (He et al. 2015, eq. 10), N(0, std^2) with std = gain / sqrt(fan),
+    gain = ``calculate_gain(nonlinearity, a)`` (``a``: the negative slope of a leaky ReLU; the
+    defaults give sqrt(2), ReLU's gain) and fan the fan_in or fan_out (``mode``).
+
+    Raises:
+        ValueError: a tensor of fewer than 2 dimensions, an unknown ``mode`` or ``nonlinearity``.
+    """
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He initialisation, U(-b, b) with b = sqrt(3) * std (std as :func:`kaiming_normal_`,
+    whose arguments and errors it shares)."""
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot initialisation, U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010, eq. 16)."""
-    fan_in, fan_out = fans(param.shape)
+    fan_in, fan_out = fans(tensor.shape)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(param, -bound, bound, rng)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(param, gain=1.0, rng=None):
+def xavier_normal_(tensor, gain=1.0, generator=None):
     """Glorot initialisation, N(0, gain^2 * 2 / (fan_in + fan_out))."""
-    fan_in, fan_out = fans(param.shape)
-    return normal_(param, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng)
+    fan_in, fan_out = fans(tensor.shape)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)

@@ -18,6 +18,16 @@ def reset_uniform(weight, bias, rng=None):
         init.uniform_(bias, -bound, bound, rng)
 
 
+class Identity(Module):
+    """Return the input unchanged (any arguments of the constructor are ignored, as in PyTorch)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
 class Linear(Module):
     """y = x @ W.T + b for x (N, in_features) -> (N, out_features).
 

@@ -1,7 +1,7 @@
 """Module: the base of layers and models (parameters registered by attribute assignment,
 buffers by :meth:`Module.register_buffer`)."""
 import io
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
@@ -9,6 +9,18 @@ from ..backend import device_arg, get_array_module, require_cuda, to_device
 from ..checkpoint import load_arrays
 from ..fileio import atomic_write
 from ..tensor import Parameter, Tensor
+
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What :meth:`Module.load_state_dict` returns, as PyTorch's ``_IncompatibleKeys``: the
+    lists ``missing_keys`` and ``unexpected_keys`` (both empty when everything matched)."""
+
+    __slots__ = ()
+
+
+class StateDictError(RuntimeError, ValueError):
+    """A state dict that does not fit the model: a RuntimeError as in PyTorch (and a
+    ValueError, as tinyconv raised before)."""
 
 
 class Module:
@@ -63,8 +75,13 @@ class Module:
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
-    def __call__(self, *args):
-        return self.forward(*args)
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
 
     def named_parameters(self, prefix="", _seen=None):
         """Yield ``(name, Parameter)`` pairs, depth first, names joined with dots; a Parameter
@@ -99,11 +116,73 @@ class Module:
         """Parameters, then buffers: what :meth:`state_dict` holds."""
         return list(self.named_parameters()) + list(self.named_buffers())
 
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """Yield ``(name, module)`` for this module (name ``prefix``, "" by default) and every
+        submodule, depth first, names joined with dots, as PyTorch's: a module reached twice is
+        yielded once unless ``remove_duplicate`` is False. ``memo``: a set of modules to skip."""
+        memo = set() if memo is None else memo
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
+        yield prefix, self
+        for name, m in self._modules.items():
+            yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+
     def modules(self):
-        """Yield this module and every submodule, depth first."""
-        yield self
-        for m in self._modules.values():
-            yield from m.modules()
+        """Yield this module and every submodule (each once), depth first."""
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        """Yield ``(name, module)`` for each direct submodule (each once)."""
+        seen = set()
+        for name, m in self._modules.items():
+            if m not in seen:
+                seen.add(m)
+                yield name, m
+
+    def children(self):
+        """Yield each direct submodule (each once)."""
+        for _, m in self.named_children():
+            yield m
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every submodule, children first, then on this module (as
+        PyTorch's, e.g. to initialise weights); returns self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` of every parameter (False freezes them); returns self.
+
+        Raises:
+            TypeError: ``requires_grad`` is not a bool.
+        """
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"requires_grad: expected a bool, got {type(requires_grad).__name__}")
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    def double(self):
+        """Cast every floating-point parameter (and its gradient) and buffer to float64 in
+        place (the objects stay the same); integer buffers stay as they are. Returns self."""
+        return self._cast_floats(np.float64)
+
+    def float(self):
+        """Cast every floating-point parameter and buffer to float32; see :meth:`double`."""
+        return self._cast_floats(np.float32)
+
+    def _cast_floats(self, dtype):
+        for t in self.parameters() + self.buffers():
+            if t.dtype.kind == "f" and t.dtype != dtype:
+                t.data = t.data.astype(dtype)
+                if t.grad is not None:
+                    t.grad = t.grad.astype(dtype)
+        return self
 
     def train(self, mode=True):
         """Set training mode (dropout active) on this module and its submodules; returns self."""
@@ -146,28 +225,47 @@ class Module:
         buffer, wherever they live: checkpoints always hold host arrays."""
         return OrderedDict((name, np.array(p.numpy(), copy=True)) for name, p in self._named_state())
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy arrays from ``state_dict`` into the parameters and buffers, in place.
 
+        Args:
+            state_dict: a dict name -> array (or Tensor), as :meth:`state_dict` returns.
+            strict: as in PyTorch: with True (default) every name must match; with False the
+                names present in both are loaded and the others reported.
+            assign: only False (copy into the existing parameters) is supported.
+
+        Returns:
+            ``IncompatibleKeys(missing_keys, unexpected_keys)``, two lists of names (empty
+            with ``strict=True``, which raises instead).
+
         Raises:
-            ValueError: listing every missing or unexpected name and every shape or dtype
-                mismatch at once; nothing is changed in that case.
+            StateDictError (a RuntimeError and a ValueError): listing at once every missing or
+                unexpected name (with ``strict``) and every shape or dtype mismatch; nothing
+                is changed in that case. Unlike PyTorch, which casts, another dtype is refused.
             TypeError: ``state_dict`` is not a dict.
+            NotImplementedError: ``assign=True``.
         """
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"state_dict: expected a dict of arrays (name -> array), got {type(state_dict).__name__}")
+        if assign:
+            raise NotImplementedError("load_state_dict(assign=True): tinyconv has no assign; it copies into "
+                                      "the existing parameters (assign=False)")
         own = dict(self._named_state())
-        problems = [f"missing: {n}" for n in own if n not in state_dict]
-        problems += [f"unexpected: {n}" for n in state_dict if n not in own]
+        missing = [n for n in own if n not in state_dict]
+        unexpected = [n for n in state_dict if n not in own]
+        problems = [f"missing: {n}" for n in missing] + [f"unexpected: {n}" for n in unexpected] if strict else []
         for name in own.keys() & state_dict.keys():
             got, want = state_dict[name], own[name]
             got = got if hasattr(got, "shape") and hasattr(got, "dtype") else np.asarray(got)
             if got.shape != want.shape or got.dtype != want.dtype:
                 problems.append(f"{name}: expected {want.dtype} {want.shape}, got {got.dtype} {got.shape}")
         if problems:
-            raise ValueError("state_dict does not match the model:\n  " + "\n  ".join(sorted(problems)))
+            raise StateDictError("state_dict does not match the model:\n  " + "\n  ".join(sorted(problems)))
         for name, p in own.items():
-            p.data[...] = get_array_module(p.data).asarray(state_dict[name])
+            if name in state_dict:
+                value = state_dict[name]
+                p.data[...] = get_array_module(p.data).asarray(value.data if isinstance(value, Tensor) else value)
+        return IncompatibleKeys(missing, unexpected)
 
     def save(self, path):
         """Write the state_dict to ``path`` (.npz), atomically: a crash never leaves a partial file."""

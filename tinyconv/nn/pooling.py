@@ -6,15 +6,16 @@ from .module import Module
 
 
 class _Pool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
         super().__init__()
         kernel = pair("kernel_size", kernel_size, 1)  # checked here, so a bad layer fails where it is built
         if stride is not None:
             pair("stride", stride, 1)
-        padding_pair = pair("padding", padding, 0)
+        padding_pair, dilation_pair = pair("padding", padding, 0), pair("dilation", dilation, 1)
         for axis, name in ((0, "height"), (1, "width")):
-            if 2 * padding_pair[axis] > kernel[axis]:
-                raise ValueError(f"padding: expected at most half the kernel {name} ({kernel[axis] // 2}), "
+            effective = dilation_pair[axis] * (kernel[axis] - 1) + 1
+            if 2 * padding_pair[axis] > effective:
+                raise ValueError(f"padding: expected at most half the kernel {name} ({effective // 2}), "
                                  f"got {padding_pair[axis]}")
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
@@ -23,17 +24,34 @@ class _Pool2d(Module):
 
 
 class MaxPool2d(_Pool2d):
-    """Max pooling (N, C, H, W) -> (N, C, OH, OW); stride defaults to kernel_size."""
+    """Max pooling (N, C, H, W) -> (N, C, OH, OW) with PyTorch's arguments (see
+    :func:`tinyconv.functional.max_pool2d`); stride defaults to kernel_size;
+    ``return_indices=True`` raises NotImplementedError."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__(kernel_size, stride, padding, dilation)
+        if return_indices:
+            raise NotImplementedError("MaxPool2d(return_indices=True): tinyconv has no pooling indices "
+                                      "(nor MaxUnpool2d); use return_indices=False")
+        self.dilation, self.ceil_mode = dilation, bool(ceil_mode)
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
 
 
 class AvgPool2d(_Pool2d):
-    """Average pooling (N, C, H, W) -> (N, C, OH, OW); stride defaults to kernel_size."""
+    """Average pooling (N, C, H, W) -> (N, C, OH, OW) with PyTorch's arguments (see
+    :func:`tinyconv.functional.avg_pool2d`); stride defaults to kernel_size."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__(kernel_size, stride, padding)
+        self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
+        self.divisor_override = divisor_override
 
     def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override)
 
 
 class StochasticPool2d(_Pool2d):
@@ -49,3 +67,18 @@ class StochasticPool2d(_Pool2d):
 
     def forward(self, x):
         return F.stochastic_pool2d(x, self.kernel_size, self.stride, self.padding, self.training, self.rng)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed ``output_size`` (an int or a pair, None keeping the input's
+    size), see :func:`tinyconv.functional.adaptive_avg_pool2d`."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
