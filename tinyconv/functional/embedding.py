@@ -57,7 +57,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     require_float("weight", weight)
     n = weight.shape[0]
     xp = get_array_module(indices.data, weight.data)
-    if indices.size and not bool(((indices.data >= 0) & (indices.data < n)).all()):
+    if indices.numel() and not bool(((indices.data >= 0) & (indices.data < n)).all()):
         bad = indices.data[(indices.data < 0) | (indices.data >= n)].ravel()[0]
         raise IndexError(f"input: index {int(bad)} is out of range for {n} embeddings")
     return Embedding(xp.asarray(indices.data), padding_idx_arg(padding_idx, n))(weight)

@@ -195,7 +195,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     shape = tuple(int(n) for n in shape)
     if tuple(x.shape[x.ndim - len(shape):]) != shape or x.ndim < len(shape):
         raise ValueError(f"input: expected trailing dimensions {shape} (normalized_shape), got shape {tuple(x.shape)}")
-    y = _normalize_rows(x, x.size // math.prod(shape), eps)
+    y = _normalize_rows(x, x.numel() // math.prod(shape), eps)
     return _affine(y, weight, bias, shape, shape, x)
 
 
