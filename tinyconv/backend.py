@@ -6,18 +6,13 @@ on the current GPU). CuPy is imported lazily, on the first question about the GP
 runs without it; asking for "cuda" where CuPy or a GPU is missing raises
 :class:`DeviceUnavailableError`.
 
-Numba caches the compiled kernels in a user cache folder, never inside the installed package:
-``$TINYCONV_CACHE_DIR`` (``~`` expanded), else ``$XDG_CACHE_HOME/tinyconv/numba``, else
-``~/.cache/tinyconv/numba`` (:func:`kernel_cache_dir`). Where that folder cannot be written the
-kernels compile in each process, with a warning. Other Numba functions of the process are not
-affected, and ``NUMBA_CACHE_DIR``, where set, takes precedence.
+Numba caches the compiled kernels in a user cache folder, never inside the installed package
+(:mod:`tinyconv.kernels.caching`).
 """
 import contextlib
 import functools
 import os
-import tempfile
 import threading
-import warnings
 
 import numpy as np
 
@@ -357,85 +352,6 @@ def _numba_cuda_available():
 _numba_cuda = None
 
 
-# Numba's cache of compiled kernels: in a user cache folder, never inside the installed package.
-
-def kernel_cache_dir():
-    """Return the folder where Numba caches tinyconv's compiled kernels: ``$TINYCONV_CACHE_DIR``
-    (``~`` expanded) where set, else ``$XDG_CACHE_HOME/tinyconv/numba``, else
-    ``~/.cache/tinyconv/numba``. Read on each call; nothing is created here."""
-    folder = os.environ.get("TINYCONV_CACHE_DIR")
-    if folder:
-        return os.path.expanduser(folder)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "tinyconv", "numba")
-
-
-def _numba_caching(target):
-    """Numba's caching module for ``target`` ("cpu" or "cuda"): the numba-cuda package has its
-    own (``numba.cuda.core.caching``); Numba's built-in CUDA target shares the CPU one."""
-    if target == "cuda":
-        try:
-            from numba.cuda.core import caching
-            return caching
-        except ImportError:
-            pass
-    from numba.core import caching
-    return caching
-
-
-@functools.lru_cache(maxsize=None)
-def _kernel_cache_locator(caching):
-    """A Numba cache locator class of the ``caching`` module that answers only for the source
-    files of :mod:`tinyconv.kernels` (into :func:`kernel_cache_dir`) and returns None for every
-    other function, which Numba's own locators then place as usual."""
-    from . import kernels
-    folder = os.path.dirname(os.path.realpath(kernels.__file__))
-
-    class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
-        def __init__(self, py_func, py_file):
-            self._py_file = py_file
-            self._lineno = py_func.__code__.co_firstlineno
-            self._cache_path = os.path.join(kernel_cache_dir(), self.get_suitable_cache_subpath(py_file))
-
-        def get_cache_path(self):
-            return self._cache_path
-
-        @classmethod
-        def from_function(cls, py_func, py_file):
-            if os.path.dirname(os.path.realpath(py_file)) != folder:
-                return None
-            return super().from_function(py_func, py_file)
-
-    return KernelCacheLocator
-
-
-def cache_kernels(target="cpu"):
-    """Make Numba cache tinyconv's compiled kernels for ``target`` ("cpu" or "cuda") in
-    :func:`kernel_cache_dir`, and return whether that folder can be written. Each kernel module
-    calls it once, when it is imported, and passes the result as ``cache=`` to ``@njit`` or
-    ``@cuda.jit``: where the folder cannot be written, the kernels compile in each process
-    (with a warning) and nothing is written anywhere.
-
-    Only tinyconv's kernels are affected: the locator added to Numba answers for their source
-    files alone. ``NUMBA_CACHE_DIR``, where set, still comes first.
-    """
-    caching = _numba_caching(target)
-    locator = _kernel_cache_locator(caching)
-    classes = caching.CacheImpl._locator_classes
-    if locator not in classes:
-        first = 1 if classes and "UserProvided" in classes[0].__name__ else 0
-        classes.insert(first, locator)
-    folder = kernel_cache_dir()
-    try:
-        os.makedirs(folder, exist_ok=True)
-        tempfile.TemporaryFile(dir=folder).close()
-    except OSError as e:
-        warnings.warn(f"tinyconv's compiled kernels are not cached: cannot write to {folder} ({e}); "
-                      "set TINYCONV_CACHE_DIR to a writable folder", RuntimeWarning, stacklevel=2)
-        return False
-    return True
-
-
 def kernels(array):
     """Return the kernel module (im2col, col2im, pooling) that serves ``array``: with "numba"
     selected, :mod:`tinyconv.kernels.cpu` for NumPy arrays and :mod:`tinyconv.kernels.cuda`
@@ -477,25 +393,6 @@ def _cpu_erf():
     def erf(x):
         return math.erf(x)
     return erf
-
-
-_streams = {}
-
-
-def cuda_stream():
-    """Return the Numba stream on which CUDA kernels launch: CuPy's current stream, so that
-    kernels and CuPy's operations run in order (0, the default stream, under Numba's CUDA
-    simulator or for CuPy's default stream)."""
-    from numba import config, cuda
-    if config.ENABLE_CUDASIM:
-        return 0
-    ptr = _cupy().cuda.get_current_stream().ptr
-    if ptr == 0:
-        return 0
-    stream = _streams.get(ptr)
-    if stream is None:
-        stream = _streams[ptr] = cuda.external_stream(ptr)
-    return stream
 
 
 # NCCL (through CuPy's bindings) for tinyconv.distributed's "nccl" backend.
