@@ -4,15 +4,16 @@ Loops follow Caffe's order (channel, kernel row, kernel col, then output row and
 is a scatter made race-free by giving each thread whole channels, so no two threads ever write
 the same element (no atomics). The outer loops are ``prange`` loops; Numba's thread count
 (``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``) decides how many threads share them.
-Compiled code is cached on disk, in a user cache folder (:func:`tinyconv.backend.cache_kernels`).
+Compiled code is cached on disk, in a user cache folder (:func:`tinyconv.kernels.caching.cache_kernels`).
 """
 import numpy as np
 from numba import njit, prange
+from numba.core import caching
 
-from tinyconv import backend
-from .reference import output_size
+from .caching import cache_kernels
+from .geometry import output_size
 
-CACHE = backend.cache_kernels("cpu")
+CACHE = cache_kernels(caching)
 
 
 @njit(cache=CACHE, parallel=True)

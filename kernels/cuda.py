@@ -18,7 +18,7 @@ output row, output col):
 
 Launchers take CuPy arrays (on a real GPU) and hand them to Numba through
 ``__cuda_array_interface__`` without copies, launching on CuPy's current stream
-(:func:`tinyconv.backend.cuda_stream`), so kernels and CuPy's own operations stay in order.
+(:func:`cuda_stream`), so kernels and CuPy's own operations stay in order.
 Under Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) they take NumPy arrays. Each launcher
 accepts ``blocks`` and ``threads`` (per block) to override the launch configuration; by default
 one thread per work item, ``THREADS`` per block, at most ``MAX_BLOCKS`` blocks. GEMMs are not
@@ -27,10 +27,22 @@ here: CuPy's ``@`` sends them to cuBLAS.
 import numpy as np
 from numba import config, cuda
 
-from tinyconv import backend
-from .reference import output_size
+from .arrays import array_module
+from .caching import cache_kernels
+from .geometry import output_size
 
-CACHE = backend.cache_kernels("cuda")
+
+def _numba_caching():
+    """Numba's caching module for CUDA kernels: the numba-cuda package has its own
+    (``numba.cuda.core.caching``); Numba's built-in CUDA target shares the CPU one."""
+    try:
+        from numba.cuda.core import caching
+    except ImportError:
+        from numba.core import caching
+    return caching
+
+
+CACHE = cache_kernels(_numba_caching())
 
 THREADS = 256
 MAX_BLOCKS = 65535
@@ -65,19 +77,34 @@ def launch_config(count, blocks=None, threads=None):
     return int(blocks), threads
 
 
+_streams = {}
+
+
+def cuda_stream(array):
+    """Return the Numba stream on which kernels on ``array`` launch: CuPy's current stream, so
+    that kernels and CuPy's operations run in order (0, the default stream, under Numba's CUDA
+    simulator or for CuPy's default stream)."""
+    if config.ENABLE_CUDASIM:
+        return 0
+    ptr = array_module(array).cuda.get_current_stream().ptr
+    if ptr == 0:
+        return 0
+    stream = _streams.get(ptr)
+    if stream is None:
+        stream = _streams[ptr] = cuda.external_stream(ptr)
+    return stream
+
+
 def _launch(kernel, count, blocks, threads, *args):
     blocks, threads = launch_config(count, blocks, threads)
     if count == 0:
         return
-    kernel[blocks, threads, backend.cuda_stream()](*(_device_arg(a) for a in args))
+    kernel[blocks, threads, cuda_stream(args[0])](*(_device_arg(a) for a in args))
 
-
-def _xp(a):
-    return backend.get_array_module(a)
 
 
 def _contiguous(a, dtype=None):
-    return _xp(a).ascontiguousarray(a, dtype=dtype)
+    return array_module(a).ascontiguousarray(a, dtype=dtype)
 
 
 def _geometry(shape, kernel, stride, padding, dilation=(1, 1)):
@@ -309,7 +336,7 @@ def im2col(x, kernel, stride, padding, dilation, pad_value=0.0, blocks=None, thr
     x = _contiguous(x)
     n, c = x.shape[:2]
     oh, ow = _geometry(x.shape, kernel, stride, padding, dilation)
-    col = _xp(x).empty((c * kernel[0] * kernel[1], n * oh * ow), dtype=x.dtype)
+    col = array_module(x).empty((c * kernel[0] * kernel[1], n * oh * ow), dtype=x.dtype)
     _launch(_im2col, c * n * oh * ow, blocks, threads, x, col, *kernel, *stride, *padding, *dilation,
             oh, ow, x.dtype.type(pad_value))
     return col
@@ -320,7 +347,7 @@ def col2im(col, shape, kernel, stride, padding, dilation, blocks=None, threads=N
     overlaps; one thread gathers each pixel."""
     col = _contiguous(col)
     oh, ow = _geometry(shape, kernel, stride, padding, dilation)
-    x = _xp(col).empty(tuple(shape), dtype=col.dtype)
+    x = array_module(col).empty(tuple(shape), dtype=col.dtype)
     _launch(_col2im, x.size, blocks, threads, col, x, *kernel, *stride, *padding, *dilation, oh, ow,
             col.dtype.type(0))
     return x
@@ -333,7 +360,7 @@ def _pooled_shape(shape, kernel, stride, padding):
 def max_pool_forward(x, kernel, stride, padding, blocks=None, threads=None):
     """Max pooling, -inf padding; returns ``(y, argmax)`` as the reference kernel."""
     x = _contiguous(x)
-    xp = _xp(x)
+    xp = array_module(x)
     out_shape = _pooled_shape(x.shape, kernel, stride, padding)
     y, argmax = xp.empty(out_shape, dtype=x.dtype), xp.empty(out_shape, dtype=np.int64)
     _launch(_max_pool_forward, y.size, blocks, threads, x, y, argmax, *kernel, *stride, *padding,
@@ -344,7 +371,7 @@ def max_pool_forward(x, kernel, stride, padding, blocks=None, threads=None):
 def max_pool_backward(grad, argmax, shape, kernel, stride, padding, blocks=None, threads=None):
     """Route ``grad`` (N, C, OH, OW) to each window's argmax; returns an array of ``shape``."""
     grad, argmax = _contiguous(grad), _contiguous(argmax, np.int64)
-    dx = _xp(grad).empty(tuple(shape), dtype=grad.dtype)
+    dx = array_module(grad).empty(tuple(shape), dtype=grad.dtype)
     _launch(_max_pool_backward, dx.size, blocks, threads, grad, argmax, dx, *kernel, *stride, *padding,
             grad.dtype.type(0))
     return dx
@@ -353,7 +380,7 @@ def max_pool_backward(grad, argmax, shape, kernel, stride, padding, blocks=None,
 def avg_pool_forward(x, kernel, stride, padding, blocks=None, threads=None):
     """Average pooling counting padded zeros; returns (N, C, OH, OW)."""
     x = _contiguous(x)
-    y = _xp(x).empty(_pooled_shape(x.shape, kernel, stride, padding), dtype=x.dtype)
+    y = array_module(x).empty(_pooled_shape(x.shape, kernel, stride, padding), dtype=x.dtype)
     _launch(_avg_pool_forward, y.size, blocks, threads, x, y, *kernel, *stride, *padding,
             x.dtype.type(1 / (kernel[0] * kernel[1])), x.dtype.type(0))
     return y
@@ -362,7 +389,7 @@ def avg_pool_forward(x, kernel, stride, padding, blocks=None, threads=None):
 def avg_pool_backward(grad, shape, kernel, stride, padding, blocks=None, threads=None):
     """Spread ``grad`` (N, C, OH, OW) evenly over each window; returns an array of ``shape``."""
     grad = _contiguous(grad)
-    dx = _xp(grad).empty(tuple(shape), dtype=grad.dtype)
+    dx = array_module(grad).empty(tuple(shape), dtype=grad.dtype)
     _launch(_avg_pool_backward, dx.size, blocks, threads, grad, dx, *kernel, *stride, *padding,
             grad.dtype.type(1 / (kernel[0] * kernel[1])), grad.dtype.type(0))
     return dx
@@ -372,7 +399,7 @@ def stochastic_pool_forward(x, kernel, stride, padding, u, blocks=None, threads=
     """Stochastic pooling by sampling with the uniform draws ``u`` (N, C, OH, OW); returns
     ``(y, index)`` as the reference kernel (the same locations from the same ``u``)."""
     x = _contiguous(x)
-    xp = _xp(x)
+    xp = array_module(x)
     out_shape = _pooled_shape(x.shape, kernel, stride, padding)
     y, index = xp.empty(out_shape, dtype=x.dtype), xp.empty(out_shape, dtype=np.int64)
     _launch(_stochastic_pool_forward, y.size, blocks, threads, x, _contiguous(u, np.float64), y, index,
@@ -383,7 +410,7 @@ def stochastic_pool_forward(x, kernel, stride, padding, u, blocks=None, threads=
 def stochastic_pool_weighted_forward(x, kernel, stride, padding, blocks=None, threads=None):
     """Probabilistic weighting, sum a^2 / sum a per window (0 where it sums to 0); returns (N, C, OH, OW)."""
     x = _contiguous(x)
-    y = _xp(x).empty(_pooled_shape(x.shape, kernel, stride, padding), dtype=x.dtype)
+    y = array_module(x).empty(_pooled_shape(x.shape, kernel, stride, padding), dtype=x.dtype)
     _launch(_weighted_pool_forward, y.size, blocks, threads, x, y, *kernel, *stride, *padding)
     return y
 
@@ -392,7 +419,7 @@ def stochastic_pool_weighted_backward(grad, x, kernel, stride, padding, blocks=N
     """Gradient of the probabilistic weighting, (2 a_j - y) / sum a per window; returns an
     array shaped like ``x``. Two launches: the per-window coefficients, then a gather."""
     grad, x = _contiguous(grad), _contiguous(x)
-    xp = _xp(x)
+    xp = array_module(x)
     scale, shift = xp.empty(grad.shape, dtype=np.float64), xp.empty(grad.shape, dtype=np.float64)
     _launch(_weighted_pool_coefficients, grad.size, blocks, threads, x, grad, scale, shift,
             *kernel, *stride, *padding)

@@ -9,12 +9,8 @@ Pooling treats every (n, c) plane as an image of one channel: its column buffer 
 Shape letters: N batch, C channels, H/W input size, KH/KW kernel, SH/SW stride, PH/PW padding,
 DH/DW dilation, OH/OW output size.
 """
-from tinyconv.backend import get_array_module
-
-
-def output_size(size, kernel, stride, padding, dilation):
-    """Output length of a sliding window: floor((size + 2P - D*(K-1) - 1) / S) + 1."""
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+from .arrays import array_module
+from .geometry import output_size
 
 
 def _window(offset, stride, count):
@@ -27,7 +23,7 @@ def im2col(x, kernel, stride, padding, dilation, pad_value=0.0):
     ``kernel``, ``stride``, ``padding``, ``dilation`` are (height, width) pairs of ints;
     ``pad_value`` fills the padding (0 for convolution, -inf for max pooling).
     """
-    xp = get_array_module(x)
+    xp = array_module(x)
     (n, c, h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = x.shape, kernel, stride, padding, dilation
     oh, ow = output_size(h, kh, sh, ph, dh), output_size(w, kw, sw, pw, dw)
     x = x.transpose(1, 0, 2, 3)
@@ -43,7 +39,7 @@ def im2col(x, kernel, stride, padding, dilation, pad_value=0.0):
 def col2im(col, shape, kernel, stride, padding, dilation):
     """Fold ``col`` (C*KH*KW, N*OH*OW) back to an image of ``shape`` (N, C, H, W), summing the
     overlaps: the adjoint of :func:`im2col`."""
-    xp = get_array_module(col)
+    xp = array_module(col)
     (n, c, h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = shape, kernel, stride, padding, dilation
     oh, ow = output_size(h, kh, sh, ph, dh), output_size(w, kw, sw, pw, dw)
     col = col.reshape(c, kh, kw, n, oh, ow)
@@ -69,7 +65,7 @@ def max_pool_forward(x, kernel, stride, padding):
     Returns ``(y, argmax)``: ``y`` (N, C, OH, OW) and ``argmax`` (N, C, OH, OW) int64, the
     index ``kh * KW + kw`` of the maximum inside each window (the first one on ties).
     """
-    xp = get_array_module(x)
+    xp = array_module(x)
     out_shape = x.shape[:2] + _pooled(x.shape, kernel, stride, padding)
     col = im2col(x.reshape(_planes(x.shape)), kernel, stride, padding, (1, 1), -float("inf"))
     argmax = col.argmax(axis=0)
@@ -80,7 +76,7 @@ def max_pool_forward(x, kernel, stride, padding):
 def max_pool_backward(grad, argmax, shape, kernel, stride, padding):
     """Gradient of max pooling: ``grad`` (N, C, OH, OW) routed to each window's argmax; returns
     an array of ``shape`` (N, C, H, W)."""
-    xp = get_array_module(grad)
+    xp = array_module(grad)
     gcol = xp.zeros((kernel[0] * kernel[1], grad.size), dtype=grad.dtype)
     gcol[argmax.ravel(), xp.arange(grad.size)] = grad.ravel()
     return col2im(gcol, _planes(shape), kernel, stride, padding, (1, 1)).reshape(shape)
@@ -95,7 +91,7 @@ def avg_pool_forward(x, kernel, stride, padding):
 def avg_pool_backward(grad, shape, kernel, stride, padding):
     """Gradient of average pooling: ``grad`` (N, C, OH, OW) spread evenly over each window;
     returns an array of ``shape`` (N, C, H, W)."""
-    xp = get_array_module(grad)
+    xp = array_module(grad)
     share = grad.ravel() / grad.dtype.type(kernel[0] * kernel[1])
     gcol = xp.broadcast_to(share, (kernel[0] * kernel[1], grad.size))
     return col2im(gcol, _planes(shape), kernel, stride, padding, (1, 1)).reshape(shape)
@@ -115,7 +111,7 @@ def stochastic_pool_forward(x, kernel, stride, padding, u):
     (N, C, OH, OW) int64, the sampled position ``kh * KW + kw`` in each window. A window that
     sums to 0 gives ``y = 0`` and ``index = 0``.
     """
-    xp = get_array_module(x)
+    xp = array_module(x)
     out_shape = x.shape[:2] + _pooled(x.shape, kernel, stride, padding)
     col = im2col(x.reshape(_planes(x.shape)), kernel, stride, padding, (1, 1))
     total = xp.zeros(col.shape[1], dtype=xp.float64)
@@ -139,7 +135,7 @@ def stochastic_pool_weighted_forward(x, kernel, stride, padding):
     (N, C, H, W): each window gives sum_i p_i a_i with p_i = a_i / sum_k a_k, i.e.
     sum a^2 / sum a, and 0 where the window sums to 0. Padding counts as 0.
     Returns (N, C, OH, OW)."""
-    xp = get_array_module(x)
+    xp = array_module(x)
     col = im2col(x.reshape(_planes(x.shape)), kernel, stride, padding, (1, 1))
     total = col.sum(axis=0)
     p = col / xp.where(total > 0, total, 1)
@@ -150,7 +146,7 @@ def stochastic_pool_weighted_backward(grad, x, kernel, stride, padding):
     """Gradient of :func:`stochastic_pool_weighted_forward`: with S = sum a and y = sum a^2 / S,
     dy/da_j = (2 a_j - y) / S (0 where S = 0); overlapping windows add up. Returns an array
     shaped like ``x``."""
-    xp = get_array_module(x)
+    xp = array_module(x)
     col = im2col(x.reshape(_planes(x.shape)), kernel, stride, padding, (1, 1))
     total = col.sum(axis=0)
     safe = xp.where(total > 0, total, 1)

@@ -1,12 +1,9 @@
 """Devices: moving tensors, modules, optimizers and batches; the one error for a missing GPU;
 and the Functions run on each device (``device`` fixture: "cuda" is skipped without a GPU)
 against the CPU, forward and backward, with float64 gradient checks."""
-import ast
-import os
 import subprocess
 import sys
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +11,6 @@ import pytest
 import tinyconv as tc
 from tinyconv import backend, functional as F, nn
 from tinyconv.data import DataLoader, TensorDataset
-
-ROOT = os.path.join(os.path.dirname(__file__), "..")
 
 
 # ------------------------------------------------------------------ without a GPU
@@ -93,28 +88,6 @@ def test_moving_to_the_cpu_keeps_everything_in_place():
     data = [p.data for p in params]
     assert model.to("cpu") is model
     assert all(p is q and p.data is d for p, q, d in zip(model.parameters(), params, data))
-
-
-def test_only_the_backend_and_the_cuda_kernels_import_cupy_or_numba_cuda():
-    offenders = []
-    for folder in ("tinyconv", "kernels"):
-        for dirpath, _, files in os.walk(os.path.join(ROOT, folder)):
-            for name in files:
-                path = os.path.join(dirpath, name)
-                if not name.endswith(".py") or os.path.normpath(path) in (
-                        os.path.normpath(os.path.join(ROOT, "tinyconv", "backend.py")),
-                        os.path.normpath(os.path.join(ROOT, "kernels", "cuda.py"))):
-                    continue
-                for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"), path)):
-                    if isinstance(node, ast.Import):
-                        names = [a.name for a in node.names]
-                    elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                        names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
-                    else:
-                        continue
-                    if any(n.split(".")[0] == "cupy" or n.startswith("numba.cuda") for n in names):
-                        offenders.append(f"{os.path.relpath(path, ROOT)}:{node.lineno}")
-    assert not offenders, offenders
 
 
 def test_training_on_the_cpu_imports_neither_cupy_nor_numba_cuda():

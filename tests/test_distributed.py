@@ -218,9 +218,11 @@ class FakeComm:
 
 @pytest.fixture
 def fake_gpu(monkeypatch):
-    """tinyconv.backend sees a CuPy with 4 GPUs (current stream 77) and NCCL; returns the GPUs used."""
+    """tinyconv.backend sees a CuPy with 4 GPUs (current stream 77) and tinyconv.distributed.nccl
+    sees NCCL; returns the GPUs used."""
     from types import SimpleNamespace
     from tinyconv import backend
+    from tinyconv.distributed import nccl as tinyconv_nccl
     used = []
     device = lambda i: SimpleNamespace(use=lambda: used.append(i))
     cupy = SimpleNamespace(ndarray=FakeCupyArray, cuda=SimpleNamespace(
@@ -230,13 +232,13 @@ def fake_gpu(monkeypatch):
                            NCCL_FLOAT32=7, NCCL_FLOAT64=8, NCCL_INT32=2, NCCL_INT64=4,
                            NCCL_SUM=0, NCCL_PROD=1, NCCL_MAX=2, NCCL_MIN=3)
     monkeypatch.setattr(backend, "_cupy", lambda: cupy)
-    monkeypatch.setattr(backend, "require_nccl", lambda: nccl)
+    monkeypatch.setattr(tinyconv_nccl, "require_nccl", lambda: nccl)
     return used
 
 
 def test_nccl_communicator_takes_the_gpu_of_its_local_rank(fake_gpu):
-    from tinyconv import backend
-    comm = backend.nccl_communicator(8, (1, 2, 3), rank=5, local_rank=5)
+    from tinyconv.distributed import nccl
+    comm = nccl.nccl_communicator(8, (1, 2, 3), rank=5, local_rank=5)
     assert fake_gpu == [1] and comm.args == (8, (1, 2, 3), 5)
 
 

@@ -1,4 +1,6 @@
-"""Array-module dispatch and devices: the only module that imports cupy or numba.cuda.
+"""Array-module dispatch, devices and kernel choice: the one module that imports cupy, and with
+``kernels/cuda.py`` the only one that imports numba.cuda (:mod:`tinyconv.distributed.nccl`
+imports CuPy's NCCL bindings alone).
 
 Ops call :func:`get_array_module` on their inputs and are written once against the returned
 module (``numpy`` or ``cupy``). Devices are named "cpu" (NumPy arrays) and "cuda" (CuPy arrays
@@ -6,18 +8,13 @@ on the current GPU). CuPy is imported lazily, on the first question about the GP
 runs without it; asking for "cuda" where CuPy or a GPU is missing raises
 :class:`DeviceUnavailableError`.
 
-Numba caches the compiled kernels in a user cache folder, never inside the installed package:
-``$TINYCONV_CACHE_DIR`` (``~`` expanded), else ``$XDG_CACHE_HOME/tinyconv/numba``, else
-``~/.cache/tinyconv/numba`` (:func:`kernel_cache_dir`). Where that folder cannot be written the
-kernels compile in each process, with a warning. Other Numba functions of the process are not
-affected, and ``NUMBA_CACHE_DIR``, where set, takes precedence.
+Numba caches the compiled kernels in a user cache folder, never inside the installed package
+(:mod:`tinyconv.kernels.caching`).
 """
 import contextlib
 import functools
 import os
-import tempfile
 import threading
-import warnings
 
 import numpy as np
 
@@ -357,85 +354,6 @@ def _numba_cuda_available():
 _numba_cuda = None
 
 
-# Numba's cache of compiled kernels: in a user cache folder, never inside the installed package.
-
-def kernel_cache_dir():
-    """Return the folder where Numba caches tinyconv's compiled kernels: ``$TINYCONV_CACHE_DIR``
-    (``~`` expanded) where set, else ``$XDG_CACHE_HOME/tinyconv/numba``, else
-    ``~/.cache/tinyconv/numba``. Read on each call; nothing is created here."""
-    folder = os.environ.get("TINYCONV_CACHE_DIR")
-    if folder:
-        return os.path.expanduser(folder)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "tinyconv", "numba")
-
-
-def _numba_caching(target):
-    """Numba's caching module for ``target`` ("cpu" or "cuda"): the numba-cuda package has its
-    own (``numba.cuda.core.caching``); Numba's built-in CUDA target shares the CPU one."""
-    if target == "cuda":
-        try:
-            from numba.cuda.core import caching
-            return caching
-        except ImportError:
-            pass
-    from numba.core import caching
-    return caching
-
-
-@functools.lru_cache(maxsize=None)
-def _kernel_cache_locator(caching):
-    """A Numba cache locator class of the ``caching`` module that answers only for the source
-    files of :mod:`tinyconv.kernels` (into :func:`kernel_cache_dir`) and returns None for every
-    other function, which Numba's own locators then place as usual."""
-    from . import kernels
-    folder = os.path.dirname(os.path.realpath(kernels.__file__))
-
-    class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
-        def __init__(self, py_func, py_file):
-            self._py_file = py_file
-            self._lineno = py_func.__code__.co_firstlineno
-            self._cache_path = os.path.join(kernel_cache_dir(), self.get_suitable_cache_subpath(py_file))
-
-        def get_cache_path(self):
-            return self._cache_path
-
-        @classmethod
-        def from_function(cls, py_func, py_file):
-            if os.path.dirname(os.path.realpath(py_file)) != folder:
-                return None
-            return super().from_function(py_func, py_file)
-
-    return KernelCacheLocator
-
-
-def cache_kernels(target="cpu"):
-    """Make Numba cache tinyconv's compiled kernels for ``target`` ("cpu" or "cuda") in
-    :func:`kernel_cache_dir`, and return whether that folder can be written. Each kernel module
-    calls it once, when it is imported, and passes the result as ``cache=`` to ``@njit`` or
-    ``@cuda.jit``: where the folder cannot be written, the kernels compile in each process
-    (with a warning) and nothing is written anywhere.
-
-    Only tinyconv's kernels are affected: the locator added to Numba answers for their source
-    files alone. ``NUMBA_CACHE_DIR``, where set, still comes first.
-    """
-    caching = _numba_caching(target)
-    locator = _kernel_cache_locator(caching)
-    classes = caching.CacheImpl._locator_classes
-    if locator not in classes:
-        first = 1 if classes and "UserProvided" in classes[0].__name__ else 0
-        classes.insert(first, locator)
-    folder = kernel_cache_dir()
-    try:
-        os.makedirs(folder, exist_ok=True)
-        tempfile.TemporaryFile(dir=folder).close()
-    except OSError as e:
-        warnings.warn(f"tinyconv's compiled kernels are not cached: cannot write to {folder} ({e}); "
-                      "set TINYCONV_CACHE_DIR to a writable folder", RuntimeWarning, stacklevel=2)
-        return False
-    return True
-
-
 def kernels(array):
     """Return the kernel module (im2col, col2im, pooling) that serves ``array``: with "numba"
     selected, :mod:`tinyconv.kernels.cpu` for NumPy arrays and :mod:`tinyconv.kernels.cuda`
@@ -477,116 +395,3 @@ def _cpu_erf():
     def erf(x):
         return math.erf(x)
     return erf
-
-
-_streams = {}
-
-
-def cuda_stream():
-    """Return the Numba stream on which CUDA kernels launch: CuPy's current stream, so that
-    kernels and CuPy's operations run in order (0, the default stream, under Numba's CUDA
-    simulator or for CuPy's default stream)."""
-    from numba import config, cuda
-    if config.ENABLE_CUDASIM:
-        return 0
-    ptr = _cupy().cuda.get_current_stream().ptr
-    if ptr == 0:
-        return 0
-    stream = _streams.get(ptr)
-    if stream is None:
-        stream = _streams[ptr] = cuda.external_stream(ptr)
-    return stream
-
-
-# NCCL (through CuPy's bindings) for tinyconv.distributed's "nccl" backend.
-
-_NCCL_OPS = ("sum", "prod", "max", "min")
-
-
-def _nccl_problem():
-    """Why NCCL cannot be used here (a sentence), or None when it can."""
-    problem = _cuda_problem()
-    if problem is not None:
-        return problem
-    try:
-        from cupy.cuda import nccl
-    except ImportError as e:
-        return f"CuPy's NCCL bindings could not be imported ({e})"
-    if not getattr(nccl, "available", True):
-        return ("CuPy was built without NCCL (pip install nvidia-nccl-cu12, or "
-                "python -m cupyx.tools.install_library --library nccl)")
-    return None
-
-
-def require_nccl():
-    """Return ``cupy.cuda.nccl``, or raise the one error saying why NCCL is missing.
-
-    Raises:
-        DeviceUnavailableError: CuPy, a GPU or CuPy's NCCL bindings are missing.
-    """
-    problem = _nccl_problem()
-    if problem is not None:
-        raise DeviceUnavailableError(f"backend 'nccl' is not available: {problem}")
-    from cupy.cuda import nccl
-    return nccl
-
-
-def nccl_unique_id():
-    """Return a new NCCL unique id (a tuple of ints, picklable: rank 0 broadcasts it over MPI)."""
-    return require_nccl().get_unique_id()
-
-
-def nccl_communicator(world_size, unique_id, rank, local_rank):
-    """Select GPU ``local_rank % number of GPUs`` for this process and return its NCCL
-    communicator of ``world_size`` ranks, created from the ``unique_id`` of rank 0.
-
-    Raises:
-        DeviceUnavailableError: no NCCL (see :func:`require_nccl`).
-    """
-    nccl = require_nccl()
-    cp = _cupy()
-    cp.cuda.Device(local_rank % cp.cuda.runtime.getDeviceCount()).use()
-    return nccl.NcclCommunicator(world_size, unique_id, rank)
-
-
-def _nccl_dtype(nccl, array):
-    types = {"float16": nccl.NCCL_FLOAT16, "float32": nccl.NCCL_FLOAT32, "float64": nccl.NCCL_FLOAT64,
-             "int32": nccl.NCCL_INT32, "int64": nccl.NCCL_INT64}
-    if array.dtype.name not in types:
-        raise TypeError(f"array: expected one of the dtypes {sorted(types)} for NCCL, got {array.dtype}")
-    return types[array.dtype.name]
-
-
-def _nccl_contiguous(array):
-    if not array.flags.c_contiguous:
-        raise ValueError("array: expected a C-contiguous CuPy array (reduced in place), got a strided view")
-
-
-def nccl_all_reduce(comm, array, op="sum"):
-    """Reduce the CuPy ``array`` in place across the ranks of the NCCL communicator ``comm``
-    with ``op`` ("sum", "prod", "max" or "min"), on CuPy's current stream.
-
-    Raises:
-        TypeError: a dtype NCCL does not reduce. ValueError: an unknown ``op`` or a
-            non-contiguous array.
-    """
-    nccl = require_nccl()
-    if op not in _NCCL_OPS:
-        raise ValueError(f"op: expected one of {_NCCL_OPS}, got {op!r}")
-    _nccl_contiguous(array)
-    stream = _cupy().cuda.get_current_stream().ptr
-    comm.allReduce(array.data.ptr, array.data.ptr, array.size, _nccl_dtype(nccl, array),
-                   getattr(nccl, f"NCCL_{op.upper()}"), stream)
-    return array
-
-
-def nccl_broadcast(comm, array, root=0):
-    """Overwrite the CuPy ``array`` in place with rank ``root``'s, on CuPy's current stream.
-
-    Raises:
-        TypeError: a dtype NCCL does not move. ValueError: a non-contiguous array.
-    """
-    nccl = require_nccl()
-    _nccl_contiguous(array)
-    comm.bcast(array.data.ptr, array.size, _nccl_dtype(nccl, array), root, _cupy().cuda.get_current_stream().ptr)
-    return array

@@ -1,7 +1,8 @@
 """Collectives on raw arrays, in place: NumPy arrays go through MPI, CuPy arrays through NCCL."""
 import numpy as np
 
-from ..backend import device_of, nccl_all_reduce, nccl_broadcast
+from ..backend import device_of
+from .nccl import nccl_all_reduce, nccl_broadcast
 from .process_group import _mpi, group
 
 OPS = ("sum", "prod", "max", "min")

@@ -8,7 +8,7 @@ import os
 import sys
 import traceback
 
-from ..backend import nccl_communicator, nccl_unique_id, require_nccl
+from .nccl import nccl_communicator, nccl_unique_id, require_nccl
 
 BACKENDS = ("mpi", "nccl")
 

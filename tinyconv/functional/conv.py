@@ -17,7 +17,7 @@ Visin 2016, "A guide to convolution arithmetic for deep learning", section 4).
 """
 from .. import backend
 from ..autograd import Function
-from ..kernels.reference import output_size
+from ..kernels.geometry import output_size
 from .shape import concat
 from .validation import layer_args, pair, positive_int, require_finite, require_ndim, tensor_arg
 

@@ -9,7 +9,7 @@ gradient; padding counts as 0, so it is never sampled.
 """
 from .. import backend
 from ..autograd import Function
-from ..kernels.reference import output_size
+from ..kernels.geometry import output_size
 from ..random import resolve_rng
 from .pooling import _pool_args
 from .validation import require_finite, tensor_arg
