@@ -42,29 +42,38 @@ class RNNBase(Module):
     """
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, dtype=np.float32, rng=None):
+                 dropout=0.0, bidirectional=False, dtype=np.float32, rng=None):
         super().__init__()
         self.mode = mode
         self.input_size, self.hidden_size = positive_int("input_size", input_size), positive_int("hidden_size", hidden_size)
         self.num_layers = positive_int("num_layers", num_layers)
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), probability_arg(dropout)
+        self.bidirectional = bool(bidirectional)
         self.rng = resolve_rng(rng) if rng is not None else None
         dtype = float_dtype("dtype", dtype)
+        directions = self._suffixes()
         for k in range(self.num_layers):
-            add_weights(self, f"_l{k}", GATES[mode], input_size if k == 0 else hidden_size, dtype, rng)
+            for suffix in directions:
+                add_weights(self, f"_l{k}{suffix}", GATES[mode], input_size if k == 0 else len(directions) * hidden_size,
+                            dtype, rng)
+
+    def _suffixes(self):
+        return ("", "_reverse") if self.bidirectional else ("",)
 
     def layer_weights(self):
-        """The per-layer weight tuples, as :func:`tinyconv.functional.lstm` takes them."""
+        """The per-layer (and per-direction) weight tuples, as :func:`tinyconv.functional.lstm` takes them."""
         names = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if self.bias else ())
-        return [tuple(getattr(self, f"{n}_l{k}") for n in names) for k in range(self.num_layers)]
+        return [tuple(getattr(self, f"{n}_l{k}{suffix}") for n in names)
+                for k in range(self.num_layers) for suffix in self._suffixes()]
 
     def run(self, fn, input, hx, **options):
         return fn(input, hx, self.layer_weights(), batch_first=self.batch_first, dropout=self.dropout,
-                  training=self.training, rng=self.rng, **options)
+                  training=self.training, rng=self.rng, bidirectional=self.bidirectional, **options)
 
     def extra_repr(self):
         options = [f"num_layers={self.num_layers}"] * (self.num_layers != 1) + ["bias=False"] * (not self.bias)
         options += ["batch_first=True"] * self.batch_first + [f"dropout={self.dropout}"] * bool(self.dropout)
+        options += ["bidirectional=True"] * self.bidirectional
         return ", ".join([f"{self.input_size}, {self.hidden_size}"] + options)
 
 
@@ -88,11 +97,11 @@ class RNN(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, dtype=np.float32, rng=None):
+                 dropout=0.0, bidirectional=False, dtype=np.float32, rng=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(f"rnn_{nonlinearity}", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         dtype, rng)
+                         bidirectional, dtype, rng)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
@@ -112,8 +121,9 @@ class LSTM(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 dtype=np.float32, rng=None):
-        super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout, dtype, rng)
+                 bidirectional=False, dtype=np.float32, rng=None):
+        super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype, rng)
 
     def forward(self, input, hx=None):
         return self.run(F.lstm, input, hx)
@@ -127,8 +137,9 @@ class GRU(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 dtype=np.float32, rng=None):
-        super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout, dtype, rng)
+                 bidirectional=False, dtype=np.float32, rng=None):
+        super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype, rng)
 
     def forward(self, input, hx=None):
         return self.run(F.gru, input, hx)
