@@ -241,6 +241,45 @@ class Tensor:
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
+    def clamp_(self, min=None, max=None):
+        """Clip every element to [min, max] in place (as PyTorch's ``clamp_``; bounds and
+        errors as :func:`tinyconv.clamp`) and return self; the in-place rules of :meth:`add_`.
+
+        Raises:
+            RuntimeError: see :meth:`add_`. ValueError, TypeError: see :func:`tinyconv.clamp`.
+        """
+        self._check_inplace("clamp_", "min", None, "x = x.clamp(min, max)")
+        with autograd.no_grad():
+            clamped = F.clamp(self, min, max)
+        self._data[...] = clamped._data
+        self._bump_version()
+        return self
+
+    def __setitem__(self, index, value):
+        """``x[index] = value`` in place, as in PyTorch: ``index`` as for reading (ints, slices,
+        None, Ellipsis, integer or boolean arrays or tensors, e.g. a mask ``x < 0``), ``value``
+        a number, array or tensor that broadcasts to ``x[index].shape``, cast to ``self.dtype``
+        (2.7 into an integer tensor gives 2). The in-place rules of :meth:`add_`: a leaf that
+        requires grad only inside :func:`tinyconv.no_grad`; never inside a graph.
+
+        Raises:
+            RuntimeError: see :meth:`add_` (also when ``value`` requires grad).
+            TypeError: a bad index or non-numeric value. IndexError: an index out of range.
+            ValueError: ``value`` does not broadcast to ``x[index].shape``.
+        """
+        self._check_inplace("__setitem__", "value", value, "x = tinyconv.where(mask, value, x)")
+        index = index_arg(index)
+        _, value = self._other(value, "value")
+        try:
+            target_shape = self._data[index].shape
+        except IndexError as error:
+            raise IndexError(f"index: {error} (a tensor of shape {self.shape})") from None
+        shape = getattr(value, "shape", ())
+        if _broadcast(target_shape, shape) != target_shape:
+            raise ValueError(f"value: expected a shape that broadcasts to {target_shape}, got {shape}")
+        self._data[index] = value
+        self._bump_version()
+
     def _inplace(self, name, other, alpha=1):
         ufunc, symbol = _INPLACE[name]
         self._check_inplace(name, "other", other, f"x = x {symbol} other")
@@ -401,12 +440,12 @@ class Tensor:
             raise ValueError(f"other: shape {shape} does not broadcast with the tensor's shape {self.shape}")
         return Tensor(getattr(xp, ufunc)(self._data, value))
 
-    def _other(self, other):
+    def _other(self, other, name="other"):
         """Return the array module and ``other`` as an array on this tensor's device (a Python
         number stays one, so that NumPy's promotion keeps float32 beside 0.1)."""
         if _is_number(other):
             return get_array_module(self._data), other
-        value = other._data if isinstance(other, Tensor) else to_array(other, name="other")
+        value = other._data if isinstance(other, Tensor) else to_array(other, name=name)
         return get_array_module(self._data, value), value
 
     def __bool__(self):
@@ -585,4 +624,5 @@ def _dtype_arg(dtype, name="dtype"):
 
 
 from . import functional as F  # noqa: E402  (the operators above need it; it needs Tensor)
+from .functional.shape import index_arg  # noqa: E402
 from .functional.validation import axis_arg  # noqa: E402

@@ -28,7 +28,7 @@ from ..backend import blas_scope, get_array_module
 from .activation import stable_sigmoid
 from .dropout import dropout as _dropout, probability_arg
 from .linear import linear
-from .shape import reshape, stack, transpose, unbind
+from .shape import cat, getitem, reshape, stack, transpose, unbind
 from .validation import require_float, require_ndim, require_same_dtype, tensor_arg
 
 #: Gate blocks per mode: the number G of H-row blocks in W_ih and W_hh.
@@ -316,13 +316,17 @@ def _layer(mode, x, states, w_ih, w_hh, b_ih, b_hh):
     return stack(outputs, 0), states
 
 
-def _layers_args(mode, weights, input_size, dtype):
-    """Check every layer's weights; return them (biases None when absent) and the hidden size."""
+def _layers_args(mode, weights, input_size, dtype, directions):
+    """Check every layer's weights (``directions`` tuples per layer); return them (biases None
+    when absent) and the hidden size."""
     if not isinstance(weights, (tuple, list)) or not weights:
         raise TypeError(f"weights: expected a non-empty list of per-layer weight tuples, got {weights!r:.80}")
+    if len(weights) % directions:
+        raise ValueError(f"weights: expected 2 tuples per layer (forward, reverse) with bidirectional, "
+                         f"got {len(weights)}")
     checked, size = [], None
     for k, layer in enumerate(weights):
-        layer, layer_size = _weights_args(mode, k, layer, input_size if k == 0 else size, dtype)
+        layer, layer_size = _weights_args(mode, k, layer, input_size if k < directions else directions * size, dtype)
         if size is not None and layer_size != size:
             raise ValueError(f"weights[{k}].weight_hh: expected hidden size {size} like layer 0, got {layer_size}")
         checked.append(layer)
@@ -330,29 +334,39 @@ def _layers_args(mode, weights, input_size, dtype):
     return checked, size
 
 
-def _recurrent(mode, input, hx, weights, batch_first, dropout, training, rng):
-    p = probability_arg(dropout)
+def _reversed(x):
+    """x (L, ...) in reverse time order."""
+    return getitem(x, slice(None, None, -1))
+
+
+def _recurrent(mode, input, hx, weights, batch_first, dropout, training, rng, bidirectional):
+    p, directions = probability_arg(dropout), 2 if bidirectional else 1
     x, batched = _sequence_input(input, batch_first)
-    layers, size = _layers_args(mode, weights, x.shape[2], x.dtype)
+    layers, size = _layers_args(mode, weights, x.shape[2], x.dtype, directions)
     names = ("hx", "cx") if mode == "lstm" else ("hx",)
     given = _pair_arg(hx) if mode == "lstm" else (hx,)
     initial = [_initial_states(n, s, len(layers), size, x, batched) for n, s in zip(names, given)]
     finals = []
-    for k, layer in enumerate(layers):
-        x, states = _layer(mode, x, tuple(s[k] for s in initial), *layer)
-        finals.append(states)
-        if p and training and k < len(layers) - 1:
+    for k in range(0, len(layers), directions):
+        outputs = []
+        for j in range(k, k + directions):  # forward, then reverse
+            reverse = j > k
+            out, states = _layer(mode, _reversed(x) if reverse else x, tuple(s[j] for s in initial), *layers[j])
+            outputs.append(_reversed(out) if reverse else out)
+            finals.append(states)
+        x = cat(outputs, 2) if bidirectional else outputs[0]
+        if p and training and k < len(layers) - directions:
             x = _dropout(x, p, rng=rng)
     finals = [stack([f[i] for f in finals], 0) for i in range(len(names))]
     if not batched:
-        x = reshape(x, (x.shape[0], size))
+        x = reshape(x, (x.shape[0], directions * size))
         finals = [reshape(f, (len(layers), size)) for f in finals]
     elif batch_first:
         x = transpose(x, 0, 1)
     return x, (tuple(finals) if mode == "lstm" else finals[0])
 
 
-def lstm(input, hx, weights, batch_first=False, dropout=0.0, training=True, rng=None):
+def lstm(input, hx, weights, batch_first=False, dropout=0.0, training=True, rng=None, bidirectional=False):
     """A multi-layer LSTM over a sequence (Hochreiter & Schmidhuber 1997; forget gate: Gers et
     al. 2000), gates i, f, g, o; equations in the module docstring. Each layer's hidden states
     are the next layer's inputs.
@@ -368,11 +382,15 @@ def lstm(input, hx, weights, batch_first=False, dropout=0.0, training=True, rng=
         batch_first: the input and output have the batch first.
         dropout: probability of dropout on the outputs of every layer but the last, when
             ``training``. rng: its generator (default: the framework's).
+        bidirectional: each layer also runs over the reversed sequence (as PyTorch's): D = 2
+            weight tuples per layer (forward, reverse; H_in = 2H above layer 0), the outputs of
+            both directions concatenated (2H features), and num_layers * 2 states in hx and
+            h_n, ordered layer 0 forward, layer 0 reverse, layer 1 forward, ...
 
     Returns:
-        (output, (h_n, c_n)): output (L, N, H) (or (N, L, H) with ``batch_first``, (L, H)
-        unbatched), the last layer's hidden state at every step; h_n and c_n
-        (num_layers, N, H) (or (num_layers, H)), every layer's final hidden and cell state.
+        (output, (h_n, c_n)): output (L, N, D*H) (or (N, L, D*H) with ``batch_first``,
+        (L, D*H) unbatched), the last layer's hidden state at every step; h_n and c_n
+        (num_layers*D, N, H) (or (num_layers*D, H)), every layer's final hidden and cell state.
 
     Raises:
         ValueError: wrong ranks or shapes (naming the argument, expected and actual shape),
@@ -380,21 +398,23 @@ def lstm(input, hx, weights, batch_first=False, dropout=0.0, training=True, rng=
         TypeError: non-float input, weights or states of another dtype, a malformed
             ``weights`` list, or an ``hx`` that is not a pair.
     """
-    return _recurrent("lstm", input, hx, weights, batch_first, dropout, training, rng)
+    return _recurrent("lstm", input, hx, weights, batch_first, dropout, training, rng, bidirectional)
 
 
-def gru(input, hx, weights, batch_first=False, dropout=0.0, training=True, rng=None):
+def gru(input, hx, weights, batch_first=False, dropout=0.0, training=True, rng=None, bidirectional=False):
     """A multi-layer GRU over a sequence (Cho et al. 2014, cuDNN/PyTorch variant), gates
     r, z, n; equations in the module docstring. Arguments, shapes and errors as :func:`lstm`,
     except: ``hx`` is one tensor (num_layers, N, H) or None; the weights have 3H rows; the
     result is (output, h_n).
     """
-    return _recurrent("gru", input, hx, weights, batch_first, dropout, training, rng)
+    return _recurrent("gru", input, hx, weights, batch_first, dropout, training, rng, bidirectional)
 
 
-def rnn(input, hx, weights, nonlinearity="tanh", batch_first=False, dropout=0.0, training=True, rng=None):
+def rnn(input, hx, weights, nonlinearity="tanh", batch_first=False, dropout=0.0, training=True, rng=None,
+        bidirectional=False):
     """A multi-layer Elman RNN (Elman 1990) over a sequence, act = tanh or ReLU
     (``nonlinearity``); arguments, shapes and errors as :func:`gru`, with H rows in the weights.
     Raises ValueError for another ``nonlinearity``.
     """
-    return _recurrent(_mode_arg(nonlinearity), input, hx, weights, batch_first, dropout, training, rng)
+    return _recurrent(_mode_arg(nonlinearity), input, hx, weights, batch_first, dropout, training, rng,
+                      bidirectional)

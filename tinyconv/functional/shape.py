@@ -246,22 +246,32 @@ def getitem(a, index):
             sequence, so that iterating over a Tensor stops at its end); the message gives the
             tensor's shape.
     """
-    a = tensor_arg("a", a)
-    if hasattr(index, "data") and not hasattr(index, "__array_interface__"):
-        index = index.data
-    for item in (index if isinstance(index, tuple) else (index,)):
-        kind = getattr(getattr(item, "dtype", None), "kind", None)
-        if kind is not None:
-            if kind not in "biu":
-                raise TypeError(f"index: expected integer or boolean arrays, got dtype {item.dtype}")
-        elif isinstance(item, list):
-            if np.asarray(item).dtype.kind not in "biu" and len(item):
-                raise TypeError(f"index: expected lists of ints or bools, got {item!r}")
-        elif not (item is None or item is Ellipsis or isinstance(item, slice)
-                  or (isinstance(item, numbers.Integral))):
-            raise TypeError(f"index: expected ints, slices, None, Ellipsis or integer/boolean arrays, "
-                            f"got {type(item).__name__} {item!r}")
-    return GetItem(index)(a)
+    return GetItem(index_arg(index))(tensor_arg("a", a))
+
+
+def index_arg(index):
+    """Return ``index`` with Tensors replaced by their arrays, after checking every item
+    (the rules and the TypeError of :func:`getitem`)."""
+    if isinstance(index, tuple):
+        return tuple(_index_item(item) for item in index)
+    return _index_item(index)
+
+
+def _index_item(item):
+    if hasattr(item, "data") and not hasattr(item, "__array_interface__"):
+        item = item.data  # a Tensor
+    kind = getattr(getattr(item, "dtype", None), "kind", None)
+    if kind is not None:
+        if kind not in "biu":
+            raise TypeError(f"index: expected integer or boolean arrays, got dtype {item.dtype}")
+    elif isinstance(item, list):
+        if np.asarray(item).dtype.kind not in "biu" and len(item):
+            raise TypeError(f"index: expected lists of ints or bools, got {item!r}")
+    elif not (item is None or item is Ellipsis or isinstance(item, slice)
+              or (isinstance(item, numbers.Integral))):
+        raise TypeError(f"index: expected ints, slices, None, Ellipsis or integer/boolean arrays, "
+                        f"got {type(item).__name__} {item!r}")
+    return item
 
 
 def _tensor_list(tensors):

@@ -11,6 +11,6 @@ from .activation import ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftma
 from .flatten import Flatten, Unflatten
 from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
-from .rnn import RNN, LSTM, GRU
+from .rnn import RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, MultiMarginLoss, NLLLoss
 from . import functional, init, utils

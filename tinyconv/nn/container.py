@@ -38,6 +38,15 @@ class Sequential(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
+    def append(self, module):
+        """Add ``module`` at the end (named by its index, as PyTorch does) and return self.
+
+        Raises:
+            TypeError: ``module`` is not a Module.
+        """
+        setattr(self, str(len(self)), _module_arg("module", module))
+        return self
+
 
 class ModuleList(Module):
     """A list of Modules whose parameters the owner registers (PyTorch's ``nn.ModuleList``):

@@ -7,6 +7,8 @@ fan_in = C * KH * KW for a conv weight (O, C, KH, KW), in_features for a linear 
 import math
 import numbers
 
+import numpy as np
+
 from ..backend import get_array_module
 from ..random import resolve_rng
 
@@ -108,3 +110,49 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
     """Glorot initialisation, N(0, gain^2 * 2 / (fan_in + fan_out))."""
     fan_in, fan_out = fans(tensor.shape)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def orthogonal_(tensor, gain=1, generator=None):
+    """Fill ``tensor`` (at least 2-D, viewed as (rows, cols) = (shape[0], the rest)) with a
+    random orthogonal matrix times ``gain`` (Saxe et al. 2013), as PyTorch: the Q of the QR
+    decomposition of a standard normal matrix, signs fixed by R's diagonal (so Q is uniform
+    on the orthogonal group); orthonormal rows if rows <= cols, else orthonormal columns.
+    Returns ``tensor``.
+
+    Raises:
+        ValueError: a tensor of fewer than 2 dimensions.
+    """
+    if len(tensor.shape) < 2:
+        raise ValueError(f"tensor: expected at least 2 dimensions, got shape {tuple(tensor.shape)}")
+    rows = tensor.shape[0]
+    cols = math.prod(tensor.shape) // rows
+    flat = resolve_rng(generator).standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    return _fill(tensor, gain * (q if rows >= cols else q.T).reshape(tensor.shape))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill ``tensor`` with N(mean, std^2) truncated to [a, b] (absolute bounds, not in units
+    of std, as PyTorch's), drawn by rejection: out-of-range draws are drawn again. Returns
+    ``tensor``.
+
+    Raises:
+        ValueError: std <= 0, a >= b, or [a, b] holds less than 1e-9 of the normal's mass (so
+            far in its tail that rejection would not end).
+    """
+    if not std > 0:
+        raise ValueError(f"std: expected a positive number, got {std}")
+    if not a < b:
+        raise ValueError(f"a: expected a < b, got a={a} and b={b}")
+    cdf = lambda x: 0.5 * math.erfc(-(x - mean) / (std * math.sqrt(2)))  # noqa: E731
+    mass = cdf(b) - cdf(a)
+    if mass < 1e-9:
+        raise ValueError(f"a, b: [{a}, {b}] holds only {mass:.3g} of N({mean}, {std}^2); move the bounds "
+                         f"within a few std of the mean")
+    rng, size = resolve_rng(generator), math.prod(tensor.shape)
+    values = np.empty(0)
+    while values.size < size:
+        draws = rng.normal(mean, std, min(int((size - values.size) / mass * 1.1) + 16, 10 ** 7))
+        values = np.concatenate([values, draws[(draws >= a) & (draws <= b)]])
+    return _fill(tensor, values[:size].reshape(tensor.shape))

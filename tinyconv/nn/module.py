@@ -23,6 +23,13 @@ class StateDictError(RuntimeError, ValueError):
     ValueError, as tinyconv raised before)."""
 
 
+def _module_dtype(dtype):
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype: expected a floating-point dtype (float32 or float64) or a device, got {dtype!r}") from None
+
+
 class Module:
     """Base class of layers. Assigning a :class:`Parameter` or a Module to an attribute registers
     it; :meth:`register_buffer` registers a Tensor of state that is not trained (running
@@ -176,7 +183,21 @@ class Module:
         """Cast every floating-point parameter and buffer to float32; see :meth:`double`."""
         return self._cast_floats(np.float32)
 
+    def half(self):
+        """PyTorch's cast to float16, refused.
+
+        Raises:
+            NotImplementedError: always (tinyconv computes in float32 or float64).
+        """
+        return self._cast_floats(np.float16)
+
     def _cast_floats(self, dtype):
+        dtype = _module_dtype(dtype)
+        if dtype == np.float16:
+            raise NotImplementedError("half(): tinyconv has no float16 computation; its layers compute in "
+                                      "float32 or float64 (use .float() or .double())")
+        if dtype.kind != "f":
+            raise TypeError(f"dtype: expected a floating-point dtype (float32 or float64), got {dtype}")
         for t in self.parameters() + self.buffers():
             if t.dtype.kind == "f" and t.dtype != dtype:
                 t.data = t.data.astype(dtype)
@@ -199,19 +220,35 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
-    def to(self, device):
-        """Move every parameter (and its gradient) and every buffer to ``device`` ("cpu" or
-        "cuda") in place; returns self. The Parameter and buffer objects stay the same, so an optimizer built before or
-        after the move keeps updating them; its state follows them at its next step (build
-        it after ``.to()``, as in PyTorch, and nothing needs to move at all).
+    def to(self, *args, device=None, dtype=None, non_blocking=False):
+        """Move and/or cast every parameter (and its gradient) and every buffer in place, as
+        PyTorch's ``Module.to``: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
+        ``to(tensor)`` (its device and dtype) or the keywords; returns self. ``device`` is
+        "cpu", "cuda", "cuda:0" or a :class:`tinyconv.device`; ``dtype`` casts the floating-point
+        state only (as :meth:`double`). The Parameter and buffer objects stay the same, so an
+        optimizer built before or after the move keeps updating them; its state follows them
+        at its next step (build it after ``.to()``, as in PyTorch, and nothing needs to move
+        at all). ``non_blocking`` has no effect.
 
         Raises:
-            TypeError, ValueError: a bad ``device``.
+            TypeError, ValueError: a bad ``device``; a dtype that is not floating-point.
+            NotImplementedError: float16 (see :meth:`half`).
             tinyconv.cuda.DeviceUnavailableError: "cuda" without CuPy or a GPU; no parameter
                 moves in that case.
         """
-        if device_arg(device) == "cuda":
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, (str, int)):  # an int is a device index in PyTorch: refused by device_arg
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and device_arg(device) == "cuda":
             require_cuda()
+        if dtype is not None:
+            self._cast_floats(dtype)
+        if device is None:
+            return self
         for p in self.parameters():
             p.data = to_device(p.data, device)
             if p.grad is not None:
