@@ -132,3 +132,11 @@ def test_same_values_and_types_as_torch():
         tw.grad = np.zeros((2, 2), dtype=np.float32)
     with pytest.raises(RuntimeError):
         tw.grad = torch.zeros(3)
+
+
+def test_numpy_functions_accept_a_tensor_as_its_array():
+    t = Tensor(np.array([1.0, 4.0], dtype=np.float32))
+    assert np.asarray(t).dtype == np.float32  # not an object array of 0-d tensors
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
+    assert np.asarray(Tensor(np.array(3.0))).dtype == np.float64
+    np.testing.assert_array_equal(np.sqrt(t), [1.0, 2.0])
