@@ -140,3 +140,11 @@ def test_numpy_functions_accept_a_tensor_as_its_array():
     assert np.asarray(t, dtype=np.float64).dtype == np.float64
     assert np.asarray(Tensor(np.array(3.0))).dtype == np.float64
     np.testing.assert_array_equal(np.sqrt(t), [1.0, 2.0])
+
+
+def test_np_array_of_a_tensor_is_a_copy_and_np_asarray_is_not():
+    t = Tensor(np.array([1.0, 4.0]))
+    copied = np.array(t)
+    copied[0] = 9.0
+    np.testing.assert_array_equal(t.numpy(), [1.0, 4.0])
+    assert np.shares_memory(np.asarray(t), t.numpy())

@@ -152,9 +152,9 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(x)``: :meth:`numpy`, cast to ``dtype`` if given (so NumPy functions and
-        ``np.testing`` accept tensors, as PyTorch's); copied from the GPU, as :meth:`numpy`."""
-        array = self.numpy()
-        return array if dtype is None else array.astype(dtype, copy=False)
+        ``np.testing`` accept tensors, as PyTorch's); ``np.array(x)`` (``copy``) gives a copy.
+        Copied from the GPU, as :meth:`numpy`."""
+        return np.array(self.numpy(), dtype=dtype, copy=True if copy else None)
 
     def item(self):
         """Return the value of a one-element tensor as a Python number.
