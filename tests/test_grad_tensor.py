@@ -148,3 +148,18 @@ def test_np_array_of_a_tensor_is_a_copy_and_np_asarray_is_not():
     copied[0] = 9.0
     np.testing.assert_array_equal(t.numpy(), [1.0, 4.0])
     assert np.shares_memory(np.asarray(t), t.numpy())
+
+
+def test_all_reduce_gradients_averages_into_the_grad_tensors(monkeypatch):
+    """One rank that sees its own gradients doubled by the reduction (as if two ranks held
+    them): the average lands in the same grad Tensors; a parameter without one stays None."""
+    from tinyconv.distributed import buckets
+
+    monkeypatch.setattr(buckets, "all_reduce", lambda flat, op: flat.__imul__(2))
+    monkeypatch.setattr(buckets, "get_world_size", lambda: 2)
+    w, spare = Parameter(np.array([1.0, -2.0])), Parameter(np.zeros(3))
+    backward_once(w)
+    grad = w.grad
+    buckets.all_reduce_gradients([w, spare])
+    assert w.grad is grad and spare.grad is None
+    np.testing.assert_array_equal(grad.numpy(), [2.0, -4.0])
