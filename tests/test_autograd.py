@@ -97,7 +97,7 @@ def test_long_chain_with_reuse_at_every_step():
 def test_gradients_accumulate_across_backward_calls_on_leaves():
     x = leaf([1.0, -2.0, 0.5])
     (x * x).sum().backward()
-    first = x.grad.copy()
+    first = x.grad.clone()
     (x * 3.0).sum().backward()
     np.testing.assert_allclose(first, 2 * x.data)
     np.testing.assert_allclose(x.grad, 2 * x.data + 3.0)

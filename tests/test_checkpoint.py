@@ -157,7 +157,7 @@ def test_optimizer_state_dict_resumes_exactly(make):
 def test_optimizer_state_with_unstepped_parameters():
     a = small_model()
     opt = Adam(a.parameters())
-    a[0].weight.grad = np.ones_like(a[0].weight.data)
+    a[0].weight.grad = Tensor(np.ones_like(a[0].weight.data))
     opt.step()
     state = opt.state_dict()
     assert state["state"][0]["step"] == 1 and list(state["state"]) == [0]

@@ -114,9 +114,9 @@ def test_tensor_to_makes_a_leaf_on_the_device(device):
         return
     assert moved.device == device and moved.requires_grad and moved.creator is None
     np.testing.assert_array_equal(moved.numpy(), [0.0, 1.0, 2.0])
-    np.testing.assert_array_equal(backend.to_numpy(moved.grad), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(moved.grad.numpy(), [2.0, 2.0, 2.0])
     (moved * moved).sum().backward()  # a leaf of its own: the gradient stays on it
-    np.testing.assert_array_equal(backend.to_numpy(moved.grad), [2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(moved.grad.numpy(), [2.0, 4.0, 6.0])
     np.testing.assert_array_equal(t.grad, [2.0, 2.0, 2.0])
 
 
@@ -234,7 +234,7 @@ def test_forward_and_backward_match_the_cpu(device, name, dtype):
         y = fn(*tensors)
         assert y.device == where and y.dtype == dtype
         y.backward(tc.Tensor(np.linspace(-1, 1, y.numel()).reshape(y.shape).astype(dtype), device=where))
-        results.append([y.numpy()] + [backend.to_numpy(t.grad) for t in tensors if t.requires_grad])
+        results.append([y.numpy()] + [t.grad.numpy() for t in tensors if t.requires_grad])
     tolerance = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     for got, expected in zip(results[1], results[0]):
         np.testing.assert_allclose(got, expected, **tolerance)

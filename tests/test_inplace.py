@@ -35,7 +35,7 @@ def test_optimizer_step_between_two_backward_passes_raises():
     loss.backward(retain_graph=True)
     opt.step()
     assert w._version == 1
-    grad_before = w.grad.copy()
+    grad_before = w.grad.clone()
     message = ("one of the variables needed for gradient computation has been modified by an inplace operation: "
                "[float64 Parameter of shape (2,)], input 0 of <Mul>, is at version 1; expected version 0")
     with pytest.raises(RuntimeError, match=re.escape(message)):

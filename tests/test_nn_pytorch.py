@@ -137,7 +137,7 @@ def test_nn_parameter_and_clip_grad_norm_import_paths():
     from tinyconv.nn.utils import clip_grad_norm_
     p = nn.Parameter(np.ones(4, dtype=np.float32))
     assert isinstance(p, tc.Parameter) and p.requires_grad
-    p.grad = np.full(4, 2.0, dtype=np.float32)
+    p.grad = Tensor(np.full(4, 2.0, dtype=np.float32))
     norm = clip_grad_norm_([p], max_norm=1.0)
     assert isinstance(norm, Tensor) and math.isclose(norm.item(), 4.0)
     np.testing.assert_allclose(grad_of(p), 0.5, rtol=1e-5)

@@ -16,7 +16,7 @@ def run(optimizer_cls, grads, dtype=np.float64, **kw):
     opt = optimizer_cls([p], **kw)
     history = []
     for g in grads:
-        p.grad = g.astype(dtype)
+        p.grad = Tensor(g.astype(dtype))
         opt.step()
         history.append(p.data.copy())
     return history
@@ -77,7 +77,7 @@ def test_step_is_in_place_leaves_grad_alone_and_skips_params_without_grad():
     a, b = Parameter(W0.copy()), Parameter(W0.copy())
     data = a.data
     g = GRADS[0].copy()
-    a.grad = g
+    a.grad = Tensor(g)
     opt = SGD([a, b], lr=0.1, momentum=0.9, weight_decay=0.1)
     opt.step()
     assert a.data is data
@@ -90,7 +90,7 @@ def test_step_is_in_place_leaves_grad_alone_and_skips_params_without_grad():
 def test_float32_parameters_stay_float32():
     for cls, kw in ((SGD, dict(lr=0.1, momentum=0.9)), (Adam, dict(lr=0.1))):
         p = Parameter(W0.astype(np.float32))
-        p.grad = GRADS[0].astype(np.float32)
+        p.grad = Tensor(GRADS[0].astype(np.float32))
         cls([p], **kw).step()
         assert p.dtype == np.float32
 
@@ -147,7 +147,7 @@ def test_adam_keeps_separate_state_per_parameter():
     a, b = Parameter(W0.copy()), Parameter(W0[:2].copy())
     opt = Adam([a, b], lr=0.1)
     for g in GRADS:
-        a.grad, b.grad = g, g[:2] * 10
+        a.grad, b.grad = Tensor(g), Tensor(g[:2] * 10)
         opt.step()
     np.testing.assert_allclose(a.data, adam_reference(W0, GRADS, 0.1, 0.9, 0.999, 1e-8)[-1], rtol=1e-12)
     np.testing.assert_allclose(b.data, adam_reference(W0[:2], [g[:2] * 10 for g in GRADS], 0.1, 0.9, 0.999, 1e-8)[-1],
@@ -213,7 +213,7 @@ def test_generator_of_parameters_is_accepted():
     ps = params() + params()
     opt = SGD((p for p in ps), lr=0.1)
     for p in ps:
-        p.grad = np.ones(2)
+        p.grad = Tensor(np.ones(2))
     opt.step()
     for p in ps:
         np.testing.assert_allclose(p.data, [-0.1, -0.1])
@@ -310,7 +310,7 @@ def test_rmsprop_and_adamw_float32_stay_float32():
         p = Parameter(W0.astype(np.float32))
         opt = cls([p], lr=0.01, **({"momentum": 0.9} if cls is RMSprop else {}))
         for g in GRADS:
-            p.grad = g.astype(np.float32)
+            p.grad = Tensor(g.astype(np.float32))
             opt.step()
         assert p.dtype == np.float32
         assert all(v.dtype == np.float32 for v in opt.state[p].values() if hasattr(v, "dtype"))
@@ -323,12 +323,12 @@ def test_new_optimizers_state_dict_round_trip(cls, kw, tmp_path):
     a, b = Parameter(W0.copy()), Parameter(W0.copy())
     opt_a, opt_b = cls([a], **kw), cls([b], **kw)
     for g in GRADS[:3]:
-        a.grad = g
+        a.grad = Tensor(g)
         opt_a.step()
     tinyconv.save({"optimizer": opt_a, "w": a}, tmp_path / "ckpt.npz")
     tinyconv.load(tmp_path / "ckpt.npz", into={"optimizer": opt_b, "w": b})
     for g in GRADS[3:]:
-        a.grad, b.grad = g, g.copy()
+        a.grad, b.grad = Tensor(g), Tensor(g.copy())
         opt_a.step()
         opt_b.step()
     np.testing.assert_array_equal(a.data, b.data)
@@ -357,7 +357,7 @@ def test_rmsprop_rejects_non_numbers():
 
 def test_clip_grad_norm_scales_to_max_norm_and_returns_the_norm_before():
     a, b, c = Parameter(np.zeros(3)), Parameter(np.zeros((2, 2))), Parameter(np.zeros(1))
-    a.grad, b.grad = np.array([3.0, 0.0, 0.0]), np.array([[0.0, 4.0], [0.0, 0.0]])
+    a.grad, b.grad = Tensor(np.array([3.0, 0.0, 0.0])), Tensor(np.array([[0.0, 4.0], [0.0, 0.0]]))
     total = clip_grad_norm_([a, b, c], max_norm=1.0)
     assert total == pytest.approx(5.0)
     assert c.grad is None
@@ -369,8 +369,8 @@ def test_clip_grad_norm_scales_to_max_norm_and_returns_the_norm_before():
 
 def test_clip_grad_norm_leaves_small_gradients_alone():
     p = Parameter(np.zeros(2, dtype=np.float32))
-    p.grad = np.array([0.3, 0.4], dtype=np.float32)
-    before = p.grad.copy()
+    p.grad = Tensor(np.array([0.3, 0.4], dtype=np.float32))
+    before = p.grad.clone()
     assert clip_grad_norm_(p, 2.0) == pytest.approx(0.5)
     np.testing.assert_array_equal(p.grad, before)
     assert p.grad.dtype == np.float32
@@ -383,7 +383,7 @@ def test_clip_grad_norm_matches_pytorch():
     ours = [Parameter(np.zeros_like(g)) for g in grads]
     theirs = [torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64)) for g in grads]
     for p, t, g in zip(ours, theirs, grads):
-        p.grad, t.grad = g.copy(), torch.tensor(g)
+        p.grad, t.grad = Tensor(g.copy()), torch.tensor(g)
     total = clip_grad_norm_(ours, 0.5)
     expected = torch.nn.utils.clip_grad_norm_(theirs, 0.5)
     assert total == pytest.approx(float(expected), rel=1e-12)
@@ -412,7 +412,7 @@ def test_clip_grad_norm_bad_max_norm(max_norm, exc):
 def test_load_state_dict_refuses_settings_the_constructor_refuses_and_changes_nothing(cls, key, value, match):
     p = Parameter(W0.copy())
     opt = cls([p], lr=0.1)
-    p.grad = GRADS[0].copy()
+    p.grad = Tensor(GRADS[0].copy())
     opt.step()
     before = opt.state_dict()
     bad = opt.state_dict()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tinyconv
-from tinyconv import Parameter
+from tinyconv import Parameter, Tensor
 from tinyconv.optim import SGD, Adam, AdamW, RMSprop
 
 W0 = np.array([1.0, -2.0, 0.5])
@@ -23,7 +23,7 @@ def run_groups(cls, groups, grads, **kw):
     opt = cls([dict(g, params=[p]) for g, p in zip(groups, ps)], **kw)
     for g in grads:
         for p in ps:
-            p.grad = g.copy()
+            p.grad = Tensor(g.copy())
         opt.step()
     return [p.data.copy() for p in ps]
 
@@ -69,7 +69,7 @@ def test_groups_take_their_own_settings_and_the_defaults_for_the_rest():
     assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
     assert [g["momentum"] for g in opt.param_groups] == [0.9, 0.9]
     assert opt.param_groups[1]["name"] == "head" and opt.param_groups[1]["params"] == [b]
-    a.grad, b.grad = GRADS[0].copy(), GRADS[0].copy()
+    a.grad, b.grad = Tensor(GRADS[0].copy()), Tensor(GRADS[0].copy())
     opt.step()
     np.testing.assert_allclose(a.data, W0 - 0.1 * GRADS[0], rtol=1e-15)
     np.testing.assert_allclose(b.data, W0 - 0.5 * GRADS[0], rtol=1e-15)
@@ -104,7 +104,7 @@ def test_lr_attribute_reads_and_sets_every_group():
 def test_state_is_keyed_by_parameter():
     a, b = Parameter(W0.copy()), Parameter(W0.copy())
     opt = SGD([a, b], lr=0.1, momentum=0.9)
-    a.grad = GRADS[0].copy()
+    a.grad = Tensor(GRADS[0].copy())
     opt.step()
     np.testing.assert_array_equal(opt.state[a]["momentum_buffer"], GRADS[0])
     assert b not in opt.state and opt.state[b] == {}
@@ -128,7 +128,7 @@ def test_step_takes_a_closure_and_returns_its_loss():
 @pytest.mark.parametrize("set_to_none", [True, False])
 def test_zero_grad_set_to_none(set_to_none):
     p = Parameter(W0.copy())
-    p.grad = GRADS[0].copy()
+    p.grad = Tensor(GRADS[0].copy())
     opt = SGD([p], lr=0.1)
     opt.zero_grad() if set_to_none else opt.zero_grad(set_to_none=False)
     if set_to_none:
@@ -186,7 +186,7 @@ def stepped(cls, **kw):
     a, b, c = Parameter(W0.copy()), Parameter(W0[:2].copy()), Parameter(W0.copy())
     opt = cls([{"params": [a, b]}, {"params": [c], "lr": 0.05}], **kw)
     for g in GRADS[:2]:
-        a.grad, c.grad = g.copy(), g.copy()
+        a.grad, c.grad = Tensor(g.copy()), Tensor(g.copy())
         opt.step()
     return opt, (a, b, c)
 
@@ -228,7 +228,7 @@ def test_state_dict_round_trip_through_a_checkpoint_resumes_exactly(cls, kw, tmp
     assert [g["lr"] for g in opt_b.param_groups] == [0.1, 0.05]
     for g in GRADS[2:]:
         for p in (a, c, a2, c2):
-            p.grad = g.copy()
+            p.grad = Tensor(g.copy())
         opt_a.step()
         opt_b.step()
     for p, q in ((a, a2), (c, c2)):

@@ -48,7 +48,7 @@ def test_arctan_surrogate_is_the_derivative_of_its_stand_in():
     x = Tensor(u, requires_grad=True)
     snn.spike(x, "arctan", alpha).sum().backward()
     np.testing.assert_allclose(x.grad, (stand_in(u + eps) - stand_in(u - eps)) / (2 * eps), rtol=1e-6)
-    assert x.grad[10] == pytest.approx(1.0)  # alpha / 2 at u = 0
+    assert x.grad[10].item() == pytest.approx(1.0)  # alpha / 2 at u = 0
 
 
 def test_spike_refuses_bad_arguments():
@@ -115,7 +115,7 @@ def test_lif_spike_gradient_is_the_surrogate_chain():
     # one step: S = H(I - theta), dS/dI = surrogate(I - theta)
     i = Tensor(np.array([[0.2, 1.0, 1.5]]).reshape(1, 1, 3), requires_grad=True)
     snn.lif(i, 0.9, threshold=1.0, surrogate="fast_sigmoid", scale=4.0)[0].sum().backward()
-    np.testing.assert_allclose(i.grad.ravel(), 1 / (1 + 4 * np.abs(np.array([-0.8, 0.0, 0.5]))) ** 2)
+    np.testing.assert_allclose(i.grad.numpy().ravel(), 1 / (1 + 4 * np.abs(np.array([-0.8, 0.0, 0.5]))) ** 2)
 
 
 def test_lif_refuses_bad_arguments():

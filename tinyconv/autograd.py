@@ -157,7 +157,7 @@ def run_backward(root, grad, retain_graph=False, captured=None):
             captured[id(tensor)] = _accumulate(captured[id(tensor)], g)
         if f is None:  # a leaf owns its .grad: never an array shared with another tensor
             if captured is None:
-                tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g
+                tensor._accumulate_grad(g)
             return
         grads = pending.setdefault(id(f), [None] * f.n_outputs)
         grads[tensor.output_index] = _accumulate(grads[tensor.output_index], g)

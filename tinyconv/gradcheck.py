@@ -43,7 +43,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, device=None):
     for index, (array, tensor) in enumerate(zip(arrays, tensors)):
         if array.dtype.kind != "f":
             continue
-        analytic = np.zeros_like(array) if tensor.grad is None else to_numpy(tensor.grad)
+        analytic = np.zeros_like(array) if tensor.grad is None else tensor.grad.numpy()
         numeric = np.zeros_like(array)
         flat, grad = array.reshape(-1), numeric.reshape(-1)
         for i in range(flat.size):

@@ -41,7 +41,7 @@ class Tensor:
         self._versions = [0]  # one counter, shared with detach(): [version]
         self._saver = None  # weak reference to the last Function that saved this tensor
         self.requires_grad = bool(requires_grad)
-        self.grad = None
+        self._grad = None  # a Tensor or None; see the grad property
         self.creator = None
         self.generation = 0
 
@@ -69,6 +69,36 @@ class Tensor:
     def data(self, array):
         self._data = array
         self._versions[0] += 1
+
+    @property
+    def grad(self):
+        """The gradient a backward pass accumulated into this leaf: a Tensor of this tensor's
+        shape, dtype and device that does not require grad, or None (nothing accumulated yet,
+        or reset), as PyTorch's. Backward adds into a new array each time, so a gradient read
+        before (``g = x.grad``) keeps its values; methods change it in place
+        (``x.grad.zero_()``). Assign None or a Tensor.
+
+        Raises:
+            TypeError: assigning something other than a Tensor or None.
+            RuntimeError: assigning a Tensor of another shape, dtype or device.
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: expected a Tensor or None, got {type(value).__name__}")
+            for name in ("shape", "dtype", "device"):
+                if getattr(value, name) != getattr(self, name):
+                    raise RuntimeError(f"grad: expected {name} {getattr(self, name)} like the tensor, "
+                                       f"got {getattr(value, name)}")
+        self._grad = value
+
+    def _accumulate_grad(self, array):
+        """Add ``array`` (this tensor's shape and dtype) to ``.grad`` into a new array: the
+        backward engine's only write, one Tensor around the array, no further copy."""
+        self._grad = Tensor(array.copy() if self._grad is None else self._grad._data + array)
 
     @property
     def _version(self):
@@ -119,6 +149,12 @@ class Tensor:
         """Return the data as a NumPy array (a copy only when it lives on the GPU; read-only,
         as ``.data``, while a live graph has saved this tensor)."""
         return to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(x)``: :meth:`numpy`, cast to ``dtype`` if given (so NumPy functions and
+        ``np.testing`` accept tensors, as PyTorch's); ``np.array(x)`` (``copy``) gives a copy.
+        Copied from the GPU, as :meth:`numpy`."""
+        return np.array(self.numpy(), dtype=dtype, copy=True if copy else None)
 
     def item(self):
         """Return the value of a one-element tensor as a Python number.
@@ -344,8 +380,8 @@ class Tensor:
     def _moved(self, device):
         moved = type(self).__new__(type(self))
         Tensor.__init__(moved, to_device(self._data, device), requires_grad=self.requires_grad)
-        if self.grad is not None:
-            moved.grad = to_device(self.grad, device)
+        if self._grad is not None:
+            moved._grad = Tensor(to_device(self._grad._data, device))
         return moved
 
     def cuda(self):

@@ -6,6 +6,7 @@ import numbers
 
 from ..autograd import no_grad
 from ..backend import device_of, get_array_module
+from ..tensor import Tensor
 from .collectives import all_reduce, broadcast
 from .process_group import get_world_size
 
@@ -91,8 +92,8 @@ def all_reduce_gradients(params, bucket_cap_mb=25, batch_size=None):
         has_grad = [float(p.grad is not None) for p in params]
         for p in params:
             if p.grad is None:
-                p.grad = get_array_module(p.data).zeros_like(p.data)
-        grads = [p.grad for p in params]
+                p.grad = Tensor(get_array_module(p.data).zeros_like(p.data))
+        grads = [p.grad.data for p in params]
         for k, bucket in enumerate(buckets(grads, cap)):
             arrays = [grads[i] for i in bucket]
             extra = (has_grad + ([batch_size] if batch_size is not None else [])) if k == 0 else []

@@ -202,7 +202,7 @@ class Module:
             if t.dtype.kind == "f" and t.dtype != dtype:
                 t.data = t.data.astype(dtype)
                 if t.grad is not None:
-                    t.grad = t.grad.astype(dtype)
+                    t._grad = Tensor(t.grad.data.astype(dtype))
         return self
 
     def train(self, mode=True):
@@ -252,7 +252,7 @@ class Module:
         for p in self.parameters():
             p.data = to_device(p.data, device)
             if p.grad is not None:
-                p.grad = to_device(p.grad, device)
+                p._grad = Tensor(to_device(p.grad.data, device))
         for b in self.buffers():
             b.data = to_device(b.data, device)
         return self

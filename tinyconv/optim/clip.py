@@ -35,12 +35,12 @@ def clip_grad_norm_(parameters, max_norm):
     grads = [p for p in params if p.grad is not None]
     total = 0.0
     for p in grads:
-        g = p.grad
+        g = p.grad.data
         xp = get_array_module(g)
         total += float(xp.sum(xp.square(g.astype(xp.float64, copy=False))))
     total = math.sqrt(total)
     scale = max_norm / (total + 1e-6)
     if scale < 1:  # False for a nan or inf norm
         for p in grads:
-            p.grad = p.grad * p.grad.dtype.type(scale)
+            p.grad.mul_(scale)
     return total

@@ -163,7 +163,7 @@ class Optimizer:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad[...] = 0
+                p.grad.zero_()
 
     def step(self, closure=None):
         """Update every parameter that has a gradient, in place (a gradient of another float
@@ -195,7 +195,7 @@ class Optimizer:
         return loss
 
     def _update_one(self, p, group):
-        grad, data = p.grad, p._data  # the array itself: writable even while a graph saved it
+        grad, data = p.grad.data, p._data  # the array itself: writable even while a graph saved it
         get_array_module(data, grad)  # same device
         if grad.shape != data.shape:
             raise ValueError(f"{self._name(p)}.grad: expected shape {tuple(p.shape)} like the parameter, "
