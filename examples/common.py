@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 import tinyconv as tc
 from tinyconv import distributed as dist, functional as F
-from tinyconv.data import CIFAR10, cifar, datasets, default_data_dir
+from tinyconv.data import default_data_dir
 
 
 def pyplot(what):
@@ -69,7 +69,7 @@ def add_common_arguments(parser, out_dir, data="mnist/"):
     dataset folder(s) --data-dir holds."""
     parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--data-dir", type=existing_folder, default=None,
-                        help=f"an existing folder that holds {data} (or {data} itself); missing files are "
+                        help=f"an existing folder that holds {data} (or {data} itself, or its files); missing files are "
                              f"fetched into it (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
     parser.add_argument("--out-dir", default=out_dir, help=f"where the results go (default: {out_dir})")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
@@ -108,17 +108,14 @@ def load_datasets(load, args, dataset, hint=""):
     ``args.data_dir``. First, where ``args.data_dir`` is the dataset's own folder (mnist/, ...),
     it is replaced by the folder above, where the dataset class looks for that folder.
 
-    Exits with one line where ``args.data_dir`` holds the dataset's files under another name
-    (rather than fetching them again into a folder below). Where the files can be neither found
-    nor fetched, exits with the dataset's account of what it tried and where to put the files,
+    A ``--data-dir`` that holds the dataset's files itself is read where it is (see
+    :func:`tinyconv.data.datasets.dataset_folder`). Where the files can be neither found nor
+    fetched, exits with the dataset's account of what it tried and where to put the files,
     then ``hint``; a dataset folder made for the fetch is removed again if it stayed empty.
     """
     if args.data_dir is not None:
         if os.path.basename(os.path.normpath(args.data_dir)) == dataset.folder:
             args.data_dir = os.path.dirname(os.path.abspath(args.data_dir))
-        elif any(os.path.exists(os.path.join(args.data_dir, name)) for name in _files(dataset)):
-            sys.exit(f"--data-dir {args.data_dir} holds {dataset.label}'s files: put them in a folder named "
-                     f"{dataset.folder}/ and pass that folder")
     folder = os.path.join(default_data_dir() if args.data_dir is None else args.data_dir, dataset.folder)
     made = not os.path.exists(folder)
     try:
@@ -127,13 +124,6 @@ def load_datasets(load, args, dataset, hint=""):
         if made and os.path.isdir(folder) and not os.listdir(folder):
             os.rmdir(folder)
         sys.exit(f"{e}{hint}")
-
-
-def _files(dataset):
-    """The names of ``dataset``'s files (IDX files raw or gzip, or CIFAR-10's archive)."""
-    if dataset is CIFAR10:
-        return (cifar.ARCHIVE,)
-    return [name + ext for name in datasets.FILES for ext in ("", ".gz")]
 
 
 def run_script(main):

@@ -87,6 +87,17 @@ def test_default_data_dir(monkeypatch, tmp_path):
     assert default_data_dir() == os.path.join(os.path.expanduser("~"), ".cache", "tinyconv")
 
 
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_root_holding_the_files_itself_is_read_where_it_is(files, tmp_path, compress):
+    """``MNIST(root)`` where ``root`` holds the IDX files (and has no mnist/ folder) reads them
+    there instead of fetching them again into root/mnist/."""
+    put(tmp_path / "downloads", files, compress=compress)
+    train, test = MNIST(tmp_path / "downloads"), MNIST(tmp_path / "downloads", train=False)
+    assert len(train) == 7 and len(test) == 3
+    assert not (tmp_path / "downloads" / "mnist").exists()
+    assert train.root == str(tmp_path / "downloads")
+
+
 def test_load_from_cache(files, tmp_path):
     put(tmp_path / "mnist", files)
     train, test = MNIST(tmp_path, download=False), MNIST(tmp_path, train=False, download=False)

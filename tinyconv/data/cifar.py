@@ -241,7 +241,7 @@ class CIFAR10(ImageDataset):
 
     def __init__(self, root=None, train=True, download=True, transform=None):
         self.transform = self._check_transform(transform)
-        self.root = dataset_folder(root, self.folder)
+        self.root = dataset_folder(root, self.folder, [ARCHIVE])
         archive = ensure_files(self.root, [ARCHIVE], {ARCHIVE: SHA256}, SOURCES, download=download,
                                label=self.label, gunzip=False, checksums_name="tinyconv.data.cifar.SHA256",
                                sizes={ARCHIVE: SIZE})

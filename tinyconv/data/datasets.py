@@ -64,11 +64,16 @@ def default_data_dir():
     return os.path.join(os.path.expanduser(cache), "tinyconv")
 
 
-def dataset_folder(root, folder):
+def dataset_folder(root, folder, names=()):
     """``<root>/<folder>``, ``root`` defaulting to :func:`default_data_dir` and a leading ``~``
-    in it expanded."""
-    root = default_data_dir() if root is None else os.path.expanduser(os.fspath(root))
-    return os.path.join(root, folder)
+    in it expanded; or ``root`` itself where that folder does not exist and ``root`` already
+    holds every file of ``names`` (raw or ``.gz``): files kept where they are are read there."""
+    base = default_data_dir() if root is None else os.path.expanduser(os.fspath(root))
+    path = os.path.join(base, folder)
+    if root is None or not names or os.path.isdir(path):
+        return path
+    held = all(os.path.isfile(os.path.join(base, n)) or os.path.isfile(os.path.join(base, n + ".gz")) for n in names)
+    return base if held else path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,7 +418,7 @@ class _IDXImageDataset(ImageDataset):
         self.transform = self._check_transform(transform)
         split = "train" if train else "t10k"
         names = [f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"]
-        self.root = dataset_folder(root, self.folder)
+        self.root = dataset_folder(root, self.folder, names)
         raw = ensure_files(self.root, names, SHA256[self.folder], SOURCES[self.folder],
                            download=download, label=self.label, sizes=SIZES[self.folder])
         images, labels = (parse_idx(raw[n], n) for n in names)
@@ -430,7 +435,8 @@ class MNIST(_IDXImageDataset):
 
     Args:
         root: data folder (default :func:`default_data_dir`; a leading ``~`` is expanded);
-            files go to ``<root>/mnist/``.
+            files go to ``<root>/mnist/``, or are read from ``root`` itself where it holds them
+            and has no ``mnist/`` folder.
         train: the training split if True, else the test split.
         download: fetch missing files from the network; if False, only the cache and local
             copies are used and a RuntimeError says what is missing.
