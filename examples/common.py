@@ -69,8 +69,8 @@ def add_common_arguments(parser, out_dir, data="mnist/"):
     dataset folder(s) --data-dir holds."""
     parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--data-dir", type=existing_folder, default=None,
-                        help=f"an existing folder that holds {data} (or {data} itself, or its files); missing files are "
-                             f"fetched into it (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
+                        help=f"an existing folder that holds {data} (or {data} itself, or its files); missing "
+                             f"files are fetched into it (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
     parser.add_argument("--out-dir", default=out_dir, help=f"where the results go (default: {out_dir})")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
                         help="where to train: cuda needs CuPy and a GPU (pip install '.[gpu]')")

@@ -292,11 +292,18 @@ def use_blas_threads(n):
 
 @functools.lru_cache(maxsize=None)
 def _blas_libraries():
-    """threadpoolctl's controllers of the BLAS libraries loaded (NumPy's among them), found
-    once: finding them takes a fraction of a millisecond, setting their thread count a
-    microsecond."""
+    """threadpoolctl's controllers of NumPy's BLAS (the one in NumPy's wheel folder ``numpy.libs``;
+    every BLAS loaded where none is there), found once: finding them takes a fraction of a
+    millisecond, setting their thread count a microsecond. Other libraries' BLAS (PyTorch's,
+    SciPy's) never run tinyconv's products and are left alone."""
     import threadpoolctl
-    return tuple(threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers)
+    found = threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers
+    own = [lib for lib in found if _in_numpy_wheel(lib.filepath)]
+    return tuple(own or found)
+
+
+def _in_numpy_wheel(path):
+    return os.path.basename(os.path.dirname(path)).startswith("numpy")
 
 
 class _BlasScope(contextlib.ContextDecorator):
