@@ -105,8 +105,8 @@ class RNN(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, dtype=np.float32, rng=None):
-        super().__init__(_nonlinearity_arg(nonlinearity), input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype, rng)
+        super().__init__(_nonlinearity_arg(nonlinearity), input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, dtype, rng)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
