@@ -64,8 +64,9 @@ class WindowPool2d(Function):
     def backward(self, g):
         xp = get_array_module(g)
         grad = xp.zeros(self.padded_shape, dtype=g.dtype)
+        scaled = None if self.divisor is None else (g / self.divisor).astype(g.dtype)  # the same for every view
         for index, view in enumerate(self._views(grad)):
-            grad[view] += (g / self.divisor).astype(g.dtype) if self.divisor is not None else g * (self.argmax == index)
+            grad[view] += scaled if scaled is not None else g * (self.argmax == index)
         ph, pw = self.padding
         return xp.ascontiguousarray(grad[:, :, ph:ph + self.shape[2], pw:pw + self.shape[3]])
 

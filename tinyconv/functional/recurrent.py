@@ -195,7 +195,12 @@ def _pair_arg(hx):
     return tuple(hx)
 
 
-def _mode_arg(nonlinearity):
+def mode_arg(nonlinearity):
+    """The cell name of an Elman RNN with ``nonlinearity`` ("tanh" or "relu").
+
+    Raises:
+        ValueError: another nonlinearity.
+    """
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
     return "rnn_" + nonlinearity
@@ -241,7 +246,7 @@ def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlin
         ValueError: wrong ranks or shapes (naming the argument), an unknown nonlinearity.
         TypeError: non-float input, or weights and states of another dtype.
     """
-    return _cell(_mode_arg(nonlinearity), input, (hx,), weight_ih, weight_hh, bias_ih, bias_hh)[0]
+    return _cell(mode_arg(nonlinearity), input, (hx,), weight_ih, weight_hh, bias_ih, bias_hh)[0]
 
 
 def lstm_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
@@ -416,5 +421,5 @@ def rnn(input, hx, weights, nonlinearity="tanh", batch_first=False, dropout=0.0,
     (``nonlinearity``); arguments, shapes and errors as :func:`gru`, with H rows in the weights.
     Raises ValueError for another ``nonlinearity``.
     """
-    return _recurrent(_mode_arg(nonlinearity), input, hx, weights, batch_first, dropout, training, rng,
+    return _recurrent(mode_arg(nonlinearity), input, hx, weights, batch_first, dropout, training, rng,
                       bidirectional)

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import functional as F
 from ..functional.dropout import probability_arg
-from ..functional.recurrent import GATES
+from ..functional.recurrent import GATES, mode_arg
 from ..functional.validation import float_dtype, positive_int, tensor_arg
 from ..random import resolve_rng
 from ..tensor import Parameter
@@ -28,12 +28,6 @@ def add_weights(module, suffix, gates, input_size, dtype, rng):
         setattr(module, name, init.uniform_(Parameter(np.empty(shape, dtype=dtype)), -bound, bound, rng))
 
 
-
-def _nonlinearity_arg(nonlinearity):
-    """The cell name of an Elman RNN with ``nonlinearity`` ("tanh" or "relu")."""
-    if nonlinearity not in ("tanh", "relu"):
-        raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
-    return "rnn_" + nonlinearity
 
 class RNNBase(Module):
     """Parameters and arguments shared by :class:`RNN`, :class:`LSTM` and :class:`GRU`.
@@ -105,7 +99,7 @@ class RNN(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, dtype=np.float32, rng=None):
-        super().__init__(_nonlinearity_arg(nonlinearity), input_size, hidden_size, num_layers, bias, batch_first,
+        super().__init__(mode_arg(nonlinearity), input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, dtype, rng)
         self.nonlinearity = nonlinearity
 
@@ -200,7 +194,7 @@ class RNNCell(RNNCellBase):
     :class:`RNNCellBase`; ``nonlinearity`` is "tanh" or "relu" (ValueError otherwise)."""
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=np.float32, rng=None):
-        super().__init__(_nonlinearity_arg(nonlinearity), input_size, hidden_size, bias, dtype, rng)
+        super().__init__(mode_arg(nonlinearity), input_size, hidden_size, bias, dtype, rng)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
