@@ -40,8 +40,9 @@ def default_rng():
     return _default
 
 
-def resolve_rng(rng):
-    """Return ``rng`` if given, else the default generator.
+def resolve_rng(rng, name="rng"):
+    """Return ``rng`` if given, else the default generator; errors call the argument ``name``
+    (``generator`` where PyTorch names it so).
 
     Raises:
         TypeError: ``rng`` is neither None nor a ``numpy.random.Generator``.
@@ -49,7 +50,7 @@ def resolve_rng(rng):
     if rng is None:
         return _default
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng: expected a numpy.random.Generator or None, got {type(rng).__name__}")
+        raise TypeError(f"{name}: expected a numpy.random.Generator or None, got {type(rng).__name__}")
     return rng
 
 

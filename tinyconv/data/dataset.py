@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from .sampler import _generator
+from ..random import resolve_rng
 
 
 class Dataset:
@@ -92,6 +92,6 @@ def random_split(dataset, lengths, generator=None):
     """
     from .subset import Subset
     sizes = _split_lengths(lengths, len(dataset))
-    order = _generator(generator).permutation(sum(sizes))
+    order = resolve_rng(generator, "generator").permutation(sum(sizes))
     ends = np.cumsum(sizes)
     return [Subset(dataset, order[end - size:end]) for size, end in zip(sizes, ends)]

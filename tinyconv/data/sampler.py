@@ -4,16 +4,6 @@ import numpy as np
 from ..random import resolve_rng
 
 
-def _generator(generator):
-    """``generator`` resolved as every tinyconv random op does (a numpy Generator, or the
-    framework's default for None), with the argument named as PyTorch names it."""
-    try:
-        return resolve_rng(generator)
-    except TypeError:
-        raise TypeError(f"generator: expected a numpy.random.Generator or None, got "
-                        f"{type(generator).__name__}") from None
-
-
 class Sampler:
     """Base of the samplers: iterate over dataset indices; ``len()`` is their number."""
 
@@ -57,7 +47,7 @@ class RandomSampler(Sampler):
                                         or num_samples <= 0):
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
         self.data_source, self.replacement, self._num_samples = data_source, replacement, num_samples
-        self.generator = _generator(generator)
+        self.generator = resolve_rng(generator, "generator")
 
     @property
     def num_samples(self):
@@ -80,7 +70,7 @@ class SubsetRandomSampler(Sampler):
     :class:`RandomSampler`)."""
 
     def __init__(self, indices, generator=None):
-        self.indices, self.generator = indices, _generator(generator)
+        self.indices, self.generator = indices, resolve_rng(generator, "generator")
 
     def __iter__(self):
         return (self.indices[i] for i in self.generator.permutation(len(self.indices)).tolist())

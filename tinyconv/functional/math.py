@@ -254,10 +254,10 @@ def _operands(a, b):
     (float32 stays float32; an integer tensor times 0.5 becomes float); arrays and lists become
     Tensors; anything else is a TypeError naming the operand."""
     if isinstance(a, Tensor) and _is_number(b):
-        xp = get_array_module(a.data)
+        xp = get_array_module(a._data)  # not .data: no read-only view is needed to read
         b = Tensor(xp.asarray(b, dtype=xp.result_type(a.dtype, b)))
     elif isinstance(b, Tensor) and _is_number(a):
-        xp = get_array_module(b.data)
+        xp = get_array_module(b._data)
         a = Tensor(xp.asarray(a, dtype=xp.result_type(a, b.dtype)))
     return tensor_arg("a", a), tensor_arg("b", b)
 
