@@ -1,5 +1,6 @@
 """Argument checks shared by the functional wrappers: each names the argument, what was
 expected and what came."""
+import math
 import numbers
 
 import numpy as np
@@ -122,6 +123,19 @@ def positive_int(name, value):
     if value < 1:
         raise ValueError(f"{name}: expected a positive int, got {value}")
     return int(value)
+
+
+def positive_real(name, value):
+    """Return ``value`` as a float if it is a finite real number > 0 (not a bool).
+
+    Raises:
+        TypeError: not a real number. ValueError: not finite and > 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a positive real number, got {type(value).__name__} {value!r}")
+    if not 0 < value < math.inf:
+        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
+    return float(value)
 
 
 def float_dtype(name, dtype):

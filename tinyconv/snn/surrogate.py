@@ -12,11 +12,10 @@ in the backward pass only by the derivative of a smooth stand-in (Neftci, Mostaf
   dS/dU ~ (alpha / 2) / (1 + (pi * U * alpha / 2)^2), alpha 2 by default (1 at U = 0).
 """
 import math
-import numbers
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..functional.validation import require_float, tensor_arg
+from ..functional.validation import positive_real, require_float, tensor_arg
 
 #: Default sharpness of each surrogate, as in snnTorch.
 SURROGATES = {"fast_sigmoid": 25.0, "arctan": 2.0}
@@ -54,11 +53,7 @@ def surrogate_arg(surrogate, scale):
         raise ValueError(f"surrogate: expected one of {sorted(SURROGATES)}, got {surrogate!r}")
     if scale is None:
         return surrogate, SURROGATES[surrogate]
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
-        raise TypeError(f"scale: expected a positive real number, got {type(scale).__name__} {scale!r}")
-    if not 0 < scale < math.inf:
-        raise ValueError(f"scale: expected a finite number > 0, got {scale!r}")
-    return surrogate, float(scale)
+    return surrogate, positive_real("scale", scale)
 
 
 def spike(u, surrogate="arctan", scale=None):

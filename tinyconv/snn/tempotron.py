@@ -26,19 +26,12 @@ import numpy as np
 
 from ..autograd import Function, no_grad
 from ..backend import get_array_module, to_numpy
-from ..functional.validation import float_dtype, positive_int, require_float, require_ndim, require_same_dtype, tensor_arg
+from ..functional.validation import (float_dtype, positive_int, positive_real, require_float, require_ndim,
+                                     require_same_dtype, tensor_arg)
 from ..nn import init
 from ..nn.module import Module
 from ..random import resolve_rng
 from ..tensor import Parameter, Tensor
-
-
-def _positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a positive real number, got {type(value).__name__} {value!r}")
-    if not 0 < value < math.inf:
-        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
-    return float(value)
 
 
 def kernel_args(tau, tau_s, dt):
@@ -47,7 +40,7 @@ def kernel_args(tau, tau_s, dt):
     Raises:
         TypeError: not real numbers. ValueError: not finite and > 0, or tau <= tau_s.
     """
-    tau, tau_s, dt = _positive("tau", tau), _positive("tau_s", tau_s), _positive("dt", dt)
+    tau, tau_s, dt = positive_real("tau", tau), positive_real("tau_s", tau_s), positive_real("dt", dt)
     if tau <= tau_s:
         raise ValueError(f"tau_s: expected a value < tau = {tau}, got {tau_s}")
     return tau, tau_s, dt
