@@ -432,3 +432,62 @@ def test_digit_features_classify_as_well_as_bernoulli_rbms():
         accuracy[name] = pipeline.fit(X_train, y_train).score(X_test, y_test)
     print(f"digits test accuracy: {accuracy}")
     assert accuracy["tinyconv"] > accuracy["scikit-learn"] - 0.03, accuracy
+
+
+# ---------------------------------------------------------------------- pinned results
+
+# Seeded fits computed by the RBM before it was split into the sampling mathematics and the
+# estimator: a refactoring must reproduce them (within 1e-12; float32 runs to the bit).
+PINNED_DATA = np.random.default_rng(11)
+PINNED_BERNOULLI = (PINNED_DATA.random((30, 4)) < 0.4).astype(np.float64)
+PINNED_GAUSSIAN = PINNED_DATA.normal(1.0, 1.0, (30, 4))
+PINNED_CASES = {
+    "cd2_momentum_sparsity_f64": (PINNED_BERNOULLI, dict(
+        persistent=False, k=2, momentum=(0.5, 0.9), momentum_switch=1, weight_cost=1e-3, sparsity_target=0.1,
+        sparsity_cost=0.05, dtype=np.float64)),
+    "pcd1_defaults_f32": (PINNED_BERNOULLI.astype(np.float32), dict()),
+    "gaussian_cd1_f64": (PINNED_GAUSSIAN, dict(visible="gaussian", persistent=False, momentum=0.5, learning_rate=0.01)),
+}
+PINNED = {
+    "cd2_momentum_sparsity_f64": {
+        "components": [[-0.05314372878738847, -0.02724628571730592, -0.0807825162945908, 0.0250124843981749], [-0.06112193330461163, -0.01686258582944776, -0.08201465192238444, 0.00667374415139061], [-0.04430683665275804, -0.03382273118170456, -0.06066677990177746, -0.01709522753734737]],
+        "visible": [-0.09931920894688548, -0.06924345054803174, -0.13991099456999073, 0.27330082427063146],
+        "hidden": [-0.12795748681543062, -0.12763681498624735, -0.12808835950139213],
+        "sample": [[0.4468058484286455, 0.47169222294753355, 0.4248955841306684, 0.5756611883683221], [0.4489910794285474, 0.4700536924278502, 0.42981832311593615, 0.5653439653752647]],
+        "gibbs": [[0.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]],
+        "score": [-2.321649058886491, -2.2523001584589593, -2.44791204431841],
+        "history": [{'reconstruction_error': 0.9958199272752827, 'pseudo_log_likelihood': -2.711921749136655}, {'reconstruction_error': 0.9993655847358377, 'pseudo_log_likelihood': -2.6699790219371593}, {'reconstruction_error': 0.9969329896023766, 'pseudo_log_likelihood': -2.6886960090092176}],
+    },
+    "pcd1_defaults_f32": {
+        "components": [[-0.04140803962945938, 0.00618807412683964, -0.04307646676898002, 0.02851099148392678], [-0.04678681492805481, 0.0133596882224083, -0.0447266660630703, 0.01499344501644373], [-0.03579338267445564, 0.00270875915884972, -0.0292205773293972, -0.00091265700757504]],
+        "visible": [-0.1978170275688171, -0.12638846039772034, -0.204959899187088, 0.16210295259952545],
+        "hidden": [-0.0030298950150609, -0.00297590787522495, -0.00354801421053708],
+        "sample": [[0.43035638332366943, 0.47244793176651, 0.43072172999382013, 0.5439323782920837], [0.42898052930831915, 0.47331520915031433, 0.4273275434970856, 0.551221489906311]],
+        "gibbs": [[0.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 0.0]],
+        "score": [-2.282762050628662, -2.4240975379943848, -2.2900657653808594],
+        "history": [{'reconstruction_error': 0.9981971979141235, 'pseudo_log_likelihood': -2.7275736331939697}, {'reconstruction_error': 0.9962111711502075, 'pseudo_log_likelihood': -2.7035021781921387}, {'reconstruction_error': 0.9973430633544922, 'pseudo_log_likelihood': -2.7059731483459473}],
+    },
+    "gaussian_cd1_f64": {
+        "components": [[-0.00915056510474738, 0.00691720718207759, -0.00584818114904326, 0.01810362734059143], [-0.01507633996604264, 0.01422254024661619, -0.00854965279113042, 0.00357389595130345], [-0.00323940284386967, 0.00347781540394538, 0.00762662145908392, -0.012206539036998]],
+        "visible": [0.9457044861711346, 1.0829510309524664, 1.0568284368561294, 0.7862648149192105],
+        "hidden": [-6.235742089995e-05, -5.878105477101e-05, -8.073540892063e-05],
+        "sample": [[0.930628146205092, 1.0971735711990827, 1.048278784064999, 0.789838710870514], [0.9424650833272648, 1.0864288463564118, 1.0644550583152133, 0.7740582758822127]],
+        "gibbs": [[0.33296790569349444, 1.5923526927179124, 1.25102190114515, 1.076465463018503], [1.814152796643917, 0.6142246664024795, 0.6551954212964051, -0.0479191351408278]],
+        "history": [{'reconstruction_error': 3.14962242357683}, {'reconstruction_error': 3.1497322468663884}, {'reconstruction_error': 3.149802936062519}],
+    },
+}
+
+
+@pytest.mark.parametrize("case", PINNED_CASES)
+def test_seeded_fit_reproduces_the_pinned_results(case):
+    X, options = PINNED_CASES[case]
+    rbm = RBM(3, n_iter=3, batch_size=7, random_state=5, **options).fit(X)
+    results = dict(components=rbm.components_, visible=rbm.intercept_visible_, hidden=rbm.intercept_hidden_,
+                   sample=rbm.sample(2, steps=3), gibbs=rbm.gibbs(X[:2]))
+    if rbm.visible == "bernoulli":
+        results["score"] = rbm.score_samples(X[:3])
+    expected = PINNED[case]
+    for key, value in results.items():
+        np.testing.assert_allclose(value, expected[key], rtol=0, atol=1e-12, err_msg=key)
+    for record, pinned in zip(rbm.history_, expected["history"], strict=True):
+        assert {key: value for key, value in record.items() if key != "epoch"} == pytest.approx(pinned, rel=0, abs=1e-12)
