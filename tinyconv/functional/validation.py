@@ -125,6 +125,34 @@ def positive_int(name, value):
     return int(value)
 
 
+def int_at_least(name, value, low):
+    """Return ``value`` as an int >= ``low`` (counts, seeds, epochs).
+
+    Raises:
+        TypeError: not an int (a bool is refused). ValueError: < ``low``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an int >= {low}, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{name}: expected an int >= {low}, got {value}")
+    return int(value)
+
+
+def real_in(name, value, low, high=math.inf, low_closed=True):
+    """Return ``value`` as a float in [low, high) (``low_closed``) or (low, high): rates, costs.
+
+    Raises:
+        TypeError: not a real number (a bool is refused). ValueError: outside the interval.
+    """
+    bounds = f"{'>=' if low_closed else '>'} {low}" if high == math.inf else \
+        f"in {'[' if low_closed else '('}{low}, {high})"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a float {bounds}, got {type(value).__name__} {value!r}")
+    if not (value >= low if low_closed else value > low) or not value < high:
+        raise ValueError(f"{name}: expected a float {bounds}, got {value!r}")
+    return float(value)
+
+
 def positive_real(name, value):
     """Return ``value`` as a float if it is a finite real number > 0 (not a bool).
 
