@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from tinyconv.rbm import RBM, NotFittedError, softplus
+from tinyconv.rbm import RBM, InvalidParameterError, NotFittedError, softplus
 
 
 def states(n):
@@ -223,6 +223,36 @@ def test_bad_parameters_raise_at_fit_as_in_scikit_learn(options, error, message)
     rbm = RBM(**options)  # scikit-learn's rule: __init__ stores, fit validates
     with pytest.raises(error, match=message):
         rbm.fit(np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(n_components=1.5), "n_components: expected a positive int, got float 1.5"),
+    (dict(batch_size=0), "batch_size: expected a positive int, got 0"),
+    (dict(n_iter="3"), "n_iter: expected an int >= 0, got str '3'"),
+    (dict(learning_rate="0.1"), "learning_rate: expected a float > 0, got str '0.1'"),
+    (dict(random_state=-1), "random_state: expected an int >= 0, got -1"),
+    (dict(verbose="yes"), "verbose: expected an int >= 0, got str 'yes'"),
+])
+def test_scikit_learn_arguments_raise_an_error_that_is_a_value_and_a_type_error(options, message):
+    # scikit-learn's InvalidParameterError subclasses both: code catching either keeps working
+    with pytest.raises(InvalidParameterError, match=message) as raised:
+        RBM(**options).fit(np.zeros((2, 4)))
+    assert isinstance(raised.value, ValueError) and isinstance(raised.value, TypeError)
+
+
+@pytest.mark.parametrize("options, error, message", [
+    (dict(momentum="0.5"), TypeError, r"momentum: expected a float in \[0, 1\) or a pair of them, got '0.5'"),
+    (dict(momentum=(0.5, 0.9, 0.99)), TypeError, r"momentum: expected a float in \[0, 1\) or a pair of them"),
+    (dict(momentum=(0.5, -0.1)), ValueError, r"momentum: expected a float in \[0, 1\) or a pair of them"),
+    (dict(sparsity_target="0.1"), TypeError, r"sparsity_target: expected None or a probability in \(0, 1\), got '0.1'"),
+    (dict(k=2.0), TypeError, "k: expected a positive int, got float 2.0"),
+    (dict(momentum_switch=1.5), TypeError, "momentum_switch: expected an int >= 0, got float 1.5"),
+    (dict(weight_cost=-1e-4), ValueError, "weight_cost: expected a float >= 0, got -0.0001"),
+])
+def test_tinyconv_arguments_raise_type_errors_for_wrong_types_as_the_checks_module(options, error, message):
+    with pytest.raises(error, match=message) as raised:
+        RBM(**options).fit(np.zeros((2, 4)))
+    assert not isinstance(raised.value, InvalidParameterError)
 
 
 def test_sparse_input_is_refused_clearly():
