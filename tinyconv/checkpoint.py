@@ -8,6 +8,10 @@ and plain values (epoch, history) in one file, atomically, without pickle.
                                                "loader": loader, "rng": tc.default_rng()})
     start = ckpt["epoch"] + 1                                 # objects above restored in place
 
+``model.save(path)`` (:meth:`tinyconv.nn.Module.save`) is ``save(model, path)``: one format and
+one writer for weights and checkpoints. ``model.load(path)`` reads it (:func:`load_weights`), and
+also the archives of bare arrays that ``Module.save`` wrote before it wrote checkpoints.
+
 What can be saved: dicts with str keys or with int keys (an optimizer's ``state``), lists, tuples, None, bools, ints, floats, strs,
 NumPy arrays and scalars (not of object dtype), Tensors (saved as their array),
 ``numpy.random.Generator`` objects (their ``bit_generator.state``) and any object with
@@ -343,8 +347,8 @@ def _metadata(zf, where):
     try:
         info = zf.getinfo(META)
     except KeyError:
-        raise ValueError(f"{where}: not a tinyconv checkpoint (no {META}; a file written by Module.save is read "
-                         f"by Module.load)") from None
+        raise ValueError(f"{where}: not a tinyconv checkpoint (no {META}; bare arrays (what Module.save wrote "
+                         f"before it wrote checkpoints) are read by Module.load)") from None
     if info.file_size > MAX_META_BYTES:
         raise ValueError(f"{where}: {META} holds {info.file_size} bytes, more than the limit of {MAX_META_BYTES} "
                          f"(MAX_META_BYTES)")
@@ -594,43 +598,64 @@ def load(path, map_location=None, *, into=None, weights_only=True):
     if weights_only is not True:
         raise NotImplementedError("weights_only=False: a tinyconv checkpoint never holds pickles, so there is "
                                   "nothing more to load; leave weights_only at True")
-    where = os.fspath(path)
-    f, size = _open(path)
-    with f:
-        zf = _archive(f, size, where)
-        decoder = _Decoder(zf, where)
-        content = _metadata(zf, where)
-        result = decoder.decode(content)  # checks every node and reads every array first
-        if into is not None:
-            _restore(into, content, decoder, where)
-    return result
+    return _read(path, lambda zf, where: _content(zf, where, into))
 
 
-
-def load_arrays(path):
-    """Read a plain ``.npz`` archive of named arrays (what :meth:`tinyconv.nn.Module.save` and
-    ``numpy.savez`` write) as a dict name -> NumPy array, with the checks of :func:`load`: only
-    a regular file, stored (uncompressed) members, each array exactly as large as its ``.npy``
-    header declares (checked before allocating), never a pickle.
+def load_weights(path):
+    """Read the state dict that :meth:`tinyconv.nn.Module.save` wrote: a checkpoint (read as
+    :func:`load` reads it, returning its content), or an archive of bare arrays without
+    ``checkpoint.json`` (what ``Module.save`` wrote before it wrote checkpoints, and what
+    ``numpy.savez`` writes), returned as a dict name -> NumPy array. Both are read with the
+    checks of :func:`load`: only a regular file, stored (uncompressed) members, each array
+    exactly as large as its ``.npy`` header declares (checked before allocating), never a
+    pickle.
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: not a regular file, not a ZIP archive, a member that is not ``<name>.npy``,
-            compressed or encrypted, or whose data do not match its header (named).
+        ValueError: not a regular file, not a ZIP archive, a damaged checkpoint (as
+            :func:`load`), or bare arrays with a member that is not ``<name>.npy``, compressed
+            or encrypted, or whose data do not match its header (named).
     """
+    return _read(path, _weights)
+
+
+def _read(path, read):
+    """Open ``path`` as an untrusted archive (:func:`_open`, :func:`_archive`) and return
+    ``read(zip file, path as a str)``."""
     where = os.fspath(path)
     f, size = _open(path)
     with f:
-        zf = _archive(f, size, where)
-        arrays = {}
-        for info in zf.infolist():
-            if not info.filename.endswith(".npy"):
-                raise ValueError(f"{where}: member {info.filename!r}: expected only <name>.npy array members")
-            try:
-                arrays[info.filename[:-4]] = _read_npy(zf, info)
-            except (ValueError, zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as e:
-                raise ValueError(f"{where}: member {info.filename!r}: {e}") from None
+        return read(_archive(f, size, where), where)
+
+
+def _content(zf, where, into=None):
+    """The checkpoint's content as plain data, after checking every node and reading every
+    array; then, with ``into``, the objects in it restored."""
+    decoder = _Decoder(zf, where)
+    content = _metadata(zf, where)
+    result = decoder.decode(content)
+    if into is not None:
+        _restore(into, content, decoder, where)
+    return result
+
+
+def _weights(zf, where):
+    """The content of a checkpoint, or the arrays of an archive without ``checkpoint.json``."""
+    return _content(zf, where) if META in zf.namelist() else _bare_arrays(zf, where)
+
+
+def _bare_arrays(zf, where):
+    """An archive holding only ``<name>.npy`` members, as a dict name -> array."""
+    arrays = {}
+    for info in zf.infolist():
+        if not info.filename.endswith(".npy"):
+            raise ValueError(f"{where}: member {info.filename!r}: expected only <name>.npy array members")
+        try:
+            arrays[info.filename[:-4]] = _read_npy(zf, info)
+        except (ValueError, zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as e:
+            raise ValueError(f"{where}: member {info.filename!r}: {e}") from None
     return arrays
+
 
 def _restore(into, content, decoder, where):
     """Restore the objects in ``into`` from ``content``, all or none: any failure (a mismatch
