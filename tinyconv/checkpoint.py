@@ -492,73 +492,87 @@ def _kind(node):
     return type(node).__name__
 
 
-def _restore_plan(target, node, decoder, where, plan, problems):
-    """Walk ``target`` beside the stored ``node``; queue (where, restore, undo) actions in
-    ``plan`` and append every mismatch found to ``problems``."""
-    from .tensor import Tensor
-    if isinstance(target, np.random.Generator):
-        if not (isinstance(node, dict) and set(node) == {"$generator"}):
-            problems.append(f"{where}: expected a random generator, got {_kind(node)}")
+class _Plan:
+    """Walks the objects to restore beside the stored content: queues (where, restore, undo)
+    in ``actions`` and every mismatch found in ``problems``, restoring nothing yet."""
+
+    def __init__(self, decoder):
+        self.decoder, self.actions, self.problems = decoder, [], []
+
+    def walk(self, target, node, where):
+        """Plan the restoring of ``target`` from the stored ``node``. Anything that is not
+        restorable (an epoch number, a history list) is skipped: the returned content holds
+        its stored value."""
+        step = _restorable_as(target)
+        if step is None:
             return
-        state = decoder.decode(node["$generator"], where)
+        problem = getattr(self, step)(target, node, where)
+        if problem:
+            self.problems.append(f"{where}: {problem}")
+
+    def generator(self, target, node, where):
+        if not _is_node(node, "$generator"):
+            return f"expected a random generator, got {_kind(node)}"
+        state = self.decoder.decode(node["$generator"], where)
         kind = target.bit_generator.state["bit_generator"]
         if not isinstance(state, dict) or state.get("bit_generator") != kind:
             got = state.get("bit_generator") if isinstance(state, dict) else state
-            problems.append(f"{where}: expected the state of a {kind} bit generator, got {got!r}")
-            return
+            return f"expected the state of a {kind} bit generator, got {got!r}"
         snapshot = target.bit_generator.state
+        self.actions.append((where, lambda: setattr(target.bit_generator, "state", state),
+                             lambda: setattr(target.bit_generator, "state", snapshot)))
 
-        def restore(state=state, target=target):
-            target.bit_generator.state = state
-        plan.append((where, restore, lambda: setattr(target.bit_generator, "state", snapshot)))
-    elif isinstance(target, Tensor):
-        if not (isinstance(node, dict) and set(node) == {"$array"}):
-            problems.append(f"{where}: expected an array, got {_kind(node)}")
-            return
-        value = decoder.decode(node, where)
+    def tensor(self, target, node, where):
+        if not _is_node(node, "$array"):
+            return f"expected an array, got {_kind(node)}"
+        value = self.decoder.decode(node, where)
         if value.shape != target.shape or value.dtype != target.dtype:
-            problems.append(f"{where}: expected {target.dtype} {tuple(target.shape)}, got {value.dtype} {value.shape}")
-            return
+            return f"expected {target.dtype} {tuple(target.shape)}, got {value.dtype} {value.shape}"
         snapshot = target.numpy().copy()
+        self.actions.append((where, lambda: _fill(target, value), lambda: _fill(target, snapshot)))
 
-        def restore(value=value, target=target):
-            target.data[...] = _like(target.data, value)
-        plan.append((where, restore, lambda: target.data.__setitem__(Ellipsis, _like(target.data, snapshot))))
-    elif callable(getattr(target, "load_state_dict", None)):
-        if not (isinstance(node, dict) and set(node) == {"$state"}):
-            problems.append(f"{where}: expected the state of {type(target).__name__}, got {_kind(node)}")
-            return
+    def state(self, target, node, where):
+        name = type(target).__name__
+        if not _is_node(node, "$state"):
+            return f"expected the state of {name}, got {_kind(node)}"
         stored_type = node["$state"].get("type")
-        if stored_type != type(target).__name__:
-            problems.append(f"{where}: expected the state of {type(target).__name__}, got that of {stored_type}")
-            return
-        value = decoder.decode(node["$state"]["value"], where)
+        if stored_type != name:
+            return f"expected the state of {name}, got that of {stored_type}"
+        value = self.decoder.decode(node["$state"]["value"], where)
         snapshot = target.state_dict() if callable(getattr(target, "state_dict", None)) else None
-        plan.append((where, lambda: target.load_state_dict(value),
-                     None if snapshot is None else (lambda: target.load_state_dict(snapshot))))
-    elif isinstance(target, dict):
+        self.actions.append((where, lambda: target.load_state_dict(value),
+                             None if snapshot is None else (lambda: target.load_state_dict(snapshot))))
+
+    def mapping(self, target, node, where):
         if not isinstance(node, dict) or any(k.startswith("$") for k in node):
-            problems.append(f"{where}: expected a dict, got {_kind(node)}")
-            return
+            return f"expected a dict, got {_kind(node)}"
         for key, sub in target.items():
-            if key not in node:
-                if _restorable(sub):
-                    problems.append(f"{where}[{key!r}]: missing from the checkpoint")
-            else:
-                _restore_plan(sub, node[key], decoder, f"{where}[{key!r}]", plan, problems)
-    # Anything else (an epoch number, a history list) is not restored in place: the returned
-    # content holds its stored value.
+            if key in node:
+                self.walk(sub, node[key], f"{where}[{key!r}]")
+            elif _restorable_as(sub):
+                self.problems.append(f"{where}[{key!r}]: missing from the checkpoint")
 
 
-def _restorable(target):
+def _restorable_as(target):
+    """The :class:`_Plan` step that restores ``target`` in place, or None if it is not restored."""
     from .tensor import Tensor
-    return isinstance(target, (np.random.Generator, Tensor, dict)) or \
-        callable(getattr(target, "load_state_dict", None))
+    if isinstance(target, np.random.Generator):
+        return "generator"
+    if isinstance(target, Tensor):
+        return "tensor"
+    if callable(getattr(target, "load_state_dict", None)):
+        return "state"
+    return "mapping" if isinstance(target, dict) else None
 
 
-def _like(reference, value):
+def _is_node(node, marker):
+    return isinstance(node, dict) and set(node) == {marker}
+
+
+def _fill(tensor, value):
+    """Copy the host array ``value`` into ``tensor``'s array, on its device."""
     from .backend import get_array_module
-    return get_array_module(reference).asarray(value)
+    tensor.data[...] = get_array_module(tensor.data).asarray(value)
 
 
 def load(path, map_location=None, *, into=None, weights_only=True):
@@ -660,10 +674,10 @@ def _bare_arrays(zf, where):
 def _restore(into, content, decoder, where):
     """Restore the objects in ``into`` from ``content``, all or none: any failure (a mismatch
     found beforehand, or any exception of a ``load_state_dict``) rolls back those restored."""
-    plan, problems = [], []
-    _restore_plan(into, content, decoder, "into", plan, problems)
-    done = []
-    for target, restore, undo in plan:
+    plan = _Plan(decoder)
+    plan.walk(into, content, "into")
+    problems, done = plan.problems, []
+    for target, restore, undo in plan.actions:
         try:
             restore()
         except Exception as e:
