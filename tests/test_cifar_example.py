@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 
+import tinyconv as tc
 from tinyconv.data import cifar, datasets
 from tinyconv.data.idx import idx_bytes
 
@@ -20,8 +21,7 @@ def example():
 
 
 def weights(folder):
-    with np.load(os.path.join(folder, "vgg.npz")) as f:
-        return {name: f[name] for name in f.files}
+    return tc.load(os.path.join(folder, "vgg.npz"))
 
 
 def shapes(folder):

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tinyconv.data import datasets
-from tinyconv.data.datasets import (FILES, MNIST, FashionMNIST, HTTPMirror, LocalCopy,
+from tinyconv.data.datasets import (FILES, MNIST, FashionMNIST, FileSet, HTTPMirror, LocalCopy,
                                     NpmPackage, TensorDataset, default_data_dir, ensure_files)
 from tinyconv.data.idx import idx_bytes
 from tinyconv.data.transforms import Normalize
@@ -291,8 +291,8 @@ def test_npm_missing(files, tmp_path, monkeypatch):
 
 def test_ensure_files_injected_sources(files, tmp_path):
     checksums = {n: hashlib.sha256(b).hexdigest() for n, b in files.items()}
-    got = ensure_files(str(tmp_path), ["t10k-labels-idx1-ubyte"], checksums,
-                       [FakeSource("s", files)], label="test", sizes={n: len(b) for n, b in files.items()})
+    fileset = FileSet(checksums, {n: len(b) for n, b in files.items()}, [FakeSource("s", files)], label="test")
+    got = ensure_files(str(tmp_path), ["t10k-labels-idx1-ubyte"], fileset)
     assert got == {"t10k-labels-idx1-ubyte": files["t10k-labels-idx1-ubyte"]}
 
 

@@ -129,7 +129,7 @@ def keep_only(path, keys):
 
 @pytest.mark.parametrize("damage, says", [
     (lambda path: keep_only(path, ["epoch", "history", "model"]), r"lacks args, optimizer, train_loader, rng"),
-    (lambda path: driver.load_example().lenet5().save(path), r"not a tinyconv checkpoint"),
+    (lambda path: driver.load_example().lenet5().save(path), r"lacks args, epoch, history, model, optimizer"),
     (lambda path: tc.save(dict(tc.load(path), model={}), path), r"does not match"),
 ])
 def test_resume_from_a_checkpoint_without_what_it_needs(tmp_path, damage, says):

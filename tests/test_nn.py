@@ -222,14 +222,40 @@ def test_save_and_load_npz_round_trip(tmp_path):
     a, b = Net(), Net()
     path = tmp_path / "model.npz"
     a.save(path)
-    with np.load(path) as f:
-        assert sorted(f.files) == sorted(a.state_dict())
+    with np.load(path) as f:  # a checkpoint: its metadata, then one member per array
+        assert sorted(f.files) == sorted(["checkpoint.json", *a.state_dict()])
     b.load(path)
     for (name, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
         np.testing.assert_array_equal(pa.data, pb.data, err_msg=name)
         assert pb.dtype == pa.dtype
     a.save(str(path))  # str paths work and overwrite
     b.load(str(path))
+
+
+def test_module_save_writes_the_checkpoint_of_tinyconv_save(tmp_path):
+    """One format: model.save(path) is tc.save(model, path), so tc.load reads it (into the model,
+    or as its state dict) and model.load reads what tc.save wrote."""
+    a, b, c = Net(), Net(), Net()
+    a.save(tmp_path / "model.npz")
+    saved = tc.load(tmp_path / "model.npz")
+    assert list(saved) == list(a.state_dict())
+    tc.load(tmp_path / "model.npz", into=b)
+    tc.save(a, tmp_path / "checkpoint.npz")
+    c.load(tmp_path / "checkpoint.npz")
+    for name, value in a.state_dict().items():
+        np.testing.assert_array_equal(saved[name], value, err_msg=name)
+        for model in (b, c):
+            np.testing.assert_array_equal(model.state_dict()[name], value, err_msg=name)
+
+
+def test_load_reads_the_bare_arrays_older_versions_saved(tmp_path):
+    """Module.save wrote numpy.savez archives (no checkpoint.json) before it wrote checkpoints;
+    Module.load still reads them, through the same bounded reader."""
+    a, b = Net(), Net()
+    np.savez(tmp_path / "old.npz", **a.state_dict())
+    b.load(tmp_path / "old.npz")
+    for name, value in a.state_dict().items():
+        np.testing.assert_array_equal(b.state_dict()[name], value, err_msg=name)
 
 
 def test_load_checks_the_file_like_load_state_dict(tmp_path):

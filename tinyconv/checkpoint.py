@@ -8,6 +8,10 @@ and plain values (epoch, history) in one file, atomically, without pickle.
                                                "loader": loader, "rng": tc.default_rng()})
     start = ckpt["epoch"] + 1                                 # objects above restored in place
 
+``model.save(path)`` (:meth:`tinyconv.nn.Module.save`) is ``save(model, path)``: one format and
+one writer for weights and checkpoints. ``model.load(path)`` reads it (:func:`load_weights`), and
+also the archives of bare arrays that ``Module.save`` wrote before it wrote checkpoints.
+
 What can be saved: dicts with str keys or with int keys (an optimizer's ``state``), lists, tuples, None, bools, ints, floats, strs,
 NumPy arrays and scalars (not of object dtype), Tensors (saved as their array),
 ``numpy.random.Generator`` objects (their ``bit_generator.state``) and any object with
@@ -343,8 +347,8 @@ def _metadata(zf, where):
     try:
         info = zf.getinfo(META)
     except KeyError:
-        raise ValueError(f"{where}: not a tinyconv checkpoint (no {META}; a file written by Module.save is read "
-                         f"by Module.load)") from None
+        raise ValueError(f"{where}: not a tinyconv checkpoint (no {META}; bare arrays (what Module.save wrote "
+                         f"before it wrote checkpoints) are read by Module.load)") from None
     if info.file_size > MAX_META_BYTES:
         raise ValueError(f"{where}: {META} holds {info.file_size} bytes, more than the limit of {MAX_META_BYTES} "
                          f"(MAX_META_BYTES)")
@@ -488,73 +492,87 @@ def _kind(node):
     return type(node).__name__
 
 
-def _restore_plan(target, node, decoder, where, plan, problems):
-    """Walk ``target`` beside the stored ``node``; queue (where, restore, undo) actions in
-    ``plan`` and append every mismatch found to ``problems``."""
-    from .tensor import Tensor
-    if isinstance(target, np.random.Generator):
-        if not (isinstance(node, dict) and set(node) == {"$generator"}):
-            problems.append(f"{where}: expected a random generator, got {_kind(node)}")
+class _Plan:
+    """Walks the objects to restore beside the stored content: queues (where, restore, undo)
+    in ``actions`` and every mismatch found in ``problems``, restoring nothing yet."""
+
+    def __init__(self, decoder):
+        self.decoder, self.actions, self.problems = decoder, [], []
+
+    def walk(self, target, node, where):
+        """Plan the restoring of ``target`` from the stored ``node``. Anything that is not
+        restorable (an epoch number, a history list) is skipped: the returned content holds
+        its stored value."""
+        step = _restorable_as(target)
+        if step is None:
             return
-        state = decoder.decode(node["$generator"], where)
+        problem = getattr(self, step)(target, node, where)
+        if problem:
+            self.problems.append(f"{where}: {problem}")
+
+    def generator(self, target, node, where):
+        if not _is_node(node, "$generator"):
+            return f"expected a random generator, got {_kind(node)}"
+        state = self.decoder.decode(node["$generator"], where)
         kind = target.bit_generator.state["bit_generator"]
         if not isinstance(state, dict) or state.get("bit_generator") != kind:
             got = state.get("bit_generator") if isinstance(state, dict) else state
-            problems.append(f"{where}: expected the state of a {kind} bit generator, got {got!r}")
-            return
+            return f"expected the state of a {kind} bit generator, got {got!r}"
         snapshot = target.bit_generator.state
+        self.actions.append((where, lambda: setattr(target.bit_generator, "state", state),
+                             lambda: setattr(target.bit_generator, "state", snapshot)))
 
-        def restore(state=state, target=target):
-            target.bit_generator.state = state
-        plan.append((where, restore, lambda: setattr(target.bit_generator, "state", snapshot)))
-    elif isinstance(target, Tensor):
-        if not (isinstance(node, dict) and set(node) == {"$array"}):
-            problems.append(f"{where}: expected an array, got {_kind(node)}")
-            return
-        value = decoder.decode(node, where)
+    def tensor(self, target, node, where):
+        if not _is_node(node, "$array"):
+            return f"expected an array, got {_kind(node)}"
+        value = self.decoder.decode(node, where)
         if value.shape != target.shape or value.dtype != target.dtype:
-            problems.append(f"{where}: expected {target.dtype} {tuple(target.shape)}, got {value.dtype} {value.shape}")
-            return
+            return f"expected {target.dtype} {tuple(target.shape)}, got {value.dtype} {value.shape}"
         snapshot = target.numpy().copy()
+        self.actions.append((where, lambda: _fill(target, value), lambda: _fill(target, snapshot)))
 
-        def restore(value=value, target=target):
-            target.data[...] = _like(target.data, value)
-        plan.append((where, restore, lambda: target.data.__setitem__(Ellipsis, _like(target.data, snapshot))))
-    elif callable(getattr(target, "load_state_dict", None)):
-        if not (isinstance(node, dict) and set(node) == {"$state"}):
-            problems.append(f"{where}: expected the state of {type(target).__name__}, got {_kind(node)}")
-            return
+    def state(self, target, node, where):
+        name = type(target).__name__
+        if not _is_node(node, "$state"):
+            return f"expected the state of {name}, got {_kind(node)}"
         stored_type = node["$state"].get("type")
-        if stored_type != type(target).__name__:
-            problems.append(f"{where}: expected the state of {type(target).__name__}, got that of {stored_type}")
-            return
-        value = decoder.decode(node["$state"]["value"], where)
+        if stored_type != name:
+            return f"expected the state of {name}, got that of {stored_type}"
+        value = self.decoder.decode(node["$state"]["value"], where)
         snapshot = target.state_dict() if callable(getattr(target, "state_dict", None)) else None
-        plan.append((where, lambda: target.load_state_dict(value),
-                     None if snapshot is None else (lambda: target.load_state_dict(snapshot))))
-    elif isinstance(target, dict):
+        self.actions.append((where, lambda: target.load_state_dict(value),
+                             None if snapshot is None else (lambda: target.load_state_dict(snapshot))))
+
+    def mapping(self, target, node, where):
         if not isinstance(node, dict) or any(k.startswith("$") for k in node):
-            problems.append(f"{where}: expected a dict, got {_kind(node)}")
-            return
+            return f"expected a dict, got {_kind(node)}"
         for key, sub in target.items():
-            if key not in node:
-                if _restorable(sub):
-                    problems.append(f"{where}[{key!r}]: missing from the checkpoint")
-            else:
-                _restore_plan(sub, node[key], decoder, f"{where}[{key!r}]", plan, problems)
-    # Anything else (an epoch number, a history list) is not restored in place: the returned
-    # content holds its stored value.
+            if key in node:
+                self.walk(sub, node[key], f"{where}[{key!r}]")
+            elif _restorable_as(sub):
+                self.problems.append(f"{where}[{key!r}]: missing from the checkpoint")
 
 
-def _restorable(target):
+def _restorable_as(target):
+    """The :class:`_Plan` step that restores ``target`` in place, or None if it is not restored."""
     from .tensor import Tensor
-    return isinstance(target, (np.random.Generator, Tensor, dict)) or \
-        callable(getattr(target, "load_state_dict", None))
+    if isinstance(target, np.random.Generator):
+        return "generator"
+    if isinstance(target, Tensor):
+        return "tensor"
+    if callable(getattr(target, "load_state_dict", None)):
+        return "state"
+    return "mapping" if isinstance(target, dict) else None
 
 
-def _like(reference, value):
+def _is_node(node, marker):
+    return isinstance(node, dict) and set(node) == {marker}
+
+
+def _fill(tensor, value):
+    """Copy the host array ``value`` into ``tensor``'s array, on its device."""
     from .backend import get_array_module
-    return get_array_module(reference).asarray(value)
+    tensor.data[...] = get_array_module(tensor.data).asarray(value)
 
 
 def load(path, map_location=None, *, into=None, weights_only=True):
@@ -594,51 +612,72 @@ def load(path, map_location=None, *, into=None, weights_only=True):
     if weights_only is not True:
         raise NotImplementedError("weights_only=False: a tinyconv checkpoint never holds pickles, so there is "
                                   "nothing more to load; leave weights_only at True")
-    where = os.fspath(path)
-    f, size = _open(path)
-    with f:
-        zf = _archive(f, size, where)
-        decoder = _Decoder(zf, where)
-        content = _metadata(zf, where)
-        result = decoder.decode(content)  # checks every node and reads every array first
-        if into is not None:
-            _restore(into, content, decoder, where)
-    return result
+    return _read(path, lambda zf, where: _content(zf, where, into))
 
 
-
-def load_arrays(path):
-    """Read a plain ``.npz`` archive of named arrays (what :meth:`tinyconv.nn.Module.save` and
-    ``numpy.savez`` write) as a dict name -> NumPy array, with the checks of :func:`load`: only
-    a regular file, stored (uncompressed) members, each array exactly as large as its ``.npy``
-    header declares (checked before allocating), never a pickle.
+def load_weights(path):
+    """Read the state dict that :meth:`tinyconv.nn.Module.save` wrote: a checkpoint (read as
+    :func:`load` reads it, returning its content), or an archive of bare arrays without
+    ``checkpoint.json`` (what ``Module.save`` wrote before it wrote checkpoints, and what
+    ``numpy.savez`` writes), returned as a dict name -> NumPy array. Both are read with the
+    checks of :func:`load`: only a regular file, stored (uncompressed) members, each array
+    exactly as large as its ``.npy`` header declares (checked before allocating), never a
+    pickle.
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: not a regular file, not a ZIP archive, a member that is not ``<name>.npy``,
-            compressed or encrypted, or whose data do not match its header (named).
+        ValueError: not a regular file, not a ZIP archive, a damaged checkpoint (as
+            :func:`load`), or bare arrays with a member that is not ``<name>.npy``, compressed
+            or encrypted, or whose data do not match its header (named).
     """
+    return _read(path, _weights)
+
+
+def _read(path, read):
+    """Open ``path`` as an untrusted archive (:func:`_open`, :func:`_archive`) and return
+    ``read(zip file, path as a str)``."""
     where = os.fspath(path)
     f, size = _open(path)
     with f:
-        zf = _archive(f, size, where)
-        arrays = {}
-        for info in zf.infolist():
-            if not info.filename.endswith(".npy"):
-                raise ValueError(f"{where}: member {info.filename!r}: expected only <name>.npy array members")
-            try:
-                arrays[info.filename[:-4]] = _read_npy(zf, info)
-            except (ValueError, zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as e:
-                raise ValueError(f"{where}: member {info.filename!r}: {e}") from None
+        return read(_archive(f, size, where), where)
+
+
+def _content(zf, where, into=None):
+    """The checkpoint's content as plain data, after checking every node and reading every
+    array; then, with ``into``, the objects in it restored."""
+    decoder = _Decoder(zf, where)
+    content = _metadata(zf, where)
+    result = decoder.decode(content)
+    if into is not None:
+        _restore(into, content, decoder, where)
+    return result
+
+
+def _weights(zf, where):
+    """The content of a checkpoint, or the arrays of an archive without ``checkpoint.json``."""
+    return _content(zf, where) if META in zf.namelist() else _bare_arrays(zf, where)
+
+
+def _bare_arrays(zf, where):
+    """An archive holding only ``<name>.npy`` members, as a dict name -> array."""
+    arrays = {}
+    for info in zf.infolist():
+        if not info.filename.endswith(".npy"):
+            raise ValueError(f"{where}: member {info.filename!r}: expected only <name>.npy array members")
+        try:
+            arrays[info.filename[:-4]] = _read_npy(zf, info)
+        except (ValueError, zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as e:
+            raise ValueError(f"{where}: member {info.filename!r}: {e}") from None
     return arrays
+
 
 def _restore(into, content, decoder, where):
     """Restore the objects in ``into`` from ``content``, all or none: any failure (a mismatch
     found beforehand, or any exception of a ``load_state_dict``) rolls back those restored."""
-    plan, problems = [], []
-    _restore_plan(into, content, decoder, "into", plan, problems)
-    done = []
-    for target, restore, undo in plan:
+    plan = _Plan(decoder)
+    plan.walk(into, content, "into")
+    problems, done = plan.problems, []
+    for target, restore, undo in plan.actions:
         try:
             restore()
         except Exception as e:

@@ -24,7 +24,7 @@ import tarfile
 
 import numpy as np
 
-from .datasets import HTTPMirror, ImageDataset, dataset_folder, ensure_files
+from .datasets import FileSet, HTTPMirror, ImageDataset, dataset_folder, ensure_files
 
 ARCHIVE = "cifar-10-python.tar.gz"
 FOLDER = "cifar-10-batches-py"
@@ -242,9 +242,9 @@ class CIFAR10(ImageDataset):
     def __init__(self, root=None, train=True, download=True, transform=None):
         self.transform = self._check_transform(transform)
         self.root = dataset_folder(root, self.folder, [ARCHIVE])
-        archive = ensure_files(self.root, [ARCHIVE], {ARCHIVE: SHA256}, SOURCES, download=download,
-                               label=self.label, gunzip=False, checksums_name="tinyconv.data.cifar.SHA256",
-                               sizes={ARCHIVE: SIZE})
+        files = FileSet({ARCHIVE: SHA256}, {ARCHIVE: SIZE}, SOURCES, label=self.label, gunzip=False,
+                        checksums_name="tinyconv.data.cifar.SHA256")
+        archive = ensure_files(self.root, [ARCHIVE], files, download=download)
         names = TRAIN_BATCHES if train else TEST_BATCHES
         batches = read_batches(archive[ARCHIVE], names + ("batches.meta",))
         self.classes = _class_names(batches.pop("batches.meta"))

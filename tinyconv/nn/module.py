@@ -1,13 +1,11 @@
 """Module: the base of layers and models (parameters registered by attribute assignment,
 buffers by :meth:`Module.register_buffer`)."""
-import io
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from ..backend import device_arg, get_array_module, require_cuda, to_device
-from ..checkpoint import load_arrays
-from ..fileio import atomic_write
+from ..checkpoint import load_weights, save as save_checkpoint
 from ..tensor import Parameter, Tensor
 
 
@@ -305,19 +303,31 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path):
-        """Write the state_dict to ``path`` (.npz), atomically: a crash never leaves a partial file."""
-        buffer = io.BytesIO()
-        np.savez(buffer, **self.state_dict())
-        atomic_write(path, buffer.getvalue())
-
-    def load(self, path):
-        """Load parameters and buffers saved by :meth:`save`, read as untrusted bytes
-        (:func:`tinyconv.checkpoint.load_arrays`) and checked as in :meth:`load_state_dict`.
+        """Write this module's parameters and buffers to ``path`` as a checkpoint: the same as
+        ``tinyconv.save(self, path)`` (one format, one writer; atomic, see
+        :func:`tinyconv.checkpoint.save`), so ``tinyconv.load(path)`` returns the state dict and
+        ``tinyconv.load(path, into=model)`` restores it. ``numpy.load`` opens the file: one
+        ``<name>.npy`` member per array, beside ``checkpoint.json``.
 
         Raises:
-            ValueError: a file that is not such an archive, or that does not match the model.
+            OSError: the file cannot be written; a previous file at ``path`` is left intact.
         """
-        self.load_state_dict(load_arrays(path))
+        save_checkpoint(self, path)
+
+    def load(self, path):
+        """Load parameters and buffers from a file written by :meth:`save` or by
+        ``tinyconv.save`` of a module or its state dict, read as untrusted bytes
+        (:func:`tinyconv.checkpoint.load_weights`) and checked as in :meth:`load_state_dict`.
+        Archives of bare arrays, which :meth:`save` wrote before it wrote checkpoints (and
+        ``numpy.savez`` writes, uncompressed), are read too: they hold nothing more than the
+        arrays, and go through the same bounded reader.
+
+        Raises:
+            FileNotFoundError: no file at ``path``.
+            ValueError: a file that is neither (damaged, compressed, not a regular file: named),
+                or that does not match the model (StateDictError, as :meth:`load_state_dict`).
+        """
+        self.load_state_dict(load_weights(path))
 
     def extra_repr(self):
         return ""

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import functional as F
 from ..functional.dropout import probability_arg
-from ..functional.recurrent import GATES, mode_arg
+from ..functional.recurrent import MODES, mode_arg
 from ..functional.validation import float_dtype, positive_int, tensor_arg
 from ..random import resolve_rng
 from ..tensor import Parameter
@@ -55,8 +55,8 @@ class RNNBase(Module):
         directions = self._suffixes()
         for k in range(self.num_layers):
             for suffix in directions:
-                add_weights(self, f"_l{k}{suffix}", GATES[mode], input_size if k == 0 else len(directions) * hidden_size,
-                            dtype, rng)
+                add_weights(self, f"_l{k}{suffix}", MODES[mode].gates,
+                            input_size if k == 0 else len(directions) * hidden_size, dtype, rng)
 
     def _suffixes(self):
         return ("", "_reverse") if self.bidirectional else ("",)
@@ -171,7 +171,7 @@ class RNNCellBase(Module):
         super().__init__()
         self.input_size, self.hidden_size = positive_int("input_size", input_size), positive_int("hidden_size", hidden_size)
         self.bias = bool(bias)
-        add_weights(self, "", GATES[mode], self.input_size, float_dtype("dtype", dtype), rng)
+        add_weights(self, "", MODES[mode].gates, self.input_size, float_dtype("dtype", dtype), rng)
 
     def run(self, fn, input, hx, **options):
         """Apply ``fn`` (a functional cell) to ``input`` and ``hx``, unbatched when the input is."""
