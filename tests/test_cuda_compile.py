@@ -26,9 +26,7 @@ if not nvvm.is_available():
     pytest.skip("no libNVVM: install a CUDA toolkit to compile the CUDA kernels to PTX", allow_module_level=True)
 
 from tinyconv.kernels import cuda as ck, reference as ref  # noqa: E402
-
-KERNELS = sorted(name for name, f in vars(ref).items()
-                 if inspect.isfunction(f) and f.__module__ == ref.__name__ and not name.startswith("_"))
+from test_kernel_contract import KERNELS  # noqa: E402
 # Stochastic pooling sums in float64 by contract (the same samples from the same draws on every
 # kernel module); every other kernel keeps float32 inputs in float32 arithmetic.
 FLOAT64_SUMS = "stochastic_pool"
