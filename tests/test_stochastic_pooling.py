@@ -1,6 +1,7 @@
 """Stochastic pooling (Zeiler & Fergus 2013): sampling frequencies against p_i, the evaluation
 formula, where the training gradient goes, zero windows, seeding, the layer and bad input.
-Gradient checks are in test_gradcheck.py, Numba against reference kernels in test_kernels.py."""
+Gradient checks are in test_gradcheck.py, the kernel modules against the reference kernels in
+test_kernel_contract.py."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
