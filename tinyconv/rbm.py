@@ -32,7 +32,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .backend import get_array_module, to_numpy
-from .functional.validation import float_dtype, positive_int, require_finite
+from .validation import float_dtype, positive_int, require_finite
 from .random import resolve_rng
 
 VISIBLE_UNITS = ("bernoulli", "gaussian")

@@ -3,6 +3,7 @@ import numpy as np
 
 from . import autograd, backend
 from .backend import device_arg, get_array_module, to_device, to_numpy
+from .validation import axis_arg
 
 
 class Tensor:
@@ -626,6 +627,21 @@ def to_array(data, dtype=None, name="data"):
     return array
 
 
+def tensor_arg(name, value):
+    """Return ``value`` as a Tensor: Tensors pass through, arrays, numbers and nested lists are
+    wrapped (see :class:`tinyconv.Tensor`).
+
+    Raises:
+        TypeError: None, a string or another object that is not numbers.
+        ValueError: ragged nested lists.
+    """
+    if isinstance(value, Tensor):
+        return value
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name}: expected a Tensor, an array or a number, got {type(value).__name__}")
+    return Tensor(to_array(value, name=name))
+
+
 def as_tensor(value):
     """Return ``value`` if it is a Tensor, else wrap it (no gradient)."""
     return value if isinstance(value, Tensor) else Tensor(value)
@@ -661,4 +677,3 @@ def _dtype_arg(dtype, name="dtype"):
 
 from . import functional as F  # noqa: E402  (the operators above need it; it needs Tensor)
 from .functional.shape import index_arg  # noqa: E402
-from .functional.validation import axis_arg  # noqa: E402

@@ -16,9 +16,9 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor_arg
 from .activation import _log_softmax, log_softmax, relu, stable_sigmoid
-from .validation import require_finite, require_float, require_same_dtype, tensor_arg
+from ..validation import require_finite, require_float, require_same_dtype
 
 REDUCTIONS = ("none", "mean", "sum")
 

@@ -15,7 +15,8 @@ import numbers
 
 from ..autograd import Function
 from ..backend import get_array_module
-from .validation import require_finite, require_float, require_same_dtype, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import require_finite, require_float, require_same_dtype
 
 
 class BatchNorm(Function):

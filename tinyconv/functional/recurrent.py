@@ -29,7 +29,8 @@ from .activation import stable_sigmoid
 from .dropout import dropout as _dropout, probability_arg
 from .linear import linear
 from .shape import cat, getitem, reshape, stack, transpose, unbind
-from .validation import require_float, require_ndim, require_same_dtype, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import require_float, require_ndim, require_same_dtype
 
 #: Gate blocks per mode: the number G of H-row blocks in W_ih and W_hh.
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}

@@ -5,8 +5,8 @@ import numbers
 import numpy as np
 
 from .. import functional as F
-from ..functional.validation import float_dtype, positive_int, require_ndim, tensor_arg
-from ..tensor import Parameter, Tensor
+from ..validation import float_dtype, positive_int, require_ndim
+from ..tensor import Parameter, Tensor, tensor_arg
 from .module import Module
 
 

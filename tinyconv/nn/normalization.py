@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from .. import functional as F
-from ..functional.validation import float_dtype, positive_int
+from ..validation import float_dtype, positive_int
 from ..tensor import Parameter
 from .module import Module
 

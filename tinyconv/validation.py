@@ -1,12 +1,21 @@
-"""Argument checks shared by the functional wrappers: each names the argument, what was
-expected and what came."""
+"""The argument checks of tinyconv, one behaviour per kind of argument: each names the argument,
+what was expected and what came, as ``"<name>: expected <what>, got <value>"``. A value of the
+wrong type raises TypeError, a value of the right type out of range raises ValueError, and NaN or
+Inf in data raises :class:`NonFiniteError` (a ValueError).
+
+A base module: it imports nothing from tinyconv but the kernels' array helper, so every layer
+(backend, functional, nn, optim, data, the models, checkpoint) checks its arguments here."""
 import math
 import numbers
 
 import numpy as np
 
-from ..anomaly import NonFiniteError
-from ..backend import get_array_module
+from .kernels.arrays import array_module
+
+
+class NonFiniteError(ValueError):
+    """NaN or Inf where tinyconv needs finite values (an argument check or, as its subclass
+    :class:`tinyconv.AnomalyError`, an anomaly)."""
 
 
 def pair(name, value, minimum):
@@ -22,22 +31,6 @@ def pair(name, value, minimum):
     if min(values) < minimum:
         raise ValueError(f"{name}: expected values >= {minimum}, got {value!r}")
     return int(values[0]), int(values[1])
-
-
-def tensor_arg(name, value):
-    """Return ``value`` as a Tensor: Tensors pass through, arrays, numbers and nested lists are
-    wrapped (see :class:`tinyconv.Tensor`).
-
-    Raises:
-        TypeError: None, a string or another object that is not numbers.
-        ValueError: ragged nested lists.
-    """
-    from ..tensor import Tensor, to_array
-    if isinstance(value, Tensor):
-        return value
-    if value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"{name}: expected a Tensor, an array or a number, got {type(value).__name__}")
-    return Tensor(to_array(value, name=name))
 
 
 def require_float(name, x):
@@ -96,7 +89,8 @@ def require_finite(name, x):
     """Raise :class:`tinyconv.NonFiniteError` (a ValueError) if ``x`` holds NaN or Inf (so that
     no NaN spreads silently)."""
     data = getattr(x, "data", x)
-    if not bool(get_array_module(data).isfinite(data).all()):
+    xp = array_module(data) if hasattr(data, "__cuda_array_interface__") else np
+    if not bool(xp.isfinite(data).all()):
         raise NonFiniteError(f"{name}: expected finite values, got NaN or Inf")
 
 
@@ -151,24 +145,3 @@ def float_dtype(name, dtype):
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"{name}: expected float32 or float64, got {dtype}")
     return dtype
-
-
-def layer_args(x, weight, bias, x_layout, weight_layout, bias_axis=0):
-    """Convert and check the input, weight and optional bias of a layer (linear, conv2d): ranks
-    as the layouts say (e.g. "(N, C, H, W)"), float x, weight and bias of x's dtype, bias of
-    shape (weight.shape[bias_axis],). Returns the three as Tensors (bias may be None).
-
-    Raises:
-        ValueError: wrong ranks or bias shape. TypeError: non-float x, other dtypes.
-    """
-    x, weight = tensor_arg("x", x), tensor_arg("weight", weight)
-    require_ndim("x", x, x_layout.count(",") + 1, x_layout)
-    require_ndim("weight", weight, weight_layout.count(",") + 1, weight_layout)
-    require_float("x", x)
-    require_same_dtype("weight", weight, "x", x)
-    if bias is not None:
-        bias = tensor_arg("bias", bias)
-        if tuple(bias.shape) != (weight.shape[bias_axis],):
-            raise ValueError(f"bias: expected shape ({weight.shape[bias_axis]},), got {tuple(bias.shape)}")
-        require_same_dtype("bias", bias, "x", x)
-    return x, weight, bias
