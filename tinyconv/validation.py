@@ -7,6 +7,7 @@ A base module: it imports nothing from tinyconv but the kernels' array helper, s
 (backend, functional, nn, optim, data, the models, checkpoint) checks its arguments here."""
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -106,17 +107,79 @@ def require_same_dtype(name, x, reference_name, reference):
         raise TypeError(f"{name}: expected dtype {reference.dtype} like {reference_name}, got {x.dtype}")
 
 
+def _expected(kind, low, high, low_open, high_open, finite):
+    """What a bounded number is said to be: "a positive int", "a number in [0, 1)", ..."""
+    noun = ("a finite " if finite else "an " if kind == "int" else "a ") + kind
+    if low is not None and high is not None:
+        return f"{noun} in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    if high is None and not finite:
+        if (low, low_open) == (0, True) or (kind == "int" and low == 1):
+            return f"a positive {kind}"
+        if (low, low_open) == (0, False):
+            return f"a non-negative {kind}"
+    bounds = ([f"{'>' if low_open else '>='} {low}"] if low is not None else []) + \
+             ([f"{'<' if high_open else '<='} {high}"] if high is not None else [])
+    return " ".join([noun] + bounds)
+
+
+def _check_bounded(name, value, accepts, what, low, high, low_open, high_open, finite):
+    """TypeError unless ``value`` is an ``accepts`` (not a bool); ValueError unless within bounds."""
+    if isinstance(value, bool) or not isinstance(value, accepts):
+        raise TypeError(f"{name}: expected {what}, got {type(value).__name__} {value!r}")
+    inside = ((low is None or (value > low if low_open else value >= low))
+              and (high is None or (value < high if high_open else value <= high))
+              and (not finite or math.isfinite(value)) and value == value)
+    if not inside:
+        raise ValueError(f"{name}: expected {what}, got {value}")
+
+
+def number(name, value, low=None, high=None, low_open=False, high_open=False, finite=False):
+    """Return ``value`` unchanged if it is a real number (not a bool) within the bounds: ``low``
+    and ``high`` (None: unbounded; ``*_open``: the bound itself is excluded), finite where
+    ``finite``. NaN is never within bounds.
+
+    Raises:
+        TypeError: not a real number (a bool, a string, None, ...).
+        ValueError: out of bounds, NaN, or not finite where ``finite``.
+    """
+    what = _expected("number", low, high, low_open, high_open, finite)
+    _check_bounded(name, value, numbers.Real, what, low, high, low_open, high_open, finite)
+    return value
+
+
+def integer(name, value, low=None, high=None, high_open=False, optional=False):
+    """Return ``value`` as an int if it is an integer (not a bool) in [``low``, ``high``] (or
+    [``low``, ``high``)); None passes (and is returned) where ``optional``.
+
+    Raises:
+        TypeError: not an int (a bool, a float, a string, ...).
+        ValueError: out of bounds.
+    """
+    if value is None and optional:
+        return None
+    what = _expected("int", low, high, False, high_open, False) + (" or None" if optional else "")
+    _check_bounded(name, value, numbers.Integral, what, low, high, False, high_open, False)
+    return int(value)
+
+
+def path_arg(name, value):
+    """Return ``value`` (a str, bytes or os.PathLike) as a str or bytes path (``os.fspath``).
+
+    Raises:
+        TypeError: anything else (None, a bool, a number, an open file, ...).
+    """
+    if not isinstance(value, (str, bytes, os.PathLike)):
+        raise TypeError(f"{name}: expected a str or os.PathLike, got {type(value).__name__} {value!r}")
+    return os.fspath(value)
+
+
 def positive_int(name, value):
     """Return ``value`` as an int >= 1 (sizes of layers).
 
     Raises:
         TypeError: not an int. ValueError: < 1.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected a positive int, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name}: expected a positive int, got {value}")
-    return int(value)
+    return integer(name, value, low=1)
 
 
 def positive_real(name, value):
@@ -125,11 +188,7 @@ def positive_real(name, value):
     Raises:
         TypeError: not a real number. ValueError: not finite and > 0.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a positive real number, got {type(value).__name__} {value!r}")
-    if not 0 < value < math.inf:
-        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
-    return float(value)
+    return float(number(name, value, low=0, low_open=True, finite=True))
 
 
 def float_dtype(name, dtype):

@@ -18,7 +18,7 @@ from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, tensor_arg
 from .activation import _log_softmax, log_softmax, relu, stable_sigmoid
-from ..validation import require_finite, require_float, require_same_dtype
+from ..validation import number, require_finite, require_float, require_same_dtype
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -254,12 +254,6 @@ def _cross_entropy_of_indices(input, target, weight, ignore_index, reduction, la
     return _reduce(SoftmaxCrossEntropy(q.astype(input.dtype), dim)(input), reduction, w_y.sum())
 
 
-def _probability_arg(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
-        raise ValueError(f"{name}: expected a number in [0, 1], got {value!r}")
-    return float(value)
-
-
 def _index_target(target):
     """True when the Tensor ``target`` holds class indices (integers), False for class
     probabilities (floats).
@@ -307,7 +301,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _reduction_arg(reduction, size_average, reduce)
     input = _input_arg(input, min_ndim=1)
     weight = _class_weight(weight, input)
-    smoothing = _probability_arg("label_smoothing", label_smoothing)
+    smoothing = float(number("label_smoothing", label_smoothing, 0, 1))
     target = tensor_arg("target", target)
     if _index_target(target):
         return _cross_entropy_of_indices(input, target, weight, ignore_index, reduction, smoothing)
@@ -489,8 +483,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction = _reduction_arg(reduction, size_average, reduce)
     if isinstance(p, bool) or p not in (1, 2):
         raise ValueError(f"p: expected 1 or 2 (as PyTorch), got {p!r}")
-    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not np.isfinite(margin):
-        raise ValueError(f"margin: expected a finite number, got {margin!r}")
+    number("margin", margin, finite=True)
     input = _input_arg(input, min_ndim=1)
     if input.ndim > 2:
         raise ValueError(f"input: expected a tensor (C,) or (N, C), got shape {tuple(input.shape)}")
@@ -528,10 +521,7 @@ def crammer_singer_loss(input, target, margin=1.0, reduction="mean"):
         TypeError: non-float input, non-integer target, a margin that is not a number.
     """
     reduction = _reduction_arg(reduction)
-    if isinstance(margin, bool) or not isinstance(margin, numbers.Real):
-        raise TypeError(f"margin: expected a number, got {type(margin).__name__} {margin!r}")
-    if not margin >= 0:
-        raise ValueError(f"margin: expected a number >= 0, got {margin}")
+    number("margin", margin, 0)
     input = _input_arg(input)
     if input.ndim != 2 or input.shape[1] < 2:
         raise ValueError(f"input: expected a 2-D tensor (N, C) with C >= 2 classes, got shape {tuple(input.shape)}")
