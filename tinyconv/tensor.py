@@ -3,7 +3,7 @@ import numpy as np
 
 from . import autograd, backend
 from .backend import device_arg, get_array_module, to_device, to_numpy
-from .validation import axis_arg
+from .validation import axis_arg, require_broadcastable
 
 
 class Tensor:
@@ -219,12 +219,8 @@ class Tensor:
         self._check_inplace("copy_", "src", src)
         values = to_array(src, name="src")
         get_array_module(self._data, values)  # same device
-        try:
-            shaped = get_array_module(self._data).broadcast_to(values, self.shape)
-        except ValueError:
-            raise ValueError(f"src: expected shape {self.shape} or one that broadcasts to it, "
-                             f"got {values.shape}") from None
-        self._data[...] = shaped
+        require_broadcastable("src", values.shape, self.shape)
+        self._data[...] = values
         self._bump_version()
         return self
 
@@ -311,9 +307,7 @@ class Tensor:
             target_shape = self._data[index].shape
         except IndexError as error:
             raise IndexError(f"index: {error} (a tensor of shape {self.shape})") from None
-        shape = getattr(value, "shape", ())
-        if _broadcast(target_shape, shape) != target_shape:
-            raise ValueError(f"value: expected a shape that broadcasts to {target_shape}, got {shape}")
+        require_broadcastable("value", getattr(value, "shape", ()), target_shape)
         self._data[index] = value
         self._bump_version()
 
@@ -324,9 +318,7 @@ class Tensor:
             raise TypeError(f"alpha: expected a Python number, got {type(alpha).__name__}")
         xp, value = self._other(other)
         value = value if alpha == 1 else value * alpha
-        shape = getattr(value, "shape", ())
-        if _broadcast(self.shape, shape) != self.shape:
-            raise ValueError(f"other: expected a shape that broadcasts to {self.shape}, got {shape}")
+        require_broadcastable("other", getattr(value, "shape", ()), self.shape)
         try:  # the cast is checked before anything is written
             getattr(xp, ufunc)(self._data, value, out=self._data, casting="same_kind")
         except TypeError as error:

@@ -101,6 +101,17 @@ def require_ndim(name, x, ndim, layout):
         raise ValueError(f"{name}: expected a {ndim}-D tensor {layout}, got shape {tuple(x.shape)}")
 
 
+def require_broadcastable(name, shape, target):
+    """Raise ValueError unless an array of ``shape`` broadcasts to ``target`` unchanged (the
+    shape of an in-place or companion operand)."""
+    try:
+        fits = np.broadcast_shapes(tuple(shape), tuple(target)) == tuple(target)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{name}: expected a shape that broadcasts to {tuple(target)}, got {tuple(shape)}")
+
+
 def require_same_dtype(name, x, reference_name, reference):
     """Raise TypeError unless ``x`` has the dtype of ``reference`` (no silent upcasts)."""
     if x.dtype != reference.dtype:

@@ -18,7 +18,7 @@ from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, tensor_arg
 from .activation import _log_softmax, log_softmax, relu, stable_sigmoid
-from ..validation import number, require_finite, require_float, require_same_dtype
+from ..validation import number, require_broadcastable, require_finite, require_float, require_same_dtype
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -140,33 +140,31 @@ def _input_arg(input, min_ndim=0):
     return input
 
 
-def _like_input(name, value, input):
-    """``value`` (target, weight) as a finite Tensor of ``input``'s shape, dtype and device."""
+def _companion(name, value, input, check_shape):
+    """``value`` (target, weight) as a finite Tensor of ``input``'s dtype and device, after
+    ``check_shape(shape)`` (which raises ValueError naming ``name``)."""
     value = tensor_arg(name, value)
-    if tuple(value.shape) != tuple(input.shape):
-        raise ValueError(f"{name}: expected shape {tuple(input.shape)} like input, got {tuple(value.shape)} "
-                         "(tinyconv does not broadcast a target as PyTorch does with a warning)")
+    check_shape(tuple(value.shape))
     require_same_dtype(name, value, "input", input)
     get_array_module(input.data, value.data)  # same device
     require_finite(name, value)
     return value
 
 
+def _like_input(name, value, input):
+    """``value`` (target, weight) as a finite Tensor of ``input``'s shape, dtype and device."""
+    def check_shape(shape):
+        if shape != tuple(input.shape):
+            raise ValueError(f"{name}: expected shape {tuple(input.shape)} like input, got {shape} "
+                             "(tinyconv does not broadcast a target as PyTorch does with a warning)")
+    return _companion(name, value, input, check_shape)
+
+
 def _broadcast_weight(name, weight, input):
     """``weight`` (or None) as a finite Tensor of ``input``'s dtype that broadcasts to its shape."""
     if weight is None:
         return None
-    weight = tensor_arg(name, weight)
-    try:
-        fits = np.broadcast_shapes(tuple(weight.shape), tuple(input.shape)) == tuple(input.shape)
-    except ValueError:
-        fits = False
-    if not fits:
-        raise ValueError(f"{name}: expected a shape that broadcasts to {tuple(input.shape)}, got {tuple(weight.shape)}")
-    require_same_dtype(name, weight, "input", input)
-    get_array_module(input.data, weight.data)  # same device
-    require_finite(name, weight)
-    return weight
+    return _companion(name, weight, input, lambda shape: require_broadcastable(name, shape, input.shape))
 
 
 def _class_dim(input):
@@ -182,13 +180,11 @@ def _class_weight(weight, input):
     if weight is None:
         return None
     c = _class_dim(input)[1]
-    weight = tensor_arg("weight", weight)
-    if tuple(weight.shape) != (c,):
-        raise ValueError(f"weight: expected shape ({c},), one per class, got {tuple(weight.shape)}")
-    require_same_dtype("weight", weight, "input", input)
-    get_array_module(input.data, weight.data)
-    require_finite("weight", weight)
-    return weight
+
+    def check_shape(shape):
+        if shape != (c,):
+            raise ValueError(f"weight: expected shape ({c},), one per class, got {shape}")
+    return _companion("weight", weight, input, check_shape)
 
 
 def _class_targets(input, target, ignore_index=None):
