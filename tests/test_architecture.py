@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = (
     ("kernels", ("tinyconv.kernels",)),
     ("base", ("tinyconv.backend", "tinyconv.dtypes", "tinyconv.fileio", "tinyconv.random",
-              "tinyconv.anomaly")),
+              "tinyconv.anomaly", "tinyconv.validation")),
     ("core", ("tinyconv.autograd", "tinyconv.tensor", "tinyconv.functional", "tinyconv.creation")),
     ("tools", ("tinyconv.gradcheck", "tinyconv.metrics", "tinyconv.checkpoint", "tinyconv.cuda")),
     ("building blocks", ("tinyconv.nn", "tinyconv.optim", "tinyconv.data", "tinyconv.utils")),
@@ -25,8 +25,6 @@ LAYERS = (
 
 # The only upward imports: inside a function (never at import time), each for one reason.
 UPWARD = {
-    ("tinyconv.backend", "tinyconv.functional.validation"): "set_blas_threads checks its argument "
-                                                              "with the one module of checks",
     ("tinyconv.checkpoint", "tinyconv"): "save() records tinyconv.__version__",
 }
 

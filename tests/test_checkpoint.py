@@ -185,7 +185,7 @@ def test_optimizer_load_reports_every_mismatch_and_changes_nothing():
                      r"state[1].exp_avg_sq: expected float32 (2,) like its parameter, got float64 (2,)",
                      "state[2]: missing: step", "state[3]: unexpected: extra",
                      "state: expected parameter indices 0..5, got 9",
-                     "param_groups[0]: lr: expected a non-negative learning rate, got -1.0"]:
+                     "param_groups[0]: lr: expected a non-negative number, got -1.0"]:
         assert expected in message, (expected, message)
     assert target.lr == 0.5 and not target.state
     state = opt.state_dict()

@@ -400,8 +400,8 @@ def test_clip_grad_norm_bad_max_norm(max_norm, exc):
 # ---------------------------------------------------------------- load_state_dict checks settings
 
 @pytest.mark.parametrize("cls, key, value, match", [
-    (SGD, "lr", float("nan"), r"lr: expected a non-negative learning rate, got nan"),
-    (SGD, "lr", -1, r"lr: expected a non-negative learning rate, got -1"),
+    (SGD, "lr", float("nan"), r"lr: expected a non-negative number, got nan"),
+    (SGD, "lr", -1, r"lr: expected a non-negative number, got -1"),
     (Adam, "lr", "0.1", r"lr: expected a non-negative number, got str"),
     (Adam, "betas", "xx", r"betas: expected a pair of numbers in \[0, 1\), got 'xx'"),
     (AdamW, "eps", -1.0, r"eps"),

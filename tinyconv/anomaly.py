@@ -15,7 +15,8 @@ flag test per operation.
 
 :class:`NonFiniteError` (a ValueError) is what tinyconv raises whenever it meets NaN or Inf
 where it cannot go on: non-finite inputs to ``conv2d`` or the losses, and anomalies. A training
-loop can catch it to stop cleanly before saving broken weights.
+loop can catch it to stop cleanly before saving broken weights. It is defined with the argument
+checks (:mod:`tinyconv.validation`) and re-exported here.
 """
 import contextlib
 import linecache
@@ -23,16 +24,14 @@ import os
 import sys
 import threading
 
+from .validation import NonFiniteError
+
 
 class _AnomalyMode(threading.local):
     enabled = False  # the class attribute is what every new thread starts with
 
 
 _mode = _AnomalyMode()
-
-
-class NonFiniteError(ValueError):
-    """NaN or Inf where tinyconv needs finite values (an argument check or an anomaly)."""
 
 
 class AnomalyError(NonFiniteError):

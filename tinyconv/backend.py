@@ -18,6 +18,8 @@ import threading
 
 import numpy as np
 
+from .validation import positive_int
+
 DEVICES = ("cpu", "cuda")
 
 
@@ -270,7 +272,6 @@ def set_blas_threads(n):
         TypeError: ``n`` is not an int or None. ValueError: ``n`` < 1.
     """
     global _blas_threads
-    from .functional.validation import positive_int
     previous, _blas_threads = _blas_threads, None if n is None else positive_int("n", n)
     return previous
 

@@ -85,6 +85,7 @@ import numpy as np
 
 from .backend import to_numpy
 from .fileio import atomic_write
+from .validation import path_arg
 
 FORMAT, VERSION = "tinyconv-checkpoint", 1
 META = "checkpoint.json"
@@ -258,10 +259,11 @@ def save(obj, path):
             (:func:`tinyconv.fileio.atomic_write`).
 
     Raises:
-        TypeError, ValueError: as :func:`dumps`; nothing is written then.
+        TypeError, ValueError: as :func:`dumps`, or ``path`` is not a str or os.PathLike;
+            nothing is written then.
         OSError: the file cannot be written; a previous checkpoint at ``path`` is left intact.
     """
-    atomic_write(path, dumps(obj))
+    atomic_write(path_arg("path", path), dumps(obj))
 
 
 # --------------------------------------------------------------------------------------- load
@@ -280,7 +282,7 @@ def _open(path):
     """Open ``path`` for reading if it is a regular file (checked before opening, and again on
     the open file, which a FIFO cannot block: O_NONBLOCK); return (file, size in bytes)."""
     where = os.fspath(path)
-    _check_regular(os.stat(path).st_mode, where)
+    _check_regular(os.stat(where).st_mode, where)
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
         info = os.fstat(fd)
@@ -596,6 +598,7 @@ def load(path, map_location=None, *, into=None, weights_only=True):
         the state dicts of saved objects, and new Generators for saved generators.
 
     Raises:
+        TypeError: ``path`` is not a str or os.PathLike.
         FileNotFoundError: no file at ``path``.
         ValueError: ``path`` is not a regular file (a folder, FIFO, device...); the file is not
             a readable tinyconv checkpoint (not a ZIP archive, another version, compressed
@@ -636,7 +639,7 @@ def load_weights(path):
 def _read(path, read):
     """Open ``path`` as an untrusted archive (:func:`_open`, :func:`_archive`) and return
     ``read(zip file, path as a str)``."""
-    where = os.fspath(path)
+    where = path_arg("path", path)
     f, size = _open(path)
     with f:
         return read(_archive(f, size, where), where)

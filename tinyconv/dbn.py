@@ -15,7 +15,7 @@ import numpy as np
 
 from . import nn
 from .backend import to_numpy
-from .functional.validation import positive_int
+from .validation import positive_int
 from .rbm import RBM
 from .tensor import Parameter
 

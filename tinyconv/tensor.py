@@ -3,6 +3,7 @@ import numpy as np
 
 from . import autograd, backend
 from .backend import device_arg, get_array_module, to_device, to_numpy
+from .validation import axis_arg, require_broadcastable
 
 
 class Tensor:
@@ -218,12 +219,8 @@ class Tensor:
         self._check_inplace("copy_", "src", src)
         values = to_array(src, name="src")
         get_array_module(self._data, values)  # same device
-        try:
-            shaped = get_array_module(self._data).broadcast_to(values, self.shape)
-        except ValueError:
-            raise ValueError(f"src: expected shape {self.shape} or one that broadcasts to it, "
-                             f"got {values.shape}") from None
-        self._data[...] = shaped
+        require_broadcastable("src", values.shape, self.shape)
+        self._data[...] = values
         self._bump_version()
         return self
 
@@ -310,9 +307,7 @@ class Tensor:
             target_shape = self._data[index].shape
         except IndexError as error:
             raise IndexError(f"index: {error} (a tensor of shape {self.shape})") from None
-        shape = getattr(value, "shape", ())
-        if _broadcast(target_shape, shape) != target_shape:
-            raise ValueError(f"value: expected a shape that broadcasts to {target_shape}, got {shape}")
+        require_broadcastable("value", getattr(value, "shape", ()), target_shape)
         self._data[index] = value
         self._bump_version()
 
@@ -323,9 +318,7 @@ class Tensor:
             raise TypeError(f"alpha: expected a Python number, got {type(alpha).__name__}")
         xp, value = self._other(other)
         value = value if alpha == 1 else value * alpha
-        shape = getattr(value, "shape", ())
-        if _broadcast(self.shape, shape) != self.shape:
-            raise ValueError(f"other: expected a shape that broadcasts to {self.shape}, got {shape}")
+        require_broadcastable("other", getattr(value, "shape", ()), self.shape)
         try:  # the cast is checked before anything is written
             getattr(xp, ufunc)(self._data, value, out=self._data, casting="same_kind")
         except TypeError as error:
@@ -626,6 +619,21 @@ def to_array(data, dtype=None, name="data"):
     return array
 
 
+def tensor_arg(name, value):
+    """Return ``value`` as a Tensor: Tensors pass through, arrays, numbers and nested lists are
+    wrapped (see :class:`tinyconv.Tensor`).
+
+    Raises:
+        TypeError: None, a string or another object that is not numbers.
+        ValueError: ragged nested lists.
+    """
+    if isinstance(value, Tensor):
+        return value
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name}: expected a Tensor, an array or a number, got {type(value).__name__}")
+    return Tensor(to_array(value, name=name))
+
+
 def as_tensor(value):
     """Return ``value`` if it is a Tensor, else wrap it (no gradient)."""
     return value if isinstance(value, Tensor) else Tensor(value)
@@ -661,4 +669,3 @@ def _dtype_arg(dtype, name="dtype"):
 
 from . import functional as F  # noqa: E402  (the operators above need it; it needs Tensor)
 from .functional.shape import index_arg  # noqa: E402
-from .functional.validation import axis_arg  # noqa: E402

@@ -5,17 +5,8 @@ import numpy as np
 
 from ..backend import device_arg, require_cuda
 from ..random import resolve_rng
+from ..validation import integer
 from .collate import default_collate, default_convert
-
-
-def _batch_size_arg(batch_size):
-    if batch_size is None:
-        return None
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise TypeError(f"batch_size: expected a positive int or None, got {type(batch_size).__name__}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive int or None, got {batch_size}")
-    return int(batch_size)
 
 
 def _check_workers(num_workers, timeout, prefetch_factor, persistent_workers, multiprocessing_context):
@@ -55,7 +46,7 @@ def _batching_args(batch_size, shuffle, sampler, batch_sampler, drop_last):
         return None, False
     if batch_size is None and drop_last:
         raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
-    return _batch_size_arg(batch_size), bool(drop_last)
+    return integer("batch_size", batch_size, 1, optional=True), bool(drop_last)
 
 
 def _generator_arg(generator, rng):

@@ -10,6 +10,7 @@ makes the Tensors.
 import numpy as np
 
 from ..random import resolve_rng
+from ..validation import integer, number
 
 #: Mean and standard deviation of the MNIST training pixels scaled to [0, 1].
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -173,24 +174,6 @@ def _as_batch(name, x):
     return x if x.ndim == 4 else x[None]
 
 
-def _check_number(name, value, low=None, low_inclusive=True, high=None):
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-    ok = ok and np.isfinite(value)
-    if ok and low is not None:
-        ok = value >= low if low_inclusive else value > low
-    if ok and high is not None:
-        ok = value <= high
-    if not ok:
-        bounds = []
-        if low is not None:
-            bounds.append(f"{'>=' if low_inclusive else '>'} {low}")
-        if high is not None:
-            bounds.append(f"<= {high}")
-        raise ValueError(f"{name}: expected a finite number{' ' + ' and '.join(bounds) if bounds else ''}, "
-                         f"got {value!r}")
-    return float(value)
-
-
 def _bilinear_sample(batch, ys, xs, fill=0.0):
     """Sample ``batch`` (N, C, H, W) at source coordinates ``ys``, ``xs`` (N, H', W') with
     bilinear interpolation; points outside the image read ``fill``. Returns (N, C, H', W')
@@ -230,16 +213,13 @@ class RandomCrop:
     (N, C, H, W), vectorised over the batch; keeps the dtype.
 
     Raises:
-        ValueError: ``size`` is not a positive int, ``padding`` not a non-negative int; (on
-            call) x is not 3-d or 4-d, or the padded image is smaller than ``size``.
+        TypeError: ``size`` or ``padding`` is not an int.
+        ValueError: ``size`` < 1, ``padding`` < 0; (on call) x is not 3-d or 4-d, or the padded image is smaller than ``size``.
     """
 
     def __init__(self, size, padding=0, fill=0.0, rng=None):
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-            raise ValueError(f"size: expected a positive int, got {size!r}")
-        if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
-            raise ValueError(f"padding: expected a non-negative int, got {padding!r}")
-        self.size, self.padding, self.fill = int(size), int(padding), fill
+        self.size, self.padding = integer("size", size, 1), integer("padding", padding, 0)
+        self.fill = fill
         self.rng = resolve_rng(rng)
 
     def __call__(self, x):
@@ -266,11 +246,12 @@ class RandomHorizontalFlip:
     keeps the dtype.
 
     Raises:
-        ValueError: ``p`` is not a number in [0, 1]; (on call) x is not 3-d or 4-d.
+        TypeError: ``p`` is not a number.
+        ValueError: ``p`` is not in [0, 1]; (on call) x is not 3-d or 4-d.
     """
 
     def __init__(self, p=0.5, rng=None):
-        self.p = _check_number("p", p, 0, True, 1)
+        self.p = float(number("p", p, 0, 1, finite=True))
         self.rng = resolve_rng(rng)
 
     def __call__(self, x):
@@ -290,12 +271,13 @@ class RandomRotation:
     keeps the dtype.
 
     Raises:
-        ValueError: ``max_degrees`` is not a non-negative finite number; (on call) x is not
+        TypeError: ``max_degrees`` is not a number.
+        ValueError: ``max_degrees`` is not finite and >= 0; (on call) x is not
             3-d or 4-d.
     """
 
     def __init__(self, max_degrees, fill=0.0, rng=None):
-        self.max_degrees = _check_number("max_degrees", max_degrees, 0)
+        self.max_degrees = float(number("max_degrees", max_degrees, 0, finite=True))
         self.fill, self.rng = fill, resolve_rng(rng)
 
     def __call__(self, x):
@@ -332,13 +314,14 @@ class ElasticDistortion:
     reads 0). Works on (C, H, W) or (N, C, H, W); keeps the dtype.
 
     Raises:
-        ValueError: ``alpha`` is not a non-negative finite number or ``sigma`` not a positive
-            one; (on call) x is not 3-d or 4-d.
+        TypeError: ``alpha`` or ``sigma`` is not a number.
+        ValueError: ``alpha`` is not finite and >= 0 or ``sigma`` not finite and > 0; (on
+            call) x is not 3-d or 4-d.
     """
 
     def __init__(self, alpha=34.0, sigma=4.0, rng=None):
-        self.alpha = _check_number("alpha", alpha, 0)
-        self.sigma = _check_number("sigma", sigma, 0, low_inclusive=False)
+        self.alpha = float(number("alpha", alpha, 0, finite=True))
+        self.sigma = float(number("sigma", sigma, 0, low_open=True, finite=True))
         self.rng = resolve_rng(rng)
 
     def __call__(self, x):

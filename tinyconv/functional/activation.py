@@ -5,7 +5,8 @@ import warnings
 
 from ..autograd import Function
 from ..backend import erf, get_array_module
-from .validation import axis_arg, dim_alias, require_float, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import axis_arg, dim_alias, require_float
 
 
 def stable_sigmoid(x):

@@ -19,7 +19,9 @@ from .. import backend
 from ..autograd import Function
 from ..kernels.geometry import output_size
 from .shape import concat
-from .validation import layer_args, pair, positive_int, require_finite, require_ndim, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import pair, positive_int, require_finite, require_ndim
+from .linear import layer_args
 
 
 def batch_chunks(n, bytes_per_image, limit):

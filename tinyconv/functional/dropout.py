@@ -8,7 +8,8 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..random import resolve_rng
-from .validation import require_float, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import require_float
 
 
 class Dropout(Function):

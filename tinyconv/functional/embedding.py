@@ -1,7 +1,8 @@
 """Embedding lookup: rows of a weight matrix picked by integer indices."""
 from ..autograd import Function
 from ..backend import get_array_module
-from .validation import require_float, require_ndim, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import require_float, require_ndim
 
 
 class Embedding(Function):

@@ -1,8 +1,8 @@
 """Fully connected layer: y = x @ W.T + b."""
 from ..autograd import Function
 from ..backend import blas_scope
-from .validation import layer_args
-
+from ..tensor import tensor_arg
+from ..validation import require_float, require_ndim, require_same_dtype
 
 class Linear(Function):
     @blas_scope
@@ -36,3 +36,24 @@ def linear(x, weight, bias=None):
         raise ValueError(f"x: expected {weight.shape[1]} features to match weight {tuple(weight.shape)}, "
                          f"got shape {tuple(x.shape)}")
     return (Linear()(x, weight) if bias is None else Linear()(x, weight, bias))
+
+
+def layer_args(x, weight, bias, x_layout, weight_layout, bias_axis=0):
+    """Convert and check the input, weight and optional bias of a layer (linear, conv2d): ranks
+    as the layouts say (e.g. "(N, C, H, W)"), float x, weight and bias of x's dtype, bias of
+    shape (weight.shape[bias_axis],). Returns the three as Tensors (bias may be None).
+
+    Raises:
+        ValueError: wrong ranks or bias shape. TypeError: non-float x, other dtypes.
+    """
+    x, weight = tensor_arg("x", x), tensor_arg("weight", weight)
+    require_ndim("x", x, x_layout.count(",") + 1, x_layout)
+    require_ndim("weight", weight, weight_layout.count(",") + 1, weight_layout)
+    require_float("x", x)
+    require_same_dtype("weight", weight, "x", x)
+    if bias is not None:
+        bias = tensor_arg("bias", bias)
+        if tuple(bias.shape) != (weight.shape[bias_axis],):
+            raise ValueError(f"bias: expected shape ({weight.shape[bias_axis]},), got {tuple(bias.shape)}")
+        require_same_dtype("bias", bias, "x", x)
+    return x, weight, bias

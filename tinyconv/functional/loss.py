@@ -16,9 +16,9 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor_arg
 from .activation import _log_softmax, log_softmax, relu, stable_sigmoid
-from .validation import require_finite, require_float, require_same_dtype, tensor_arg
+from ..validation import number, require_broadcastable, require_finite, require_float, require_same_dtype
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -140,33 +140,31 @@ def _input_arg(input, min_ndim=0):
     return input
 
 
-def _like_input(name, value, input):
-    """``value`` (target, weight) as a finite Tensor of ``input``'s shape, dtype and device."""
+def _companion(name, value, input, check_shape):
+    """``value`` (target, weight) as a finite Tensor of ``input``'s dtype and device, after
+    ``check_shape(shape)`` (which raises ValueError naming ``name``)."""
     value = tensor_arg(name, value)
-    if tuple(value.shape) != tuple(input.shape):
-        raise ValueError(f"{name}: expected shape {tuple(input.shape)} like input, got {tuple(value.shape)} "
-                         "(tinyconv does not broadcast a target as PyTorch does with a warning)")
+    check_shape(tuple(value.shape))
     require_same_dtype(name, value, "input", input)
     get_array_module(input.data, value.data)  # same device
     require_finite(name, value)
     return value
 
 
+def _like_input(name, value, input):
+    """``value`` (target, weight) as a finite Tensor of ``input``'s shape, dtype and device."""
+    def check_shape(shape):
+        if shape != tuple(input.shape):
+            raise ValueError(f"{name}: expected shape {tuple(input.shape)} like input, got {shape} "
+                             "(tinyconv does not broadcast a target as PyTorch does with a warning)")
+    return _companion(name, value, input, check_shape)
+
+
 def _broadcast_weight(name, weight, input):
     """``weight`` (or None) as a finite Tensor of ``input``'s dtype that broadcasts to its shape."""
     if weight is None:
         return None
-    weight = tensor_arg(name, weight)
-    try:
-        fits = np.broadcast_shapes(tuple(weight.shape), tuple(input.shape)) == tuple(input.shape)
-    except ValueError:
-        fits = False
-    if not fits:
-        raise ValueError(f"{name}: expected a shape that broadcasts to {tuple(input.shape)}, got {tuple(weight.shape)}")
-    require_same_dtype(name, weight, "input", input)
-    get_array_module(input.data, weight.data)  # same device
-    require_finite(name, weight)
-    return weight
+    return _companion(name, weight, input, lambda shape: require_broadcastable(name, shape, input.shape))
 
 
 def _class_dim(input):
@@ -182,13 +180,11 @@ def _class_weight(weight, input):
     if weight is None:
         return None
     c = _class_dim(input)[1]
-    weight = tensor_arg("weight", weight)
-    if tuple(weight.shape) != (c,):
-        raise ValueError(f"weight: expected shape ({c},), one per class, got {tuple(weight.shape)}")
-    require_same_dtype("weight", weight, "input", input)
-    get_array_module(input.data, weight.data)
-    require_finite("weight", weight)
-    return weight
+
+    def check_shape(shape):
+        if shape != (c,):
+            raise ValueError(f"weight: expected shape ({c},), one per class, got {shape}")
+    return _companion("weight", weight, input, check_shape)
 
 
 def _class_targets(input, target, ignore_index=None):
@@ -254,12 +250,6 @@ def _cross_entropy_of_indices(input, target, weight, ignore_index, reduction, la
     return _reduce(SoftmaxCrossEntropy(q.astype(input.dtype), dim)(input), reduction, w_y.sum())
 
 
-def _probability_arg(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
-        raise ValueError(f"{name}: expected a number in [0, 1], got {value!r}")
-    return float(value)
-
-
 def _index_target(target):
     """True when the Tensor ``target`` holds class indices (integers), False for class
     probabilities (floats).
@@ -307,7 +297,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _reduction_arg(reduction, size_average, reduce)
     input = _input_arg(input, min_ndim=1)
     weight = _class_weight(weight, input)
-    smoothing = _probability_arg("label_smoothing", label_smoothing)
+    smoothing = float(number("label_smoothing", label_smoothing, 0, 1))
     target = tensor_arg("target", target)
     if _index_target(target):
         return _cross_entropy_of_indices(input, target, weight, ignore_index, reduction, smoothing)
@@ -489,8 +479,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction = _reduction_arg(reduction, size_average, reduce)
     if isinstance(p, bool) or p not in (1, 2):
         raise ValueError(f"p: expected 1 or 2 (as PyTorch), got {p!r}")
-    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not np.isfinite(margin):
-        raise ValueError(f"margin: expected a finite number, got {margin!r}")
+    number("margin", margin, finite=True)
     input = _input_arg(input, min_ndim=1)
     if input.ndim > 2:
         raise ValueError(f"input: expected a tensor (C,) or (N, C), got shape {tuple(input.shape)}")
@@ -528,10 +517,7 @@ def crammer_singer_loss(input, target, margin=1.0, reduction="mean"):
         TypeError: non-float input, non-integer target, a margin that is not a number.
     """
     reduction = _reduction_arg(reduction)
-    if isinstance(margin, bool) or not isinstance(margin, numbers.Real):
-        raise TypeError(f"margin: expected a number, got {type(margin).__name__} {margin!r}")
-    if not margin >= 0:
-        raise ValueError(f"margin: expected a number >= 0, got {margin}")
+    number("margin", margin, 0)
     input = _input_arg(input)
     if input.ndim != 2 or input.shape[1] < 2:
         raise ValueError(f"input: expected a 2-D tensor (N, C) with C >= 2 classes, got shape {tuple(input.shape)}")

@@ -5,8 +5,8 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import blas_scope, get_array_module
-from ..tensor import Tensor, _is_number
-from .validation import axis_arg, dim_alias, tensor_arg
+from ..tensor import Tensor, _is_number, tensor_arg
+from ..validation import axis_arg, dim_alias
 from .shape import take_along_dim
 
 

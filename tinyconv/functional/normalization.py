@@ -15,7 +15,8 @@ import numbers
 
 from ..autograd import Function
 from ..backend import get_array_module
-from .validation import require_finite, require_float, require_same_dtype, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import number, require_finite, require_float, require_same_dtype
 
 
 class BatchNorm(Function):
@@ -105,10 +106,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         raise ValueError("running_mean, running_var: expected both outside training, got None")
     if training and x.numel() // max(c, 1) < 2:
         raise ValueError(f"x: expected more than 1 value per channel in training, got shape {tuple(x.shape)}")
-    if not (isinstance(momentum, numbers.Real) and 0 <= momentum <= 1):
-        raise ValueError(f"momentum: expected a number in [0, 1], got {momentum!r}")
-    if not (isinstance(eps, numbers.Real) and eps > 0):
-        raise ValueError(f"eps: expected a positive number, got {eps!r}")
+    number("momentum", momentum, 0, 1)
+    number("eps", eps, 0, low_open=True)
     require_finite("x", x)
     if params[0] is None and params[1] is not None:
         params[0] = tensor_arg("weight", get_array_module(x.data).ones(c, dtype=x.dtype))
@@ -153,8 +152,7 @@ class Normalize(Function):
 def _normalize_rows(x, rows, eps):
     """Standardise ``x`` in ``rows`` equal groups of consecutive values; x's shape."""
     from .shape import reshape
-    if not (isinstance(eps, numbers.Real) and eps > 0):
-        raise ValueError(f"eps: expected a positive number, got {eps!r}")
+    number("eps", eps, 0, low_open=True)
     return reshape(Normalize(float(eps))(reshape(x, (rows, -1))), tuple(x.shape))
 
 

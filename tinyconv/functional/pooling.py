@@ -4,7 +4,8 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..backend import get_array_module
-from .validation import pair, positive_int, require_float, require_ndim, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import pair, positive_int, require_float, require_ndim
 
 
 class MaxPool2d(Function):

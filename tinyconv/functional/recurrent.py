@@ -32,7 +32,8 @@ from .activation import stable_sigmoid
 from .dropout import dropout as _dropout, probability_arg
 from .linear import linear
 from .shape import cat, getitem, reshape, stack, transpose, unbind
-from .validation import require_float, require_ndim, require_same_dtype, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import require_float, require_ndim, require_same_dtype
 
 class _Step(Function):
     """One time step: ``forward(gx, *states, weight_hh[, bias_hh])`` with ``gx`` the step's

@@ -5,7 +5,8 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from .validation import axis_arg, dim_alias, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import axis_arg, dim_alias
 
 
 class Reshape(Function):

@@ -12,7 +12,8 @@ from ..autograd import Function
 from ..kernels.geometry import output_size
 from ..random import resolve_rng
 from .pooling import _pool_args
-from .validation import require_finite, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import require_finite
 
 
 class StochasticPool2d(Function):

@@ -1,12 +1,11 @@
 """BatchNorm1d and BatchNorm2d: batch normalisation layers with running statistics (Ioffe &
 Szegedy 2015; see :func:`tinyconv.functional.batch_norm`)."""
-import numbers
 
 import numpy as np
 
 from .. import functional as F
-from ..functional.validation import float_dtype, positive_int, require_ndim, tensor_arg
-from ..tensor import Parameter, Tensor
+from ..validation import float_dtype, number, positive_int, require_ndim
+from ..tensor import Parameter, Tensor, tensor_arg
 from .module import Module
 
 
@@ -38,11 +37,8 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features = positive_int("num_features", num_features)
         dtype = float_dtype("dtype", dtype)
-        if not (isinstance(eps, numbers.Real) and eps > 0):
-            raise ValueError(f"eps: expected a positive number, got {eps!r}")
-        if not (isinstance(momentum, numbers.Real) and 0 <= momentum <= 1):
-            raise ValueError(f"momentum: expected a number in [0, 1], got {momentum!r}")
-        self.eps, self.momentum = float(eps), float(momentum)
+        self.eps = float(number("eps", eps, 0, low_open=True))
+        self.momentum = float(number("momentum", momentum, 0, 1))
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
         self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine else None

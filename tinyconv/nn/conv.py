@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import functional as F
-from ..functional.validation import float_dtype, pair, positive_int
+from ..validation import float_dtype, pair, positive_int
 from ..tensor import Parameter
 from .linear import reset_uniform
 from .module import Module

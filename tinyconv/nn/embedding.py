@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import functional as F
 from ..functional.embedding import padding_idx_arg
-from ..functional.validation import float_dtype, positive_int
+from ..validation import float_dtype, positive_int
 from ..tensor import Parameter
 from . import init
 from .module import Module

@@ -3,7 +3,8 @@ import math
 import numbers
 
 from .. import functional as F
-from ..functional.validation import axis_arg, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import axis_arg
 from .module import Module
 
 

@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from .. import functional as F
-from ..functional.validation import float_dtype, positive_int
+from ..validation import float_dtype, positive_int
 from ..tensor import Parameter
 from . import init
 from .module import Module

@@ -3,7 +3,7 @@
 buffers, so they are in ``state_dict()`` and move with ``to()``, as in PyTorch."""
 from .. import functional as F
 from ..functional.loss import _reduction_arg
-from ..functional.validation import tensor_arg
+from ..tensor import tensor_arg
 from .module import Module
 
 

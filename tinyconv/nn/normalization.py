@@ -6,15 +6,13 @@ import numbers
 import numpy as np
 
 from .. import functional as F
-from ..functional.validation import float_dtype, positive_int
 from ..tensor import Parameter
+from ..validation import float_dtype, number, positive_int
 from .module import Module
 
 
 def _eps_arg(eps):
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
-        raise ValueError(f"eps: expected a positive number, got {eps!r}")
-    return float(eps)
+    return float(number("eps", eps, 0, low_open=True))
 
 
 def _affine_params(module, shape, weight, bias, dtype, device):

@@ -1,7 +1,7 @@
 """MaxPool2d, AvgPool2d and StochasticPool2d layers (see tinyconv.functional.pooling and
 tinyconv.functional.stochastic_pooling)."""
 from .. import functional as F
-from ..functional.validation import pair
+from ..validation import pair
 from .module import Module
 
 

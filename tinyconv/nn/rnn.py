@@ -8,9 +8,9 @@ import numpy as np
 from .. import functional as F
 from ..functional.dropout import probability_arg
 from ..functional.recurrent import MODES, mode_arg
-from ..functional.validation import float_dtype, positive_int, tensor_arg
+from ..validation import float_dtype, positive_int
 from ..random import resolve_rng
-from ..tensor import Parameter
+from ..tensor import Parameter, tensor_arg
 from . import init
 from .module import Module
 

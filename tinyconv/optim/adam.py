@@ -4,7 +4,8 @@ import math
 import numbers
 
 from ..backend import get_array_module
-from .optimizer import Optimizer, _unsupported, check_number
+from ..validation import number
+from .optimizer import Optimizer, _unsupported
 
 
 class Adam(Optimizer):
@@ -39,8 +40,8 @@ class Adam(Optimizer):
         if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(
                 isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1 for b in betas):
             raise ValueError(f"betas: expected a pair of numbers in [0, 1), got {betas!r}")
-        check_number("eps", eps, 0)
-        check_number("weight_decay", weight_decay, 0)
+        number("eps", eps, 0)
+        number("weight_decay", weight_decay, 0)
         return dict(settings, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=bool(amsgrad),
                     decoupled_weight_decay=bool(decoupled_weight_decay), **flags)
 

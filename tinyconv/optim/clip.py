@@ -1,9 +1,9 @@
 """Gradient clipping by the global norm."""
 import math
-import numbers
 
 from ..backend import get_array_module
 from ..tensor import Tensor
+from ..validation import number
 
 
 def clip_grad_norm_(parameters, max_norm):
@@ -24,10 +24,7 @@ def clip_grad_norm_(parameters, max_norm):
             Tensor.
         ValueError: ``max_norm`` <= 0.
     """
-    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real):
-        raise TypeError(f"max_norm: expected a positive number, got {type(max_norm).__name__}")
-    if not max_norm > 0:
-        raise ValueError(f"max_norm: expected a positive number, got {max_norm}")
+    number("max_norm", max_norm, 0, low_open=True)
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):

@@ -7,27 +7,8 @@ import math
 import numbers
 from collections import Counter
 
+from ..validation import integer, number
 from .optimizer import Optimizer
-
-
-def _number(name, value, low=None, high=None, low_open=False, high_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a number, got {value!r}")
-    bad = (value != value or (low is not None and (value <= low if low_open else value < low))
-           or (high is not None and (value >= high if high_open else value > high)))
-    if bad:
-        lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
-        hi = "" if high is None else f"{'<' if high_open else '<='} {high}"
-        raise ValueError(f"{name}: expected a number {' and '.join(x for x in (lo, hi) if x)}, got {value}")
-    return value
-
-
-def _integer(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name}: expected an int >= {low}, got {value}")
-    return int(value)
 
 
 def _per_group(name, value, optimizer, **bounds):
@@ -36,8 +17,8 @@ def _per_group(name, value, optimizer, **bounds):
     if isinstance(value, (list, tuple)):
         if len(value) != groups:
             raise ValueError(f"{name}: expected {groups} values (one per parameter group), got {len(value)}")
-        return [_number(f"{name}[{i}]", v, **bounds) for i, v in enumerate(value)]
-    return [_number(name, value, **bounds)] * groups
+        return [number(f"{name}[{i}]", v, **bounds) for i, v in enumerate(value)]
+    return [number(name, value, **bounds)] * groups
 
 
 def _kind(value):
@@ -68,7 +49,7 @@ class LRScheduler:
     def __init__(self, optimizer, last_epoch=-1):
         _check_optimizer(optimizer)
         self.optimizer = optimizer
-        self.last_epoch = _integer("last_epoch", last_epoch, -1)
+        self.last_epoch = integer("last_epoch", last_epoch, -1)
         for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
                 group.setdefault("initial_lr", group["lr"])
@@ -158,8 +139,8 @@ class StepLR(LRScheduler):
     settings = ("step_size", "gamma")
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        self.step_size = _integer("step_size", step_size, 1)
-        self.gamma = _number("gamma", gamma, 0, low_open=True)
+        self.step_size = integer("step_size", step_size, 1)
+        self.gamma = number("gamma", gamma, 0, low_open=True)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -179,8 +160,8 @@ class MultiStepLR(LRScheduler):
     settings = ("milestones", "gamma")
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
-        self.milestones = Counter(_integer("milestones[]", m, 0) for m in milestones)
-        self.gamma = _number("gamma", gamma, 0, low_open=True)
+        self.milestones = Counter(integer("milestones[]", m, 0) for m in milestones)
+        self.gamma = number("gamma", gamma, 0, low_open=True)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -199,7 +180,7 @@ class ExponentialLR(LRScheduler):
     settings = ("gamma",)
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        self.gamma = _number("gamma", gamma, 0, low_open=True)
+        self.gamma = number("gamma", gamma, 0, low_open=True)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -219,8 +200,8 @@ class CosineAnnealingLR(LRScheduler):
     settings = ("T_max", "eta_min")
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        self.T_max = _integer("T_max", T_max, 1)
-        self.eta_min = _number("eta_min", eta_min, 0)
+        self.T_max = integer("T_max", T_max, 1)
+        self.eta_min = number("eta_min", eta_min, 0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -248,9 +229,9 @@ class LinearLR(LRScheduler):
     settings = ("start_factor", "end_factor", "total_iters")
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
-        self.start_factor = _number("start_factor", start_factor, 0, 1, low_open=True)
-        self.end_factor = _number("end_factor", end_factor, 0, 1)
-        self.total_iters = _integer("total_iters", total_iters, 0)
+        self.start_factor = number("start_factor", start_factor, 0, 1, low_open=True)
+        self.end_factor = number("end_factor", end_factor, 0, 1)
+        self.total_iters = integer("total_iters", total_iters, 0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -317,16 +298,16 @@ class OneCycleLR(LRScheduler):
         _check_optimizer(optimizer)
         if total_steps is None and (epochs is None or steps_per_epoch is None):
             raise ValueError("total_steps: expected total_steps, or epochs and steps_per_epoch, got none")
-        self.total_steps = _integer("total_steps", total_steps, 1) if total_steps is not None else \
-            _integer("epochs", epochs, 1) * _integer("steps_per_epoch", steps_per_epoch, 1)
-        pct_start = _number("pct_start", pct_start, 0, 1)
+        self.total_steps = integer("total_steps", total_steps, 1) if total_steps is not None else \
+            integer("epochs", epochs, 1) * integer("steps_per_epoch", steps_per_epoch, 1)
+        pct_start = number("pct_start", pct_start, 0, 1)
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy: expected 'cos' or 'linear', got {anneal_strategy!r}")
         self.anneal_strategy = anneal_strategy
         self.phases = self._phases(pct_start * self.total_steps, three_phase)
         max_lrs = _per_group("max_lr", max_lr, optimizer, low=0)
-        div_factor = _number("div_factor", div_factor, 0, low_open=True)
-        final_div_factor = _number("final_div_factor", final_div_factor, 0, low_open=True)
+        div_factor = number("div_factor", div_factor, 0, low_open=True)
+        final_div_factor = number("final_div_factor", final_div_factor, 0, low_open=True)
         self.cycle_momentum = bool(cycle_momentum)
         self.use_beta1 = "betas" in optimizer.defaults
         if self.cycle_momentum and not (self.use_beta1 or "momentum" in optimizer.defaults):
@@ -405,12 +386,12 @@ class ReduceLROnPlateau(LRScheduler):
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold_mode: expected 'rel' or 'abs', got {threshold_mode!r}")
         self.optimizer, self.mode, self.threshold_mode = optimizer, mode, threshold_mode
-        self.factor = _number("factor", factor, 0, 1, low_open=True, high_open=True)
-        self.patience = _integer("patience", patience, 0)
-        self.threshold = _number("threshold", threshold, 0)
-        self.cooldown = _integer("cooldown", cooldown, 0)
+        self.factor = number("factor", factor, 0, 1, low_open=True, high_open=True)
+        self.patience = integer("patience", patience, 0)
+        self.threshold = number("threshold", threshold, 0)
+        self.cooldown = integer("cooldown", cooldown, 0)
         self.min_lrs = _per_group("min_lr", min_lr, optimizer, low=0)
-        self.eps = _number("eps", eps, 0)
+        self.eps = number("eps", eps, 0)
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = self.cooldown_counter = self.last_epoch = self._step_count = 0
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]

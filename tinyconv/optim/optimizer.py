@@ -9,6 +9,7 @@ import numpy as np
 from ..autograd import enable_grad, no_grad
 from ..backend import get_array_module, to_device, to_numpy
 from ..tensor import Tensor
+from ..validation import number
 
 OLD_FORMAT = ("format of tinyconv 0.1 optimizers ('hyperparameters' and a list 'state'); optimizers now "
               "take PyTorch's ('state' and 'param_groups'): resume such a run with tinyconv 0.1")
@@ -18,17 +19,6 @@ def _describe(value):
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return f"{value.dtype} {tuple(value.shape)}"
     return f"{type(value).__name__} {value!r}"
-
-
-def check_number(name, value, low=None, high=None, high_open=False):
-    """Return ``value`` if it is a real number (not a bool) in [low, high] (or [low, high));
-    TypeError or ValueError naming ``name`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a number, got {value!r}")
-    if not ((low is None or value >= low) and (high is None or (value < high if high_open else value <= high))):
-        bounds = f"[{low}, {high}{')' if high_open else ']'}" if high is not None else f">= {low}"
-        raise ValueError(f"{name}: expected a number {'in ' if high is not None else ''}{bounds}, got {value}")
-    return value
 
 
 def _unsupported(**flags):
@@ -117,11 +107,7 @@ class Optimizer:
             TypeError: lr is not a real number.
             ValueError: lr < 0 or NaN.
         """
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
-            raise TypeError(f"lr: expected a non-negative number, got {type(lr).__name__}")
-        if not lr >= 0:
-            raise ValueError(f"lr: expected a non-negative learning rate, got {lr}")
-        return dict(lr=lr, **others)
+        return dict(lr=number("lr", lr, 0), **others)
 
     def state_keys(self, group):
         """The names of a parameter's state under ``group``: (arrays shaped like the parameter,

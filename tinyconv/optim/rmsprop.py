@@ -1,6 +1,7 @@
 """RMSprop (Tieleman & Hinton 2012, Coursera lecture 6.5), in PyTorch's formulation, with the
 centered variant (Graves 2013, arXiv:1308.0850)."""
-from .optimizer import Optimizer, _unsupported, check_number
+from ..validation import number
+from .optimizer import Optimizer, _unsupported
 
 
 class RMSprop(Optimizer):
@@ -28,9 +29,9 @@ class RMSprop(Optimizer):
 
     def check_hyperparameters(self, lr, momentum, alpha, eps, centered, weight_decay, **flags):
         settings = super().check_hyperparameters(lr)
-        check_number("alpha", alpha, 0, 1)
+        number("alpha", alpha, 0, 1)
         for name, value in (("eps", eps), ("momentum", momentum), ("weight_decay", weight_decay)):
-            check_number(name, value, 0)
+            number(name, value, 0)
         return dict(settings, momentum=momentum, alpha=alpha, eps=eps, centered=bool(centered),
                     weight_decay=weight_decay, **flags)
 

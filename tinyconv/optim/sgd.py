@@ -1,5 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight decay."""
-from .optimizer import Optimizer, _unsupported, check_number
+from ..validation import number
+from .optimizer import Optimizer, _unsupported
 
 
 class SGD(Optimizer):
@@ -27,7 +28,7 @@ class SGD(Optimizer):
     def check_hyperparameters(self, lr, momentum, dampening, weight_decay, nesterov, **flags):
         settings = super().check_hyperparameters(lr)
         for name, value in (("momentum", momentum), ("dampening", dampening), ("weight_decay", weight_decay)):
-            check_number(name, value, 0)
+            number(name, value, 0)
         if nesterov and (momentum == 0 or dampening != 0):
             raise ValueError(f"nesterov: expected momentum > 0 and dampening 0 with nesterov=True, got momentum "
                              f"{momentum}, dampening {dampening}")

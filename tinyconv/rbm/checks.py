@@ -2,7 +2,7 @@
 
 Arguments that scikit-learn's ``BernoulliRBM`` also has raise :class:`InvalidParameterError`,
 a ValueError and a TypeError as scikit-learn's own, so that code written for BernoulliRBM
-catches them either way; tinyconv's further arguments raise what ``functional.validation``
+catches them either way; tinyconv's further arguments raise what ``tinyconv.validation``
 raises: TypeError for a wrong type, ValueError for a value out of range.
 """
 import numbers
@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from ..backend import get_array_module
-from ..functional.validation import float_dtype, int_at_least, positive_int, real_in, require_finite
+from ..validation import float_dtype, int_at_least, positive_int, real_in, require_finite
 from ..random import resolve_rng
 from .sampling import VISIBLE_UNITS
 

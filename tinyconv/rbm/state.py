@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..backend import to_numpy
-from ..functional.validation import float_dtype
+from ..validation import float_dtype
 
 KEYS = ("components", "intercept_visible", "intercept_hidden", "velocity", "chains", "mean_hidden", "epoch",
         "history")

@@ -13,9 +13,9 @@ spikes are data, not part of a graph (no gradient flows back to x).
 import numpy as np
 
 from ..backend import get_array_module
-from ..functional.validation import positive_int, require_float, tensor_arg
+from ..validation import positive_int, require_float
 from ..random import resolve_rng
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor_arg
 
 
 def _intensities(x):

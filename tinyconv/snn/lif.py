@@ -19,7 +19,8 @@ steps of any feature shape (N, F) or (N, C, H, W); spikes and potentials the sam
 import numbers
 
 from .. import functional as F
-from ..functional.validation import require_float, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import require_float
 from ..nn.module import Module
 from .surrogate import spike, surrogate_arg
 

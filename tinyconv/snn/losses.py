@@ -10,7 +10,8 @@
 Both are the mean over the batch, as :func:`tinyconv.functional.softmax_cross_entropy`.
 """
 from .. import functional as F
-from ..functional.validation import require_ndim, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import require_ndim
 
 
 def _outputs(name, x):

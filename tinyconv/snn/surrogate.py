@@ -15,7 +15,8 @@ import math
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..functional.validation import positive_real, require_float, tensor_arg
+from ..tensor import tensor_arg
+from ..validation import positive_real, require_float
 
 #: Default sharpness of each surrogate, as in snnTorch.
 SURROGATES = {"fast_sigmoid": 25.0, "arctan": 2.0}

@@ -26,12 +26,12 @@ import numpy as np
 
 from ..autograd import Function, no_grad
 from ..backend import get_array_module, to_numpy
-from ..functional.validation import (float_dtype, positive_int, positive_real, require_float, require_ndim,
-                                     require_same_dtype, tensor_arg)
+from ..validation import (float_dtype, positive_int, positive_real, require_float, require_ndim,
+                          require_same_dtype)
 from ..nn import init
 from ..nn.module import Module
 from ..random import resolve_rng
-from ..tensor import Parameter, Tensor
+from ..tensor import Parameter, Tensor, tensor_arg
 
 
 def kernel_args(tau, tau_s, dt):

@@ -1,12 +1,22 @@
-"""Argument checks shared by the functional wrappers: each names the argument, what was
-expected and what came."""
+"""The argument checks of tinyconv, one behaviour per kind of argument: each names the argument,
+what was expected and what came, as ``"<name>: expected <what>, got <value>"``. A value of the
+wrong type raises TypeError, a value of the right type out of range raises ValueError, and NaN or
+Inf in data raises :class:`NonFiniteError` (a ValueError).
+
+A base module: it imports nothing from tinyconv but the kernels' array helper, so every layer
+(backend, functional, nn, optim, data, the models, checkpoint) checks its arguments here."""
 import math
 import numbers
+import os
 
 import numpy as np
 
-from ..anomaly import NonFiniteError
-from ..backend import get_array_module
+from .kernels.arrays import array_module
+
+
+class NonFiniteError(ValueError):
+    """NaN or Inf where tinyconv needs finite values (an argument check or, as its subclass
+    :class:`tinyconv.AnomalyError`, an anomaly)."""
 
 
 def pair(name, value, minimum):
@@ -22,22 +32,6 @@ def pair(name, value, minimum):
     if min(values) < minimum:
         raise ValueError(f"{name}: expected values >= {minimum}, got {value!r}")
     return int(values[0]), int(values[1])
-
-
-def tensor_arg(name, value):
-    """Return ``value`` as a Tensor: Tensors pass through, arrays, numbers and nested lists are
-    wrapped (see :class:`tinyconv.Tensor`).
-
-    Raises:
-        TypeError: None, a string or another object that is not numbers.
-        ValueError: ragged nested lists.
-    """
-    from ..tensor import Tensor, to_array
-    if isinstance(value, Tensor):
-        return value
-    if value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"{name}: expected a Tensor, an array or a number, got {type(value).__name__}")
-    return Tensor(to_array(value, name=name))
 
 
 def require_float(name, x):
@@ -96,7 +90,8 @@ def require_finite(name, x):
     """Raise :class:`tinyconv.NonFiniteError` (a ValueError) if ``x`` holds NaN or Inf (so that
     no NaN spreads silently)."""
     data = getattr(x, "data", x)
-    if not bool(get_array_module(data).isfinite(data).all()):
+    xp = array_module(data) if hasattr(data, "__cuda_array_interface__") else np
+    if not bool(xp.isfinite(data).all()):
         raise NonFiniteError(f"{name}: expected finite values, got NaN or Inf")
 
 
@@ -106,10 +101,87 @@ def require_ndim(name, x, ndim, layout):
         raise ValueError(f"{name}: expected a {ndim}-D tensor {layout}, got shape {tuple(x.shape)}")
 
 
+def require_broadcastable(name, shape, target):
+    """Raise ValueError unless an array of ``shape`` broadcasts to ``target`` unchanged (the
+    shape of an in-place or companion operand)."""
+    try:
+        fits = np.broadcast_shapes(tuple(shape), tuple(target)) == tuple(target)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{name}: expected a shape that broadcasts to {tuple(target)}, got {tuple(shape)}")
+
+
 def require_same_dtype(name, x, reference_name, reference):
     """Raise TypeError unless ``x`` has the dtype of ``reference`` (no silent upcasts)."""
     if x.dtype != reference.dtype:
         raise TypeError(f"{name}: expected dtype {reference.dtype} like {reference_name}, got {x.dtype}")
+
+
+def _expected(kind, low, high, low_open, high_open, finite):
+    """What a bounded number is said to be: "a positive int", "a number in [0, 1)", ..."""
+    noun = ("a finite " if finite else "an " if kind == "int" else "a ") + kind
+    if low is not None and high is not None:
+        return f"{noun} in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    if high is None and not finite:
+        if (low, low_open) == (0, True) or (kind == "int" and low == 1):
+            return f"a positive {kind}"
+        if (low, low_open) == (0, False):
+            return f"a non-negative {kind}"
+    bounds = ([f"{'>' if low_open else '>='} {low}"] if low is not None else []) + \
+             ([f"{'<' if high_open else '<='} {high}"] if high is not None else [])
+    return " ".join([noun] + bounds)
+
+
+def _check_bounded(name, value, accepts, what, low, high, low_open, high_open, finite):
+    """TypeError unless ``value`` is an ``accepts`` (not a bool); ValueError unless within bounds."""
+    if isinstance(value, bool) or not isinstance(value, accepts):
+        raise TypeError(f"{name}: expected {what}, got {type(value).__name__} {value!r}")
+    inside = ((low is None or (value > low if low_open else value >= low))
+              and (high is None or (value < high if high_open else value <= high))
+              and (not finite or math.isfinite(value)) and value == value)
+    if not inside:
+        raise ValueError(f"{name}: expected {what}, got {value}")
+
+
+def number(name, value, low=None, high=None, low_open=False, high_open=False, finite=False):
+    """Return ``value`` unchanged if it is a real number (not a bool) within the bounds: ``low``
+    and ``high`` (None: unbounded; ``*_open``: the bound itself is excluded), finite where
+    ``finite``. NaN is never within bounds.
+
+    Raises:
+        TypeError: not a real number (a bool, a string, None, ...).
+        ValueError: out of bounds, NaN, or not finite where ``finite``.
+    """
+    what = _expected("number", low, high, low_open, high_open, finite)
+    _check_bounded(name, value, numbers.Real, what, low, high, low_open, high_open, finite)
+    return value
+
+
+def integer(name, value, low=None, high=None, high_open=False, optional=False):
+    """Return ``value`` as an int if it is an integer (not a bool) in [``low``, ``high``] (or
+    [``low``, ``high``)); None passes (and is returned) where ``optional``.
+
+    Raises:
+        TypeError: not an int (a bool, a float, a string, ...).
+        ValueError: out of bounds.
+    """
+    if value is None and optional:
+        return None
+    what = _expected("int", low, high, False, high_open, False) + (" or None" if optional else "")
+    _check_bounded(name, value, numbers.Integral, what, low, high, False, high_open, False)
+    return int(value)
+
+
+def path_arg(name, value):
+    """Return ``value`` (a str, bytes or os.PathLike) as a str or bytes path (``os.fspath``).
+
+    Raises:
+        TypeError: anything else (None, a bool, a number, an open file, ...).
+    """
+    if not isinstance(value, (str, bytes, os.PathLike)):
+        raise TypeError(f"{name}: expected a str or os.PathLike, got {type(value).__name__} {value!r}")
+    return os.fspath(value)
 
 
 def positive_int(name, value):
@@ -118,23 +190,16 @@ def positive_int(name, value):
     Raises:
         TypeError: not an int. ValueError: < 1.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected a positive int, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name}: expected a positive int, got {value}")
-    return int(value)
+    return integer(name, value, low=1)
 
 
 def int_at_least(name, value, low):
-    """Return ``value`` as an int >= ``low`` (counts, seeds, epochs).
+    """Return ``value`` as an int >= ``low`` (counts, seeds, epochs), said as "an int >= low".
 
     Raises:
         TypeError: not an int (a bool is refused). ValueError: < ``low``.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int >= {low}, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name}: expected an int >= {low}, got {value}")
+    _check_bounded(name, value, numbers.Integral, f"an int >= {low}", low, None, False, False, False)
     return int(value)
 
 
@@ -146,10 +211,7 @@ def real_in(name, value, low, high=math.inf, low_closed=True):
     """
     bounds = f"{'>=' if low_closed else '>'} {low}" if high == math.inf else \
         f"in {'[' if low_closed else '('}{low}, {high})"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a float {bounds}, got {type(value).__name__} {value!r}")
-    if not (value >= low if low_closed else value > low) or not value < high:
-        raise ValueError(f"{name}: expected a float {bounds}, got {value!r}")
+    _check_bounded(name, value, numbers.Real, f"a float {bounds}", low, high, not low_closed, True, False)
     return float(value)
 
 
@@ -159,11 +221,7 @@ def positive_real(name, value):
     Raises:
         TypeError: not a real number. ValueError: not finite and > 0.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a positive real number, got {type(value).__name__} {value!r}")
-    if not 0 < value < math.inf:
-        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
-    return float(value)
+    return float(number(name, value, low=0, low_open=True, finite=True))
 
 
 def float_dtype(name, dtype):
@@ -179,24 +237,3 @@ def float_dtype(name, dtype):
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"{name}: expected float32 or float64, got {dtype}")
     return dtype
-
-
-def layer_args(x, weight, bias, x_layout, weight_layout, bias_axis=0):
-    """Convert and check the input, weight and optional bias of a layer (linear, conv2d): ranks
-    as the layouts say (e.g. "(N, C, H, W)"), float x, weight and bias of x's dtype, bias of
-    shape (weight.shape[bias_axis],). Returns the three as Tensors (bias may be None).
-
-    Raises:
-        ValueError: wrong ranks or bias shape. TypeError: non-float x, other dtypes.
-    """
-    x, weight = tensor_arg("x", x), tensor_arg("weight", weight)
-    require_ndim("x", x, x_layout.count(",") + 1, x_layout)
-    require_ndim("weight", weight, weight_layout.count(",") + 1, weight_layout)
-    require_float("x", x)
-    require_same_dtype("weight", weight, "x", x)
-    if bias is not None:
-        bias = tensor_arg("bias", bias)
-        if tuple(bias.shape) != (weight.shape[bias_axis],):
-            raise ValueError(f"bias: expected shape ({weight.shape[bias_axis]},), got {tuple(bias.shape)}")
-        require_same_dtype("bias", bias, "x", x)
-    return x, weight, bias
