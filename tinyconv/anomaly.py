@@ -14,8 +14,11 @@ creation site. Outside the block nothing is recorded or checked, so the hot path
 flag test per operation.
 
 :class:`NonFiniteError` (a ValueError) is what tinyconv raises whenever it meets NaN or Inf
-where it cannot go on: non-finite inputs to ``conv2d`` or the losses, and anomalies. A training
-loop can catch it to stop cleanly before saving broken weights.
+where it cannot go on: non-finite data given to an RBM, and inside the block non-finite inputs to
+``conv2d``, pooling, batch normalisation or the losses, and anomalies. Outside the block no op
+reads its input to check it (a full pass over the data, and on the GPU a wait for the device,
+on every call): NaN then propagates to the output, as in PyTorch. A training loop can catch it
+to stop cleanly before saving broken weights.
 """
 import contextlib
 import linecache

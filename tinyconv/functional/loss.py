@@ -7,7 +7,8 @@ Crammer-Singer multi-class hinge loss.
 Every loss takes ``reduction`` = "mean" (the default), "sum" or "none" (one loss per element).
 Deliberate differences from PyTorch, each an error that names it: the deprecated
 ``size_average``/``reduce`` arguments; shapes of input and target that differ (PyTorch warns and
-broadcasts); NaN or Inf in the input; and a "mean" over no element or over a total weight of 0
+broadcasts); NaN or Inf in the input inside :func:`tinyconv.detect_anomaly` (outside it, the
+loss is NaN as in PyTorch: checking reads every input again and waits for the GPU); and a "mean" over no element or over a total weight of 0
 (PyTorch returns nan).
 """
 import numbers
@@ -18,7 +19,7 @@ from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .activation import _log_softmax, log_softmax, relu, stable_sigmoid
-from .validation import require_finite, require_float, require_same_dtype, tensor_arg
+from .validation import finite_under_anomaly, require_float, require_same_dtype, tensor_arg
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -131,29 +132,29 @@ def _reduce(loss, reduction, denominator=None):
 
 
 def _input_arg(input, min_ndim=0):
-    """``input`` as a finite float Tensor with at least ``min_ndim`` dimensions."""
+    """``input`` as a float Tensor with at least ``min_ndim`` dimensions."""
     input = tensor_arg("input", input)
     require_float("input", input)
     if input.ndim < min_ndim:
         raise ValueError(f"input: expected a tensor (C,), (N, C) or (N, C, d1, ..., dk), got shape {tuple(input.shape)}")
-    require_finite("input", input)
+    finite_under_anomaly("input", input)
     return input
 
 
 def _like_input(name, value, input):
-    """``value`` (target, weight) as a finite Tensor of ``input``'s shape, dtype and device."""
+    """``value`` (target, weight) as a Tensor of ``input``'s shape, dtype and device."""
     value = tensor_arg(name, value)
     if tuple(value.shape) != tuple(input.shape):
         raise ValueError(f"{name}: expected shape {tuple(input.shape)} like input, got {tuple(value.shape)} "
                          "(tinyconv does not broadcast a target as PyTorch does with a warning)")
     require_same_dtype(name, value, "input", input)
     get_array_module(input.data, value.data)  # same device
-    require_finite(name, value)
+    finite_under_anomaly(name, value)
     return value
 
 
 def _broadcast_weight(name, weight, input):
-    """``weight`` (or None) as a finite Tensor of ``input``'s dtype that broadcasts to its shape."""
+    """``weight`` (or None) as a Tensor of ``input``'s dtype that broadcasts to its shape."""
     if weight is None:
         return None
     weight = tensor_arg(name, weight)
@@ -165,7 +166,7 @@ def _broadcast_weight(name, weight, input):
         raise ValueError(f"{name}: expected a shape that broadcasts to {tuple(input.shape)}, got {tuple(weight.shape)}")
     require_same_dtype(name, weight, "input", input)
     get_array_module(input.data, weight.data)  # same device
-    require_finite(name, weight)
+    finite_under_anomaly(name, weight)
     return weight
 
 
@@ -178,7 +179,7 @@ def _class_dim(input):
 
 
 def _class_weight(weight, input):
-    """Per-class ``weight`` (or None) as a finite Tensor (C,) of ``input``'s dtype."""
+    """Per-class ``weight`` (or None) as a Tensor (C,) of ``input``'s dtype."""
     if weight is None:
         return None
     c = _class_dim(input)[1]
@@ -187,7 +188,7 @@ def _class_weight(weight, input):
         raise ValueError(f"weight: expected shape ({c},), one per class, got {tuple(weight.shape)}")
     require_same_dtype("weight", weight, "input", input)
     get_array_module(input.data, weight.data)
-    require_finite("weight", weight)
+    finite_under_anomaly("weight", weight)
     return weight
 
 
@@ -295,7 +296,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
     Raises:
         ValueError: shapes that do not match, indices out of range, no class, a bad reduction
-            or label_smoothing, non-finite input or weight (a :class:`tinyconv.NonFiniteError`),
+            or label_smoothing, non-finite input or weight inside detect_anomaly() (a :class:`tinyconv.NonFiniteError`),
             a "mean" of nothing (every target ignored; PyTorch returns nan).
         TypeError: non-float input; targets of another dtype.
         NotImplementedError: ``size_average`` or ``reduce`` given (deprecated in PyTorch).
@@ -381,7 +382,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         A Tensor of input's dtype: a scalar, or input's shape for "none".
 
     Raises:
-        ValueError: shapes differ (PyTorch broadcasts with a warning), non-finite values, a
+        ValueError: shapes differ (PyTorch broadcasts with a warning), non-finite values (inside
+            detect_anomaly()), a
             bad reduction, a "mean" of nothing. TypeError: non-float input, other dtypes.
         NotImplementedError: ``size_average`` or ``reduce`` given.
     """
@@ -425,7 +427,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
     Raises:
         ValueError: input or target outside [0, 1], shapes that differ or do not broadcast,
-            non-finite values, a bad reduction, a "mean" of nothing.
+            non-finite values (inside detect_anomaly()), a bad reduction, a "mean" of nothing.
         TypeError: non-float input, other dtypes. NotImplementedError: ``size_average``/``reduce``.
     """
     input, target, weight, reduction = _binary_args(input, target, weight, reduction, size_average, reduce)
@@ -483,7 +485,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
     Raises:
         ValueError: p not 1 or 2, a non-finite margin, shapes that do not match, indices out of
-            range, non-finite values, a bad reduction, a "mean" of nothing.
+            range, non-finite values (inside detect_anomaly()), a bad reduction, a "mean" of nothing.
         TypeError: non-float input, non-integer target. NotImplementedError: ``size_average``/``reduce``.
     """
     reduction = _reduction_arg(reduction, size_average, reduce)
@@ -524,7 +526,7 @@ def crammer_singer_loss(input, target, margin=1.0, reduction="mean"):
 
     Raises:
         ValueError: not (N, C) with C >= 2, shapes that do not match, indices out of range, a
-            negative margin, non-finite scores, a bad reduction, a "mean" of nothing.
+            negative margin, non-finite scores (inside detect_anomaly()), a bad reduction, a "mean" of nothing.
         TypeError: non-float input, non-integer target, a margin that is not a number.
     """
     reduction = _reduction_arg(reduction)

@@ -15,7 +15,7 @@ import numbers
 
 from ..autograd import Function
 from ..backend import get_array_module
-from .validation import require_finite, require_float, require_same_dtype, tensor_arg
+from .validation import finite_under_anomaly, require_float, require_same_dtype, tensor_arg
 
 
 class BatchNorm(Function):
@@ -89,7 +89,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         ValueError: x of fewer than 2 dimensions, a statistic, weight or bias not of shape
             (C,), missing running statistics outside ``training``, a single value per channel
             in ``training`` (no variance), momentum outside [0, 1], eps <= 0, or non-finite x
-            (a :class:`tinyconv.NonFiniteError`).
+            inside :func:`tinyconv.detect_anomaly` (a :class:`tinyconv.NonFiniteError`).
         TypeError: x not float32/float64, or another argument of another dtype than x.
         RuntimeError: arguments on different devices.
     """
@@ -109,7 +109,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         raise ValueError(f"momentum: expected a number in [0, 1], got {momentum!r}")
     if not (isinstance(eps, numbers.Real) and eps > 0):
         raise ValueError(f"eps: expected a positive number, got {eps!r}")
-    require_finite("x", x)
+    finite_under_anomaly("x", x)
     if params[0] is None and params[1] is not None:
         params[0] = tensor_arg("weight", get_array_module(x.data).ones(c, dtype=x.dtype))
     args = [x] + [p for p in params if p is not None]

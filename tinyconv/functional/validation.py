@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from ..anomaly import NonFiniteError
+from ..anomaly import NonFiniteError, is_anomaly_enabled
 from ..backend import get_array_module
 
 
@@ -98,6 +98,15 @@ def require_finite(name, x):
     data = getattr(x, "data", x)
     if not bool(get_array_module(data).isfinite(data).all()):
         raise NonFiniteError(f"{name}: expected finite values, got NaN or Inf")
+
+
+def finite_under_anomaly(name, x):
+    """Inside :func:`tinyconv.detect_anomaly`, raise :class:`tinyconv.NonFiniteError` (a
+    ValueError) if ``x`` holds NaN or Inf; outside, check nothing, so NaN propagates to the
+    output as in PyTorch. The per-op checks of inputs use this: the check is a full pass over the
+    data and, on the GPU, a wait for the device on every call."""
+    if is_anomaly_enabled():
+        require_finite(name, x)
 
 
 def require_ndim(name, x, ndim, layout):
