@@ -15,6 +15,7 @@ import numbers
 
 import numpy as np
 
+from ..anomaly import is_anomaly_enabled
 from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -118,14 +119,17 @@ def _reduction_arg(reduction, size_average=None, reduce=None):
 
 def _reduce(loss, reduction, denominator=None):
     """Reduce the elementwise ``loss``: itself, its sum, or its sum / ``denominator`` (a Tensor
-    or a scalar of the loss's dtype; by default the number of elements)."""
+    or a scalar of the loss's dtype; by default the number of elements). A "mean" over no
+    element raises; one over a total weight of 0 raises inside detect_anomaly() only (reading
+    the total waits for the GPU) and is NaN outside it, as in PyTorch."""
     if reduction == "none":
         return loss
     total = loss.sum()
     if reduction == "sum":
         return total
     count = loss.numel() if denominator is None else denominator
-    if float(count.data if isinstance(count, Tensor) else count) == 0:
+    if not loss.numel() or (denominator is not None and is_anomaly_enabled()
+                            and float(count.data if isinstance(count, Tensor) else count) == 0):
         raise ValueError("reduction: 'mean' over no element (or a total weight of 0) is 0/0; tinyconv raises "
                          "where PyTorch returns nan (use reduction='sum' or 'none')")
     return total / count
@@ -195,7 +199,10 @@ def _class_weight(weight, input):
 def _class_targets(input, target, ignore_index=None):
     """Check integer class indices ``target`` against ``input`` (C,), (N, C) or (N, C, d1, ...):
     shape () , (N,) or (N, d1, ...), values in [0, C) or ``ignore_index``. Returns the indices
-    with the ignored ones set to 0, and the boolean mask of the kept ones (arrays)."""
+    with the ignored and out-of-range ones set to 0, and a mask of ``input``'s dtype: 1 for the
+    kept targets, 0 for the ignored ones, NaN for those out of range (arrays). The range is
+    checked inside detect_anomaly() only (reading the targets waits for the GPU); outside, a
+    target out of range makes its loss NaN instead of a wrong number."""
     dim, c = _class_dim(input)
     expected = tuple(input.shape[:dim] + input.shape[dim + 1:])
     target = tensor_arg("target", target).data
@@ -206,11 +213,11 @@ def _class_targets(input, target, ignore_index=None):
         raise ValueError(f"target: expected shape {expected} matching input {tuple(input.shape)}, got {tuple(target.shape)}")
     kept = target != ignore_index if ignore_index is not None else xp.ones(target.shape, dtype=bool)
     bad = kept & ((target < 0) | (target >= c))
-    if bool(bad.any()):
+    if is_anomaly_enabled() and bool(bad.any()):
         also = "" if ignore_index is None else f" or ignore_index={ignore_index}"
         raise ValueError(f"target: expected class indices in [0, {c}){also}, "
                          f"got values in [{int(target[bad].min())}, {int(target[bad].max())}]")
-    return xp.where(kept, target, 0), kept
+    return xp.where(kept & ~bad, target, 0), xp.where(bad, np.nan, kept).astype(input.dtype)
 
 
 def _pick(x, index):
@@ -233,7 +240,7 @@ def _nll(log_p, target, weight, ignore_index, reduction):
     """-weight[y] log_p[y] per element (0 for ignored ones); "mean" divides by the total weight
     of the kept targets, as PyTorch's nll_loss."""
     index, kept = _class_targets(log_p, target, ignore_index)
-    w_y = kept.astype(log_p.dtype) if weight is None else weight[index] * kept.astype(log_p.dtype)
+    w_y = kept if weight is None else weight[index] * kept
     return _reduce(-_pick(log_p, index) * w_y, reduction, w_y.sum())
 
 
@@ -497,7 +504,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if input.ndim > 2:
         raise ValueError(f"input: expected a tensor (C,) or (N, C), got shape {tuple(input.shape)}")
     weight = _class_weight(weight, input)
-    index, _ = _class_targets(input, target)
+    index, kept = _class_targets(input, target)
     c = input.shape[-1]
     column = index.reshape(index.shape + (1,))
     wrong = (column != get_array_module(index).arange(c)).astype(input.dtype)
@@ -506,7 +513,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         hinge = hinge * hinge
     if weight is not None:
         hinge = hinge * weight[column]
-    return _reduce(hinge.sum(input.ndim - 1) / c, reduction)
+    return _reduce(hinge.sum(input.ndim - 1) * (kept / c), reduction)
 
 
 def crammer_singer_loss(input, target, margin=1.0, reduction="mean"):
@@ -537,8 +544,8 @@ def crammer_singer_loss(input, target, margin=1.0, reduction="mean"):
     input = _input_arg(input)
     if input.ndim != 2 or input.shape[1] < 2:
         raise ValueError(f"input: expected a 2-D tensor (N, C) with C >= 2 classes, got shape {tuple(input.shape)}")
-    index, _ = _class_targets(input, target)
-    return _reduce(CrammerSingerLoss(float(margin))(input, index), reduction)
+    index, kept = _class_targets(input, target)
+    return _reduce(CrammerSingerLoss(float(margin))(input, index) * kept, reduction)
 
 
 def one_hot(tensor, num_classes=-1):
