@@ -28,33 +28,20 @@ class DeviceLike(np.ndarray):
         caller = sys._getframe(2)  # the line that converted (for the failure message)
         type(self).syncs.append(f"{what} at {os.path.basename(caller.f_code.co_filename)}:{caller.f_lineno}")
 
-    def __bool__(self):
-        self._count("bool")
-        return super().__bool__()
-
-    def __float__(self):
-        self._count("float")
-        return super().__float__()
-
-    def __int__(self):
-        self._count("int")
-        return super().__int__()
-
-    def __index__(self):
-        self._count("index")
-        return super().__index__()
-
-    def item(self, *args):
-        self._count("item")
-        return super().item(*args)
-
-    def tolist(self):
-        self._count("tolist")
-        return super().tolist()
-
     def __array__(self, dtype=None, copy=None):
         self._count("to host")
         return np.asarray(self.view(np.ndarray), dtype=dtype)
+
+
+def _counting(name):
+    def method(self, *args, **kwargs):
+        self._count(name.strip("_"))
+        return getattr(super(DeviceLike, self), name)(*args, **kwargs)
+    return method
+
+
+for _name in ("__bool__", "__float__", "__int__", "__index__", "item", "tolist"):
+    setattr(DeviceLike, _name, _counting(_name))
 
 
 def _device_like(value):
