@@ -87,11 +87,12 @@ def test_conv2d_integer_input_or_weight():
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_conv2d_non_finite_input(bad):
+def test_conv2d_non_finite_input_inside_detect_anomaly(bad):
     data = X.data.copy()
     data[1, 2, 3, 4] = bad
-    with pytest.raises(ValueError, match="x: expected finite values, got NaN or Inf"):
+    with tc.detect_anomaly(), pytest.raises(ValueError, match="x: expected finite values, got NaN or Inf"):
         F.conv2d(Tensor(data), W)
+    assert not np.isfinite(F.conv2d(Tensor(data), W).data[1]).all()  # outside: propagates, as in PyTorch
 
 
 def test_conv2d_layer_reports_through_the_same_checks():
@@ -149,7 +150,7 @@ LOGITS = floats(4, 3)
 ])
 def test_cross_entropy_labels_out_of_range(labels, shown):
     with pytest.raises(ValueError, match=r"target: expected class indices in \[0, 3\) or ignore_index=-100, got values in " + shown):
-        F.softmax_cross_entropy(LOGITS, labels)
+        F.softmax_cross_entropy(LOGITS, labels)  # on the CPU always, as PyTorch raises there
 
 
 @pytest.mark.parametrize("labels", [np.array([0.0, 1.0, 2.0, 1.0]), Tensor([0.0, 1.0, 2.0, 1.0])])
@@ -177,8 +178,9 @@ def test_cross_entropy_bad_logits():
         F.softmax_cross_entropy(ints(4, 3), labels)
     data = LOGITS.data.copy()
     data[2, 1] = np.nan
-    with pytest.raises(ValueError, match="input: expected finite values, got NaN or Inf"):
+    with tc.detect_anomaly(), pytest.raises(ValueError, match="input: expected finite values, got NaN or Inf"):
         F.softmax_cross_entropy(Tensor(data), labels)
+    assert np.isnan(F.softmax_cross_entropy(Tensor(data), labels).data)  # outside: propagates
     with pytest.raises(ValueError, match="'mean' over no element"):
         F.softmax_cross_entropy(floats(0, 3), np.zeros(0, dtype=np.int64))
 

@@ -269,8 +269,11 @@ X, Y = np.zeros((2, 3)), np.array([0, 1])
     (lambda: F.cross_entropy(X, Y, size_average=True), NotImplementedError, "size_average, reduce: deprecated"),
     (lambda: F.mse_loss(X, X, reduce=False), NotImplementedError, "use reduction="),
     (lambda: F.cross_entropy(X, Y, reduction="avg"), ValueError, "reduction: expected 'none', 'mean' or 'sum', got 'avg'"),
-    (lambda: F.cross_entropy(X, np.array([0, 3])), ValueError, r"target: expected class indices in \[0, 3\) or ignore_index=-100, got values in \[3, 3\]"),
-    (lambda: F.cross_entropy(X, np.array([-100, -100])), ValueError, "'mean' over no element.*PyTorch returns nan"),
+    (lambda: F.cross_entropy(X, np.array([0, 3])), ValueError,
+     r"target: expected class indices in \[0, 3\) or ignore_index=-100, got values in \[3, 3\]"),
+    (lambda: F.nll_loss(X, np.array([-1, 0])), ValueError, r"target: expected class indices in \[0, 3\)"),
+    (lambda: F.multi_margin_loss(X, np.array([0, 3])), ValueError, r"target: expected class indices in \[0, 3\)"),
+    (lambda: F.crammer_singer_loss(X, np.array([0, 3])), ValueError, r"target: expected class indices in \[0, 3\)"),
     (lambda: F.cross_entropy(X, Y, weight=np.ones(2)), ValueError, r"weight: expected shape \(3,\), one per class, got \(2,\)"),
     (lambda: F.cross_entropy(X, Y, weight=np.ones(3, np.float32)), TypeError, "weight: expected dtype float64"),
     (lambda: F.cross_entropy(X, Y, label_smoothing=1.5), ValueError, r"label_smoothing: expected a number in \[0, 1\]"),
@@ -278,7 +281,6 @@ X, Y = np.zeros((2, 3)), np.array([0, 1])
     (lambda: F.cross_entropy(X, np.zeros((2, 2))), ValueError, r"target: expected shape \(2, 3\) like input"),
     (lambda: F.cross_entropy(X, np.array([True, False])), TypeError, "target: expected integer class indices or float"),
     (lambda: F.cross_entropy(np.zeros(()), np.array(0)), ValueError, "input: expected a tensor"),
-    (lambda: F.nll_loss(np.array([[-np.inf, 0.0]]), [1]), ValueError, "input: expected finite"),
     (lambda: F.mse_loss(X, np.zeros(3)), ValueError, r"target: expected shape \(2, 3\) like input.*broadcast"),
     (lambda: F.l1_loss(X, X, weight=np.ones(3)), ValueError, r"weight: expected shape \(2, 3\)"),
     (lambda: F.binary_cross_entropy(np.array([0.5, 1.5]), np.zeros(2)), ValueError, r"input: expected probabilities in \[0, 1\]"),
@@ -286,7 +288,6 @@ X, Y = np.zeros((2, 3)), np.array([0, 1])
     (lambda: F.binary_cross_entropy_with_logits(X, X, pos_weight=np.ones(4)), ValueError, "pos_weight: expected a shape"),
     (lambda: F.binary_cross_entropy_with_logits(np.zeros(3), np.zeros(3, np.float32)), TypeError, "target: expected dtype"),
     (lambda: F.binary_cross_entropy_with_logits(np.zeros(2), np.array([0.5, 1.5])), ValueError, r"target: expected values in \[0, 1\]"),
-    (lambda: F.binary_cross_entropy_with_logits(np.array([np.inf]), np.zeros(1)), ValueError, "input: expected finite"),
     (lambda: F.binary_cross_entropy_with_logits(np.zeros(2, np.int64), np.zeros(2, np.int64)), TypeError, "input"),
     (lambda: F.multi_margin_loss(X, Y, p=3), ValueError, r"p: expected 1 or 2"),
     (lambda: F.multi_margin_loss(X, Y, margin=np.nan), ValueError, "margin: expected a finite number"),
@@ -307,6 +308,19 @@ X, Y = np.zeros((2, 3)), np.array([0, 1])
 def test_bad_arguments(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: F.nll_loss(np.array([[-np.inf, 0.0]]), [0]), tinyconv.NonFiniteError, "input: expected finite"),
+    (lambda: F.binary_cross_entropy_with_logits(np.array([np.nan]), np.zeros(1)), tinyconv.NonFiniteError,
+     "input: expected finite"),
+    (lambda: F.cross_entropy(X, np.array([-100, -100])), ValueError, "'mean' over no element.*PyTorch returns nan"),
+])
+def test_value_checks_raise_inside_detect_anomaly_and_give_nan_outside(call, exc, match):
+    # checks that read every value (a wait for the GPU) run inside detect_anomaly() only
+    with tinyconv.detect_anomaly(), pytest.raises(exc, match=match):
+        call()
+    assert not np.isfinite(call().data)  # outside: NaN (or the Inf of the input), never a wrong number
 
 
 # ---------------------------------------------------------------- against PyTorch

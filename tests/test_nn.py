@@ -321,6 +321,18 @@ def test_conv2d_output_shapes(kw, in_hw, out_hw):
     assert conv.weight.shape == (8, 3, *k) and conv.bias.shape == (8,)
 
 
+@pytest.mark.parametrize("layer, kw, expected", [
+    (nn.Conv2d, dict(stride=2, padding=1), dict(stride=(2, 2), padding=(1, 1), dilation=(1, 1))),
+    (nn.Conv2d, dict(padding="same", dilation=(2, 1)), dict(stride=(1, 1), padding="same", dilation=(2, 1))),
+    (nn.ConvTranspose2d, dict(stride=2, output_padding=1), dict(stride=(2, 2), padding=(0, 0), output_padding=(1, 1))),
+])
+def test_conv_layers_keep_their_sizes_as_pytorch_does(layer, kw, expected):
+    # normalised once when the layer is made (as PyTorch's tuples), not at every forward
+    conv = layer(2, 4, 3, **kw)
+    assert {name: getattr(conv, name) for name in expected} == expected
+    assert "stride=(" in repr(conv)
+
+
 def test_conv2d_without_bias_and_float64():
     conv = nn.Conv2d(2, 4, 3, bias=False, dtype=np.float64)
     assert conv.bias is None and [n for n, _ in conv.named_parameters()] == ["weight"]

@@ -14,9 +14,12 @@ creation site. Outside the block nothing is recorded or checked, so the hot path
 flag test per operation.
 
 :class:`NonFiniteError` (a ValueError) is what tinyconv raises whenever it meets NaN or Inf
-where it cannot go on: non-finite inputs to ``conv2d`` or the losses, and anomalies. A training
-loop can catch it to stop cleanly before saving broken weights. It is defined with the argument
-checks (:mod:`tinyconv.validation`) and re-exported here.
+where it cannot go on: non-finite data given to an RBM, and inside the block non-finite inputs to
+``conv2d``, pooling, batch normalisation or the losses, and anomalies. Outside the block no op
+reads its input to check it (a full pass over the data, and on the GPU a wait for the device,
+on every call): NaN then propagates to the output, as in PyTorch. A training loop can catch it
+to stop cleanly before saving broken weights.
+It is defined with the argument checks (:mod:`tinyconv.validation`) and re-exported here.
 """
 import contextlib
 import linecache
@@ -24,7 +27,7 @@ import os
 import sys
 import threading
 
-from .validation import NonFiniteError
+from .validation import NonFiniteError, require_finite
 
 
 class _AnomalyMode(threading.local):
@@ -68,6 +71,15 @@ def detect_anomaly(enabled=True):
         yield
     finally:
         _mode.enabled = previous
+
+
+def finite_under_anomaly(name, x):
+    """Inside :func:`detect_anomaly`, raise :class:`NonFiniteError` (a ValueError) if ``x``
+    holds NaN or Inf; outside, check nothing, so NaN propagates to the output as in PyTorch. The
+    per-op checks of inputs use this: the check is a full pass over the data and, on the GPU, a
+    wait for the device on every call."""
+    if is_anomaly_enabled():
+        require_finite(name, x)
 
 
 def _library_folders():

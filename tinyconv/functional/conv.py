@@ -19,8 +19,9 @@ from .. import backend
 from ..autograd import Function
 from ..kernels.geometry import output_size
 from .shape import concat
+from ..anomaly import finite_under_anomaly
 from ..tensor import tensor_arg
-from ..validation import pair, positive_int, require_finite, require_ndim
+from ..validation import pair, positive_int, require_ndim
 from .linear import layer_args
 
 
@@ -183,7 +184,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         ValueError: wrong ranks, a weight with zero input channels or a zero kernel size,
             channel mismatch, C or O not divisible by groups, bias size, a (dilated) kernel
             larger than the padded input, stride or dilation < 1, padding < 0, another padding
-            string, "same" with a stride, or non-finite input (a :class:`tinyconv.NonFiniteError`).
+            string, "same" with a stride, or non-finite input inside :func:`tinyconv.detect_anomaly`
+            (a :class:`tinyconv.NonFiniteError`; outside it, NaN propagates as in PyTorch).
         TypeError: x not float32/float64, weight or bias of another dtype than x, or a bad
             stride/padding/dilation/groups type.
         RuntimeError: arguments on different devices.
@@ -200,7 +202,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         if output_size(size, k, stride[axis], padding[axis], dilation[axis]) < 1:
             raise ValueError(f"weight: kernel {name} {k} (dilation {dilation[axis]}) is larger than the "
                              f"padded input {name} {size + 2 * padding[axis]}")
-    require_finite("x", x)
+    finite_under_anomaly("x", x)
     args = (x, weight) if bias is None else (x, weight, bias)
     y = Conv2d(stride, padding, dilation)(*args)
     return y[:, :, crop[0]:crop[0] + x.shape[2], crop[1]:crop[1] + x.shape[3]] if any(crop) else y
@@ -269,8 +271,9 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         ValueError: wrong ranks, a weight with zero input channels or a zero kernel size,
             channel mismatch (weight.shape[0] != C_in), bias size, stride
             or dilation < 1, padding or output_padding < 0, output_padding not smaller than
-            the stride or the dilation, an output smaller than 1x1, or non-finite input (a
-            :class:`tinyconv.NonFiniteError`).
+            the stride or the dilation, an output smaller than 1x1, or non-finite input inside
+            :func:`tinyconv.detect_anomaly` (a :class:`tinyconv.NonFiniteError`; outside it, NaN
+            propagates as in PyTorch).
         TypeError: x not float32/float64, weight or bias of another dtype than x, or a bad
             stride/padding/output_padding/dilation type.
         RuntimeError: arguments on different devices.
@@ -294,7 +297,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         if size[-1] < 1:
             raise ValueError(f"padding: {p} leaves an output {name} of {size[-1]} for input {name} "
                              f"{x.shape[2 + axis]}, kernel {weight.shape[2 + axis]} and stride {s}; expected >= 1")
-    require_finite("x", x)
+    finite_under_anomaly("x", x)
     args = (x, weight) if bias is None else (x, weight, bias)
     return ConvTranspose2d(stride, padding, dilation, tuple(size))(*args)
 

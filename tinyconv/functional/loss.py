@@ -7,18 +7,21 @@ Crammer-Singer multi-class hinge loss.
 Every loss takes ``reduction`` = "mean" (the default), "sum" or "none" (one loss per element).
 Deliberate differences from PyTorch, each an error that names it: the deprecated
 ``size_average``/``reduce`` arguments; shapes of input and target that differ (PyTorch warns and
-broadcasts); NaN or Inf in the input; and a "mean" over no element or over a total weight of 0
+broadcasts); NaN or Inf in the input inside :func:`tinyconv.detect_anomaly` (outside it, the
+loss is NaN as in PyTorch: checking reads every input again and waits for the GPU); and a "mean" over no element or over a total weight of 0
 (PyTorch returns nan).
 """
 import numbers
 
 import numpy as np
 
+from ..anomaly import is_anomaly_enabled
 from ..autograd import Function
-from ..backend import get_array_module
+from ..backend import device_of, get_array_module
 from ..tensor import Tensor, tensor_arg
 from .activation import _log_softmax, log_softmax, relu, stable_sigmoid
-from ..validation import number, require_broadcastable, require_finite, require_float, require_same_dtype
+from ..anomaly import finite_under_anomaly, is_anomaly_enabled
+from ..validation import number, require_broadcastable, require_float, require_same_dtype
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -117,42 +120,45 @@ def _reduction_arg(reduction, size_average=None, reduce=None):
 
 def _reduce(loss, reduction, denominator=None):
     """Reduce the elementwise ``loss``: itself, its sum, or its sum / ``denominator`` (a Tensor
-    or a scalar of the loss's dtype; by default the number of elements)."""
+    or a scalar of the loss's dtype; by default the number of elements). A "mean" over no
+    element raises; one over a total weight of 0 raises inside detect_anomaly() only (reading
+    the total waits for the GPU) and is NaN outside it, as in PyTorch."""
     if reduction == "none":
         return loss
     total = loss.sum()
     if reduction == "sum":
         return total
     count = loss.numel() if denominator is None else denominator
-    if float(count.data if isinstance(count, Tensor) else count) == 0:
+    if not loss.numel() or (denominator is not None and is_anomaly_enabled()
+                            and float(count.data if isinstance(count, Tensor) else count) == 0):
         raise ValueError("reduction: 'mean' over no element (or a total weight of 0) is 0/0; tinyconv raises "
                          "where PyTorch returns nan (use reduction='sum' or 'none')")
     return total / count
 
 
 def _input_arg(input, min_ndim=0):
-    """``input`` as a finite float Tensor with at least ``min_ndim`` dimensions."""
+    """``input`` as a float Tensor with at least ``min_ndim`` dimensions."""
     input = tensor_arg("input", input)
     require_float("input", input)
     if input.ndim < min_ndim:
         raise ValueError(f"input: expected a tensor (C,), (N, C) or (N, C, d1, ..., dk), got shape {tuple(input.shape)}")
-    require_finite("input", input)
+    finite_under_anomaly("input", input)
     return input
 
 
 def _companion(name, value, input, check_shape):
-    """``value`` (target, weight) as a finite Tensor of ``input``'s dtype and device, after
+    """``value`` (target, weight) as a Tensor of ``input``'s dtype and device, after
     ``check_shape(shape)`` (which raises ValueError naming ``name``)."""
     value = tensor_arg(name, value)
     check_shape(tuple(value.shape))
     require_same_dtype(name, value, "input", input)
     get_array_module(input.data, value.data)  # same device
-    require_finite(name, value)
+    finite_under_anomaly(name, value)
     return value
 
 
 def _like_input(name, value, input):
-    """``value`` (target, weight) as a finite Tensor of ``input``'s shape, dtype and device."""
+    """``value`` (target, weight) as a Tensor of ``input``'s shape, dtype and device."""
     def check_shape(shape):
         if shape != tuple(input.shape):
             raise ValueError(f"{name}: expected shape {tuple(input.shape)} like input, got {shape} "
@@ -161,7 +167,7 @@ def _like_input(name, value, input):
 
 
 def _broadcast_weight(name, weight, input):
-    """``weight`` (or None) as a finite Tensor of ``input``'s dtype that broadcasts to its shape."""
+    """``weight`` (or None) as a Tensor of ``input``'s dtype that broadcasts to its shape."""
     if weight is None:
         return None
     return _companion(name, weight, input, lambda shape: require_broadcastable(name, shape, input.shape))
@@ -176,7 +182,7 @@ def _class_dim(input):
 
 
 def _class_weight(weight, input):
-    """Per-class ``weight`` (or None) as a finite Tensor (C,) of ``input``'s dtype."""
+    """Per-class ``weight`` (or None) as a Tensor (C,) of ``input``'s dtype."""
     if weight is None:
         return None
     c = _class_dim(input)[1]
@@ -190,7 +196,11 @@ def _class_weight(weight, input):
 def _class_targets(input, target, ignore_index=None):
     """Check integer class indices ``target`` against ``input`` (C,), (N, C) or (N, C, d1, ...):
     shape () , (N,) or (N, d1, ...), values in [0, C) or ``ignore_index``. Returns the indices
-    with the ignored ones set to 0, and the boolean mask of the kept ones (arrays)."""
+    with the ignored and out-of-range ones set to 0, and a mask of ``input``'s dtype: 1 for the
+    kept targets, 0 for the ignored ones, NaN for those out of range (arrays). The range is
+    checked on the CPU (a ValueError, as PyTorch raises there) and on the GPU inside
+    detect_anomaly() only (reading the targets waits for the device); outside it, a target out
+    of range on the GPU makes its loss NaN instead of a wrong number."""
     dim, c = _class_dim(input)
     expected = tuple(input.shape[:dim] + input.shape[dim + 1:])
     target = tensor_arg("target", target).data
@@ -201,11 +211,11 @@ def _class_targets(input, target, ignore_index=None):
         raise ValueError(f"target: expected shape {expected} matching input {tuple(input.shape)}, got {tuple(target.shape)}")
     kept = target != ignore_index if ignore_index is not None else xp.ones(target.shape, dtype=bool)
     bad = kept & ((target < 0) | (target >= c))
-    if bool(bad.any()):
+    if (is_anomaly_enabled() or device_of(target) == "cpu") and bool(bad.any()):
         also = "" if ignore_index is None else f" or ignore_index={ignore_index}"
         raise ValueError(f"target: expected class indices in [0, {c}){also}, "
                          f"got values in [{int(target[bad].min())}, {int(target[bad].max())}]")
-    return xp.where(kept, target, 0), kept
+    return xp.where(kept & ~bad, target, 0), xp.where(bad, np.nan, kept).astype(input.dtype)
 
 
 def _pick(x, index):
@@ -228,7 +238,7 @@ def _nll(log_p, target, weight, ignore_index, reduction):
     """-weight[y] log_p[y] per element (0 for ignored ones); "mean" divides by the total weight
     of the kept targets, as PyTorch's nll_loss."""
     index, kept = _class_targets(log_p, target, ignore_index)
-    w_y = kept.astype(log_p.dtype) if weight is None else weight[index] * kept.astype(log_p.dtype)
+    w_y = kept if weight is None else weight[index] * kept
     return _reduce(-_pick(log_p, index) * w_y, reduction, w_y.sum())
 
 
@@ -285,7 +295,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
     Raises:
         ValueError: shapes that do not match, indices out of range, no class, a bad reduction
-            or label_smoothing, non-finite input or weight (a :class:`tinyconv.NonFiniteError`),
+            or label_smoothing, non-finite input or weight inside detect_anomaly() (a :class:`tinyconv.NonFiniteError`),
             a "mean" of nothing (every target ignored; PyTorch returns nan).
         TypeError: non-float input; targets of another dtype.
         NotImplementedError: ``size_average`` or ``reduce`` given (deprecated in PyTorch).
@@ -371,7 +381,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         A Tensor of input's dtype: a scalar, or input's shape for "none".
 
     Raises:
-        ValueError: shapes differ (PyTorch broadcasts with a warning), non-finite values, a
+        ValueError: shapes differ (PyTorch broadcasts with a warning), non-finite values (inside
+            detect_anomaly()), a
             bad reduction, a "mean" of nothing. TypeError: non-float input, other dtypes.
         NotImplementedError: ``size_average`` or ``reduce`` given.
     """
@@ -415,7 +426,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
     Raises:
         ValueError: input or target outside [0, 1], shapes that differ or do not broadcast,
-            non-finite values, a bad reduction, a "mean" of nothing.
+            non-finite values (inside detect_anomaly()), a bad reduction, a "mean" of nothing.
         TypeError: non-float input, other dtypes. NotImplementedError: ``size_average``/``reduce``.
     """
     input, target, weight, reduction = _binary_args(input, target, weight, reduction, size_average, reduce)
@@ -473,7 +484,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
     Raises:
         ValueError: p not 1 or 2, a non-finite margin, shapes that do not match, indices out of
-            range, non-finite values, a bad reduction, a "mean" of nothing.
+            range, non-finite values (inside detect_anomaly()), a bad reduction, a "mean" of nothing.
         TypeError: non-float input, non-integer target. NotImplementedError: ``size_average``/``reduce``.
     """
     reduction = _reduction_arg(reduction, size_average, reduce)
@@ -484,7 +495,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if input.ndim > 2:
         raise ValueError(f"input: expected a tensor (C,) or (N, C), got shape {tuple(input.shape)}")
     weight = _class_weight(weight, input)
-    index, _ = _class_targets(input, target)
+    index, kept = _class_targets(input, target)
     c = input.shape[-1]
     column = index.reshape(index.shape + (1,))
     wrong = (column != get_array_module(index).arange(c)).astype(input.dtype)
@@ -493,7 +504,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         hinge = hinge * hinge
     if weight is not None:
         hinge = hinge * weight[column]
-    return _reduce(hinge.sum(input.ndim - 1) / c, reduction)
+    return _reduce(hinge.sum(input.ndim - 1) * (kept / c), reduction)
 
 
 def crammer_singer_loss(input, target, margin=1.0, reduction="mean"):
@@ -513,7 +524,7 @@ def crammer_singer_loss(input, target, margin=1.0, reduction="mean"):
 
     Raises:
         ValueError: not (N, C) with C >= 2, shapes that do not match, indices out of range, a
-            negative margin, non-finite scores, a bad reduction, a "mean" of nothing.
+            negative margin, non-finite scores (inside detect_anomaly()), a bad reduction, a "mean" of nothing.
         TypeError: non-float input, non-integer target, a margin that is not a number.
     """
     reduction = _reduction_arg(reduction)
@@ -521,8 +532,8 @@ def crammer_singer_loss(input, target, margin=1.0, reduction="mean"):
     input = _input_arg(input)
     if input.ndim != 2 or input.shape[1] < 2:
         raise ValueError(f"input: expected a 2-D tensor (N, C) with C >= 2 classes, got shape {tuple(input.shape)}")
-    index, _ = _class_targets(input, target)
-    return _reduce(CrammerSingerLoss(float(margin))(input, index), reduction)
+    index, kept = _class_targets(input, target)
+    return _reduce(CrammerSingerLoss(float(margin))(input, index) * kept, reduction)
 
 
 def one_hot(tensor, num_classes=-1):

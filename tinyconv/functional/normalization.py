@@ -15,8 +15,9 @@ import numbers
 
 from ..autograd import Function
 from ..backend import get_array_module
+from ..anomaly import finite_under_anomaly
 from ..tensor import tensor_arg
-from ..validation import number, require_finite, require_float, require_same_dtype
+from ..validation import number, require_float, require_same_dtype
 
 
 class BatchNorm(Function):
@@ -90,7 +91,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         ValueError: x of fewer than 2 dimensions, a statistic, weight or bias not of shape
             (C,), missing running statistics outside ``training``, a single value per channel
             in ``training`` (no variance), momentum outside [0, 1], eps <= 0, or non-finite x
-            (a :class:`tinyconv.NonFiniteError`).
+            inside :func:`tinyconv.detect_anomaly` (a :class:`tinyconv.NonFiniteError`).
         TypeError: x not float32/float64, or another argument of another dtype than x.
         RuntimeError: arguments on different devices.
     """
@@ -108,7 +109,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         raise ValueError(f"x: expected more than 1 value per channel in training, got shape {tuple(x.shape)}")
     number("momentum", momentum, 0, 1)
     number("eps", eps, 0, low_open=True)
-    require_finite("x", x)
+    finite_under_anomaly("x", x)
     if params[0] is None and params[1] is not None:
         params[0] = tensor_arg("weight", get_array_module(x.data).ones(c, dtype=x.dtype))
     args = [x] + [p for p in params if p is not None]

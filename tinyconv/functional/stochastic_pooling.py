@@ -8,6 +8,7 @@ gradient goes to that location only. Evaluation uses probabilistic weighting, su
 gradient; padding counts as 0, so it is never sampled.
 """
 from .. import backend
+from ..anomaly import is_anomaly_enabled
 from ..autograd import Function
 from ..kernels.geometry import output_size
 from ..random import resolve_rng
@@ -51,6 +52,15 @@ class WeightedPool2d(Function):
         return backend.kernels(g).stochastic_pool_weighted_backward(g, self.x, self.kernel, self.stride, self.padding)
 
 
+def _check_activations(data):
+    """Raise ValueError unless ``data`` is finite and non-negative (two passes over it, and on
+    the GPU a wait for the device: run inside detect_anomaly() only)."""
+    require_finite("x", data)
+    if data.size and float(data.min()) < 0:
+        raise ValueError(f"x: expected non-negative values (stochastic pooling samples in proportion to the "
+                         f"activations: apply it after a ReLU), got a minimum of {float(data.min()):.6g}")
+
+
 def stochastic_pool2d(x, kernel_size, stride=None, padding=0, training=True, rng=None):
     """Stochastic pooling of non-negative ``x`` (N, C, H, W) -> (N, C, OH, OW).
 
@@ -62,19 +72,22 @@ def stochastic_pool2d(x, kernel_size, stride=None, padding=0, training=True, rng
     ``kernel_size``, ``stride`` (default: ``kernel_size``) and ``padding`` (at most half the
     kernel; padded zeros have p = 0) are ints or (height, width) pairs, as :func:`max_pool2d`.
 
+    ``x`` is checked for negative, NaN and infinite values inside :func:`tinyconv.detect_anomaly`
+    only (the check reads the whole input and, on the GPU, waits for the device): outside it,
+    such an input gives a meaningless output (a window holding NaN may output 0), so debug a
+    network that pools raw activations (not after a ReLU) inside that block.
+
     Raises:
-        ValueError: a negative, NaN or infinite value in ``x`` (apply it after a ReLU), wrong
-            rank, padding over half the kernel, or a kernel larger than the padded input.
+        ValueError: wrong rank, padding over half the kernel, or a kernel larger than the padded
+            input; inside detect_anomaly(), a negative, NaN or infinite value in ``x`` (apply it
+            after a ReLU; NaN and Inf as a :class:`tinyconv.NonFiniteError`).
         TypeError: non-float input, bad size types, or an ``rng`` that is not a Generator.
     """
     x = tensor_arg("x", x)
     _, kernel, stride, padding, _, _ = _pool_args(x, kernel_size, stride, padding)
     rng = resolve_rng(rng)
-    data = x.data
-    require_finite("x", data)
-    if data.size and float(data.min()) < 0:
-        raise ValueError(f"x: expected non-negative values (stochastic pooling samples in proportion to the "
-                         f"activations: apply it after a ReLU), got a minimum of {float(data.min()):.6g}")
+    if is_anomaly_enabled():
+        _check_activations(x.data)
     if training:
         return StochasticPool2d(kernel, stride, padding, rng)(x)
     return WeightedPool2d(kernel, stride, padding)(x)

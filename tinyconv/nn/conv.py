@@ -10,7 +10,9 @@ from .module import Module
 
 class _Convolution(Module):
     """What Conv2d and ConvTranspose2d share: checked sizes, the weight ((O, C, KH, KW), or
-    (C, O, KH, KW) when ``transposed``) and bias, and PyTorch's default initialisation."""
+    (C, O, KH, KW) when ``transposed``) and bias, and PyTorch's default initialisation.
+    ``kernel_size``, ``stride``, ``padding`` (unless a string), ``dilation`` and
+    ``output_padding`` are kept as (height, width) tuples, as in PyTorch."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                  padding_mode, device, dtype, rng, transposed):
@@ -26,10 +28,9 @@ class _Convolution(Module):
         dtype = float_dtype("dtype", np.float32 if dtype is None else dtype)
         self.in_channels, self.out_channels, self.padding_mode = in_channels, out_channels, padding_mode
         self.kernel_size = pair("kernel_size", kernel_size, 1)
-        pair("stride", stride, 1), pair("dilation", dilation, 1)  # fail here, not later
-        if not isinstance(padding, str) or transposed:
-            pair("padding", padding, 0)
-        self.stride, self.padding, self.dilation = stride, padding, dilation
+        # normalised once, to tuples as PyTorch keeps them (a padding string stays a string)
+        self.stride, self.dilation = pair("stride", stride, 1), pair("dilation", dilation, 1)
+        self.padding = padding if isinstance(padding, str) and not transposed else pair("padding", padding, 0)
         channels = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
         self.weight = Parameter(np.empty((*channels, *self.kernel_size), dtype=dtype))
         self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
@@ -97,7 +98,7 @@ class ConvTranspose2d(_Convolution):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None, rng=None):
-        pair("output_padding", output_padding, 0)  # fail here, not at the first call
+        output_padding = pair("output_padding", output_padding, 0)  # fail here, not at the first call
         if groups != 1:
             raise NotImplementedError(f"ConvTranspose2d(groups={groups!r}): tinyconv has no grouped transposed "
                                       "convolution; use groups=1")
