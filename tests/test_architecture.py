@@ -5,6 +5,7 @@ layer; a module imports only from its own layer and the layers below, except the
 imports listed in ``UPWARD`` with the reason each is there.
 """
 import ast
+import configparser
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,12 @@ def test_only_the_named_modules_import_cupy_or_numba_cuda(library):
     offenders = [_where(path, line) for name, path, target, line, _ in IMPORTS
                  if (target + ".").startswith(library + ".") and name not in GPU_IMPORTERS[library]]
     assert offenders == []
+
+
+def test_every_package_folder_is_installed():
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    installed = set(config["options"]["packages"].split())
+    folders = {"tinyconv." + ".".join(p.parent.relative_to(ROOT / "tinyconv").parts)
+               for p in (ROOT / "tinyconv").rglob("__init__.py") if p.parent != ROOT / "tinyconv"}
+    assert folders | {"tinyconv", "tinyconv.kernels"} <= installed
