@@ -371,7 +371,7 @@ REVIEW = [
      r"x: expected at least one element along dim 1, got shape \(3, 0\)"),
     ("relu of None", lambda: F.relu(None), TypeError, r"x: expected a Tensor, an array or a number, got NoneType"),
     ("leaky_relu slope of a string", lambda: F.leaky_relu(floats(2), "a"), TypeError,
-     r"negative_slope: expected a finite real number, got 'a'"),
+     r"negative_slope: expected a finite number, got str 'a'"),
     ("float16 input", lambda: F.sigmoid(floats(2, dtype=np.float16)), TypeError,
      r"x: expected a floating-point tensor \(float32 or float64\), got dtype float16"),
     # layers' functional ops
@@ -399,9 +399,9 @@ REVIEW = [
     ("MaxPool2d of size 0", lambda: nn.MaxPool2d(0), ValueError, r"kernel_size: expected values >= 1, got 0"),
     ("AvgPool2d padding over half", lambda: nn.AvgPool2d(2, padding=2), ValueError,
      r"padding: expected at most half the kernel height \(1\), got 2"),
-    ("LeakyReLU slope of a string", lambda: nn.LeakyReLU("a"), TypeError, r"negative_slope: expected a finite real number"),
+    ("LeakyReLU slope of a string", lambda: nn.LeakyReLU("a"), TypeError, r"negative_slope: expected a finite number"),
     ("Dropout p of a string", lambda: nn.Dropout("a"), TypeError, r"p: expected a probability in \[0, 1\), got str"),
-    ("Flatten at 1.5", lambda: nn.Flatten(1.5), TypeError, r"start_dim: expected an int, got 1\.5"),
+    ("Flatten at 1.5", lambda: nn.Flatten(1.5), TypeError, r"start_dim: expected an int, got float 1\.5"),
     ("load_state_dict of a list", lambda: nn.Linear(2, 2).load_state_dict([1]), TypeError,
      r"state_dict: expected a dict of arrays \(name -> array\), got list"),
     # optimizers, data, gradcheck

@@ -210,14 +210,14 @@ def test_bad_input_raises_clear_errors():
 @pytest.mark.parametrize("options, error, message", [
     (dict(n_components=0), ValueError, "n_components: expected a positive int, got 0"),
     (dict(batch_size=1.5), TypeError, "batch_size: expected a positive int, got float 1.5"),
-    (dict(n_iter=-1), ValueError, "n_iter: expected an int >= 0, got -1"),
-    (dict(learning_rate=0), ValueError, "learning_rate: expected a float > 0, got 0"),
+    (dict(n_iter=-1), ValueError, "n_iter: expected a non-negative int, got -1"),
+    (dict(learning_rate=0), ValueError, "learning_rate: expected a finite number > 0, got 0"),
     (dict(visible="poisson"), ValueError, "visible: expected one of"),
     (dict(momentum=1.0), ValueError, r"momentum: expected a float in \[0, 1\) or a pair of them, got 1.0"),
     (dict(sparsity_target=2), ValueError, r"sparsity_target: expected None or a probability in \(0, 1\)"),
     (dict(dtype=np.int32), TypeError, "dtype: expected float32 or float64"),
     (dict(random_state=np.random.RandomState(0)), TypeError,
-     "random_state: expected None, an int >= 0 or a numpy.random.Generator, got RandomState"),
+     "random_state: expected None, a non-negative int or a numpy.random.Generator, got RandomState"),
 ])
 def test_bad_parameters_raise_at_fit_as_in_scikit_learn(options, error, message):
     rbm = RBM(**options)  # scikit-learn's rule: __init__ stores, fit validates
@@ -228,10 +228,10 @@ def test_bad_parameters_raise_at_fit_as_in_scikit_learn(options, error, message)
 @pytest.mark.parametrize("options, message", [
     (dict(n_components=1.5), "n_components: expected a positive int, got float 1.5"),
     (dict(batch_size=0), "batch_size: expected a positive int, got 0"),
-    (dict(n_iter="3"), "n_iter: expected an int >= 0, got str '3'"),
-    (dict(learning_rate="0.1"), "learning_rate: expected a float > 0, got str '0.1'"),
-    (dict(random_state=-1), "random_state: expected an int >= 0, got -1"),
-    (dict(verbose="yes"), "verbose: expected an int >= 0, got str 'yes'"),
+    (dict(n_iter="3"), "n_iter: expected a non-negative int, got str '3'"),
+    (dict(learning_rate="0.1"), "learning_rate: expected a finite number > 0, got str '0.1'"),
+    (dict(random_state=-1), "random_state: expected a non-negative int, got -1"),
+    (dict(verbose="yes"), "verbose: expected a non-negative int, got str 'yes'"),
 ])
 def test_scikit_learn_arguments_raise_an_error_that_is_a_value_and_a_type_error(options, message):
     # scikit-learn's InvalidParameterError subclasses both: code catching either keeps working
@@ -246,8 +246,8 @@ def test_scikit_learn_arguments_raise_an_error_that_is_a_value_and_a_type_error(
     (dict(momentum=(0.5, -0.1)), ValueError, r"momentum: expected a float in \[0, 1\) or a pair of them"),
     (dict(sparsity_target="0.1"), TypeError, r"sparsity_target: expected None or a probability in \(0, 1\), got '0.1'"),
     (dict(k=2.0), TypeError, "k: expected a positive int, got float 2.0"),
-    (dict(momentum_switch=1.5), TypeError, "momentum_switch: expected an int >= 0, got float 1.5"),
-    (dict(weight_cost=-1e-4), ValueError, "weight_cost: expected a float >= 0, got -0.0001"),
+    (dict(momentum_switch=1.5), TypeError, "momentum_switch: expected a non-negative int, got float 1.5"),
+    (dict(weight_cost=-1e-4), ValueError, "weight_cost: expected a finite number >= 0, got -0.0001"),
 ])
 def test_tinyconv_arguments_raise_type_errors_for_wrong_types_as_the_checks_module(options, error, message):
     with pytest.raises(error, match=message) as raised:

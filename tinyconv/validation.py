@@ -193,28 +193,6 @@ def positive_int(name, value):
     return integer(name, value, low=1)
 
 
-def int_at_least(name, value, low):
-    """Return ``value`` as an int >= ``low`` (counts, seeds, epochs), said as "an int >= low".
-
-    Raises:
-        TypeError: not an int (a bool is refused). ValueError: < ``low``.
-    """
-    _check_bounded(name, value, numbers.Integral, f"an int >= {low}", low, None, False, False, False)
-    return int(value)
-
-
-def real_in(name, value, low, high=math.inf, low_closed=True):
-    """Return ``value`` as a float in [low, high) (``low_closed``) or (low, high): rates, costs.
-
-    Raises:
-        TypeError: not a real number (a bool is refused). ValueError: outside the interval.
-    """
-    bounds = f"{'>=' if low_closed else '>'} {low}" if high == math.inf else \
-        f"in {'[' if low_closed else '('}{low}, {high})"
-    _check_bounded(name, value, numbers.Real, f"a float {bounds}", low, high, not low_closed, True, False)
-    return float(value)
-
-
 def positive_real(name, value):
     """Return ``value`` as a float if it is a finite real number > 0 (not a bool).
 

@@ -2,11 +2,11 @@
 one call per bucket (a flat buffer of up to ``bucket_cap_mb`` MiB) instead of one per array,
 as PyTorch's DistributedDataParallel does (Li et al. 2020, "PyTorch Distributed", VLDB,
 section 3.2.2: gradient bucketing)."""
-import numbers
 
 from ..autograd import no_grad
 from ..backend import device_of, get_array_module
 from ..tensor import Tensor
+from ..validation import integer, positive_real
 from .collectives import all_reduce, broadcast
 from .process_group import get_world_size
 
@@ -15,13 +15,9 @@ def bucket_cap_arg(bucket_cap_mb):
     """Return ``bucket_cap_mb`` (a positive number of MiB) in bytes.
 
     Raises:
-        TypeError: not a number. ValueError: not positive.
+        TypeError: not a number. ValueError: not finite and > 0.
     """
-    if isinstance(bucket_cap_mb, bool) or not isinstance(bucket_cap_mb, numbers.Real):
-        raise TypeError(f"bucket_cap_mb: expected a positive number of MiB, got {type(bucket_cap_mb).__name__}")
-    if not bucket_cap_mb > 0:
-        raise ValueError(f"bucket_cap_mb: expected a positive number of MiB, got {bucket_cap_mb}")
-    return int(bucket_cap_mb * 2**20)
+    return int(positive_real("bucket_cap_mb", bucket_cap_mb) * 2**20)
 
 
 def buckets(arrays, cap_bytes):
@@ -83,10 +79,7 @@ def all_reduce_gradients(params, bucket_cap_mb=25, batch_size=None):
         RuntimeError: no process group (see :func:`all_reduce` for the other errors).
     """
     cap = bucket_cap_arg(bucket_cap_mb)
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)):
-        raise TypeError(f"batch_size: expected None or a non-negative int, got {type(batch_size).__name__}")
-    if batch_size is not None and batch_size < 0:
-        raise ValueError(f"batch_size: expected None or a non-negative int, got {batch_size}")
+    batch_size = integer("batch_size", batch_size, low=0, optional=True)
     params = list(params)
     with no_grad():
         has_grad = [float(p.grad is not None) for p in params]

@@ -1,19 +1,10 @@
 """DistributedSampler: each rank's disjoint share of every epoch."""
 import math
-import numbers
 
 import numpy as np
 
+from ..validation import integer
 from .process_group import get_rank, get_world_size
-
-
-def _int_arg(name, value, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
-    if value < low or (high is not None and value >= high):
-        bounds = f"in [{low}, {high})" if high is not None else f">= {low}"
-        raise ValueError(f"{name}: expected an int {bounds}, got {value}")
-    return int(value)
 
 
 class DistributedSampler:
@@ -44,9 +35,9 @@ class DistributedSampler:
         if not hasattr(dataset, "__len__"):
             raise TypeError(f"dataset: expected an object with len(), got {type(dataset).__name__}")
         self.dataset = dataset
-        self.num_replicas = _int_arg("num_replicas", get_world_size() if num_replicas is None else num_replicas, 1)
-        self.rank = _int_arg("rank", get_rank() if rank is None else rank, 0, self.num_replicas)
-        self.seed = _int_arg("seed", seed, 0)
+        self.num_replicas = integer("num_replicas", get_world_size() if num_replicas is None else num_replicas, low=1)
+        self.rank = integer("rank", get_rank() if rank is None else rank, low=0, high=self.num_replicas, high_open=True)
+        self.seed = integer("seed", seed, low=0)
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
         self.epoch = 0
 
@@ -69,4 +60,4 @@ class DistributedSampler:
         Raises:
             TypeError, ValueError: ``epoch`` is not an int >= 0.
         """
-        self.epoch = _int_arg("epoch", epoch, 0)
+        self.epoch = integer("epoch", epoch, low=0)

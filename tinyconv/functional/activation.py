@@ -1,12 +1,11 @@
 """Activations: sigmoid, tanh, ReLU, leaky ReLU, GELU, softmax and log-softmax."""
 import math
-import numbers
 import warnings
 
 from ..autograd import Function
 from ..backend import erf, get_array_module
 from ..tensor import tensor_arg
-from ..validation import axis_arg, dim_alias, require_float
+from ..validation import axis_arg, dim_alias, number, require_float
 
 
 def stable_sigmoid(x):
@@ -139,6 +138,7 @@ def leaky_relu(x, negative_slope=0.01):
 
     Raises:
         TypeError: non-float x, or a ``negative_slope`` that is not a real number.
+        ValueError: a NaN or infinite ``negative_slope``.
     """
     x = tensor_arg("x", x)
     require_float("x", x)
@@ -146,11 +146,12 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def slope_arg(negative_slope):
-    """Return ``negative_slope`` as a float; TypeError unless it is a finite real number."""
-    if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real) \
-            or not math.isfinite(negative_slope):
-        raise TypeError(f"negative_slope: expected a finite real number, got {negative_slope!r}")
-    return float(negative_slope)
+    """Return ``negative_slope`` as a float.
+
+    Raises:
+        TypeError: not a real number. ValueError: NaN or infinite.
+    """
+    return float(number("negative_slope", negative_slope, finite=True))
 
 
 def gelu(input, approximate="none"):

@@ -11,7 +11,6 @@ broadcasts); NaN or Inf in the input inside :func:`tinyconv.detect_anomaly` (out
 loss is NaN as in PyTorch: checking reads every input again and waits for the GPU); and a "mean" over no element or over a total weight of 0
 (PyTorch returns nan).
 """
-import numbers
 
 import numpy as np
 
@@ -21,7 +20,7 @@ from ..backend import device_of, get_array_module
 from ..tensor import Tensor, tensor_arg
 from .activation import _log_softmax, log_softmax, relu, stable_sigmoid
 from ..anomaly import finite_under_anomaly, is_anomaly_enabled
-from ..validation import number, require_broadcastable, require_float, require_same_dtype
+from ..validation import integer, number, require_broadcastable, require_float, require_same_dtype
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -554,9 +553,7 @@ def one_hot(tensor, num_classes=-1):
     xp = get_array_module(data)
     if data.dtype.kind not in "iu":
         raise TypeError(f"tensor: expected an integer tensor of class indices, got dtype {data.dtype}")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < -1:
-        raise ValueError(f"num_classes: expected an int >= 0, or -1 to infer it, got {num_classes!r}")
-    if num_classes == -1:
+    if integer("num_classes", num_classes, low=-1) == -1:
         if data.size == 0:
             raise ValueError("num_classes: cannot be inferred (-1) from an empty tensor; give it")
         num_classes = int(data.max()) + 1

@@ -11,13 +11,12 @@ summed up): with ``g_hat = g * gamma``,
 constants, so ``dx = g * gamma / sqrt(running_var + eps)``.
 """
 import math
-import numbers
 
 from ..autograd import Function
 from ..backend import get_array_module
 from ..anomaly import finite_under_anomaly
 from ..tensor import tensor_arg
-from ..validation import number, require_float, require_same_dtype
+from ..validation import number, positive_int, require_float, require_same_dtype
 
 
 class BatchNorm(Function):
@@ -172,6 +171,21 @@ def _affine(y, weight, bias, shape, broadcast, x):
     return y
 
 
+def normalized_shape_arg(normalized_shape):
+    """Return ``normalized_shape`` (a positive int or a non-empty tuple or list of them) as a
+    tuple of ints.
+
+    Raises:
+        TypeError: not an int, a tuple or a list; empty; an entry not an int. ValueError: an
+            entry < 1.
+    """
+    if isinstance(normalized_shape, (tuple, list)) and normalized_shape:
+        return tuple(positive_int("normalized_shape", n) for n in normalized_shape)
+    if isinstance(normalized_shape, (tuple, list)):
+        raise TypeError(f"normalized_shape: expected a positive int or a non-empty tuple of them, got {normalized_shape!r}")
+    return (positive_int("normalized_shape", normalized_shape),)
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalisation (Ba et al. 2016) as PyTorch's: standardise over the trailing
     dimensions ``normalized_shape`` (an int or a tuple) with the biased variance, then scale
@@ -181,17 +195,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         A tensor of input's shape and dtype.
 
     Raises:
-        TypeError: non-float input, a weight or bias of another dtype, a bad normalized_shape.
-        ValueError: input's trailing dimensions are not ``normalized_shape``, weight or bias
+        TypeError: non-float input, a weight or bias of another dtype, a normalized_shape of the
+            wrong type (see :func:`normalized_shape_arg`).
+        ValueError: a normalized_shape entry < 1, input's trailing dimensions are not ``normalized_shape``, weight or bias
             of another shape, eps <= 0.
     """
     x = tensor_arg("input", input)
     require_float("input", x)
-    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
-    if not isinstance(shape, (tuple, list)) or not shape or \
-            not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0 for n in shape):
-        raise TypeError(f"normalized_shape: expected a positive int or a non-empty tuple of them, got {normalized_shape!r}")
-    shape = tuple(int(n) for n in shape)
+    shape = normalized_shape_arg(normalized_shape)
     if tuple(x.shape[x.ndim - len(shape):]) != shape or x.ndim < len(shape):
         raise ValueError(f"input: expected trailing dimensions {shape} (normalized_shape), got shape {tuple(x.shape)}")
     y = _normalize_rows(x, x.numel() // math.prod(shape), eps)
@@ -205,16 +216,14 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
     Raises:
         TypeError: non-float input, a non-int num_groups, weight or bias of another dtype.
-        ValueError: input of fewer than 2 dimensions, C not divisible by num_groups, weight
+        ValueError: input of fewer than 2 dimensions, num_groups < 1, C not divisible by num_groups, weight
             or bias not (C,), eps <= 0.
     """
     x = tensor_arg("input", input)
     require_float("input", x)
     if x.ndim < 2:
         raise ValueError(f"input: expected a tensor (N, C, *) of at least 2 dimensions, got shape {tuple(x.shape)}")
-    if isinstance(num_groups, bool) or not isinstance(num_groups, numbers.Integral):
-        raise TypeError(f"num_groups: expected an int, got {num_groups!r}")
-    if num_groups < 1 or x.shape[1] % num_groups:
+    if x.shape[1] % positive_int("num_groups", num_groups):
         raise ValueError(f"num_groups: expected a divisor of the {x.shape[1]} channels, got {num_groups}")
     y = _normalize_rows(x, x.shape[0] * int(num_groups), eps)
     return _affine(y, weight, bias, (x.shape[1],), (x.shape[1],) + (1,) * (x.ndim - 2), x)

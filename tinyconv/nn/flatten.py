@@ -1,23 +1,16 @@
 """Flatten: (N, d1, d2, ...) -> (N, d1 * d2 * ...), and Unflatten, its inverse."""
 import math
-import numbers
 
 from .. import functional as F
 from ..tensor import tensor_arg
-from ..validation import axis_arg
+from ..validation import axis_arg, integer
 from .module import Module
-
-
-def _int_arg(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {value!r}")
-    return int(value)
 
 
 class Flatten(Module):
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim, self.end_dim = _int_arg("start_dim", start_dim), _int_arg("end_dim", end_dim)
+        self.start_dim, self.end_dim = integer("start_dim", start_dim), integer("end_dim", end_dim)
 
     def forward(self, x):
         return F.flatten(x, self.start_dim, self.end_dim)
@@ -35,10 +28,10 @@ class Unflatten(Module):
 
     def __init__(self, dim, unflattened_size):
         super().__init__()
-        self.dim = _int_arg("dim", dim)
+        self.dim = integer("dim", dim)
         if not isinstance(unflattened_size, (tuple, list)):
             raise TypeError(f"unflattened_size: expected a tuple of ints, got {unflattened_size!r}")
-        self.unflattened_size = tuple(_int_arg("unflattened_size", n) for n in unflattened_size)
+        self.unflattened_size = tuple(integer("unflattened_size", n) for n in unflattened_size)
 
     def forward(self, input):
         x = tensor_arg("input", input)

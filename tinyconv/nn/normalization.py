@@ -1,12 +1,12 @@
 """LayerNorm and GroupNorm (see :func:`tinyconv.functional.layer_norm` and
 :func:`tinyconv.functional.group_norm`), with PyTorch's arguments and initialisation (weight
 ones, bias zeros)."""
-import numbers
 
 import numpy as np
 
 from .. import functional as F
 from ..tensor import Parameter
+from ..functional.normalization import normalized_shape_arg
 from ..validation import float_dtype, number, positive_int
 from .module import Module
 
@@ -38,10 +38,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
-        if not isinstance(shape, (tuple, list)) or not shape:
-            raise TypeError(f"normalized_shape: expected an int or a tuple of ints, got {normalized_shape!r}")
-        self.normalized_shape = tuple(positive_int("normalized_shape", n) for n in shape)
+        self.normalized_shape = normalized_shape_arg(normalized_shape)
         self.eps, self.elementwise_affine = _eps_arg(eps), bool(elementwise_affine)
         _affine_params(self, self.normalized_shape, elementwise_affine, bias, dtype, device)
 

@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from ..backend import get_array_module
-from ..validation import float_dtype, int_at_least, positive_int, real_in, require_finite
+from ..validation import float_dtype, integer, number, positive_int, positive_real, require_finite
 from ..random import resolve_rng
 from .sampling import VISIBLE_UNITS
 
@@ -25,11 +25,11 @@ def check_params(rbm):
     argument, the expected and the actual value)."""
     try:
         positive_int("n_components", rbm.n_components)
-        real_in("learning_rate", rbm.learning_rate, 0, low_closed=False)
+        positive_real("learning_rate", rbm.learning_rate)
         positive_int("batch_size", rbm.batch_size)
-        int_at_least("n_iter", rbm.n_iter, 0)
+        integer("n_iter", rbm.n_iter, low=0)
         if not isinstance(rbm.verbose, (bool, np.bool_)):
-            int_at_least("verbose", rbm.verbose, 0)
+            integer("verbose", rbm.verbose, low=0)
         generator(rbm.random_state)
     except (TypeError, ValueError) as error:
         raise InvalidParameterError(str(error)) from None
@@ -37,9 +37,9 @@ def check_params(rbm):
         raise ValueError(f"visible: expected one of {VISIBLE_UNITS}, got {rbm.visible!r}")
     positive_int("k", rbm.k)
     momentum_pair(rbm.momentum)
-    int_at_least("momentum_switch", rbm.momentum_switch, 0)
-    real_in("weight_cost", rbm.weight_cost, 0)
-    real_in("sparsity_cost", rbm.sparsity_cost, 0)
+    integer("momentum_switch", rbm.momentum_switch, low=0)
+    number("weight_cost", rbm.weight_cost, low=0, finite=True)
+    number("sparsity_cost", rbm.sparsity_cost, low=0, finite=True)
     probability_or_none("sparsity_target", rbm.sparsity_target)
     if rbm.dtype is not None:
         float_dtype("dtype", rbm.dtype)
@@ -53,9 +53,9 @@ def generator(random_state):
         TypeError: another type (NumPy's legacy ``RandomState`` included). ValueError: a seed < 0.
     """
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        return np.random.default_rng(int_at_least("random_state", random_state, 0))
+        return np.random.default_rng(integer("random_state", random_state, low=0))
     if random_state is not None and not isinstance(random_state, np.random.Generator):
-        raise TypeError("random_state: expected None, an int >= 0 or a numpy.random.Generator, got "
+        raise TypeError("random_state: expected None, a non-negative int or a numpy.random.Generator, got "
                         f"{type(random_state).__name__} (tinyconv draws from numpy Generators: use "
                         "np.random.default_rng(seed))")
     return resolve_rng(random_state, name="random_state")

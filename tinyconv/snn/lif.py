@@ -16,37 +16,23 @@ with U[0] = beta * U_init + I[0] (U_init = 0 by default). The reset term is not 
 Layout: time first, as the recurrent layers without ``batch_first``: input (T, N, *) for T
 steps of any feature shape (N, F) or (N, C, H, W); spikes and potentials the same shape.
 """
-import numbers
-
 from .. import functional as F
 from ..tensor import tensor_arg
-from ..validation import require_float
+from ..validation import number, positive_real, require_float
 from ..nn.module import Module
 from .surrogate import spike, surrogate_arg
 
 RESETS = ("subtract", "zero")
 
 
-def _real(name, value, low, high, low_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r}")
-    if not (low < value if low_open else low <= value) or not value <= high:
-        bounds = f"{'(' if low_open else '['}{low}, {high}]"
-        raise ValueError(f"{name}: expected a value in {bounds}, got {value!r}")
-    return float(value)
-
-
 def lif_args(beta, threshold, reset, surrogate, scale):
     """Check the LIF constants; return (beta, threshold, reset, surrogate, scale).
 
     Raises:
-        TypeError: beta or threshold not a real number. ValueError: beta outside [0, 1],
-        threshold not in (0, inf), an unknown reset or surrogate (see :func:`spike`).
+        TypeError: beta or threshold not a real number. ValueError: beta outside [0, 1] (or
+        NaN), threshold not finite and > 0, an unknown reset or surrogate (see :func:`spike`).
     """
-    beta = _real("beta", beta, 0.0, 1.0)
-    threshold = _real("threshold", threshold, 0.0, float("inf"), low_open=True)
-    if threshold == float("inf"):
-        raise ValueError("threshold: expected a finite value > 0, got inf")
+    beta, threshold = float(number("beta", beta, 0, 1)), positive_real("threshold", threshold)
     if reset not in RESETS:
         raise ValueError(f"reset: expected one of {RESETS}, got {reset!r}")
     return (beta, threshold, reset) + surrogate_arg(surrogate, scale)

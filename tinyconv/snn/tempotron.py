@@ -26,7 +26,7 @@ import numpy as np
 
 from ..autograd import Function, no_grad
 from ..backend import get_array_module, to_numpy
-from ..validation import (float_dtype, positive_int, positive_real, require_float, require_ndim,
+from ..validation import (float_dtype, number, positive_int, positive_real, require_float, require_ndim,
                           require_same_dtype)
 from ..nn import init
 from ..nn.module import Module
@@ -196,7 +196,8 @@ class Tempotron(Module):
         weights, W ~ U(-1/sqrt(I), 1/sqrt(I)).
 
     Raises:
-        TypeError, ValueError: as :func:`kernel_args` and for sizes as :class:`tinyconv.nn.Linear`.
+        TypeError, ValueError: as :func:`kernel_args` and for sizes as :class:`tinyconv.nn.Linear`;
+            TypeError: threshold or v_rest not a real number; ValueError: either NaN or infinite.
     """
 
     def __init__(self, n_inputs, n_outputs, tau=15.0, tau_s=3.75, threshold=1.0, v_rest=0.0, dt=1.0,
@@ -204,7 +205,8 @@ class Tempotron(Module):
         super().__init__()
         self.n_inputs, self.n_outputs = positive_int("n_inputs", n_inputs), positive_int("n_outputs", n_outputs)
         self.tau, self.tau_s, self.dt = kernel_args(tau, tau_s, dt)
-        self.threshold, self.v_rest = _real("threshold", threshold), _real("v_rest", v_rest)
+        self.threshold = float(number("threshold", threshold, finite=True))
+        self.v_rest = float(number("v_rest", v_rest, finite=True))
         self.rng = resolve_rng(rng)
         self.weight = Parameter(np.empty((n_outputs, n_inputs), dtype=float_dtype("dtype", dtype)))
         self.reset_parameters()
@@ -267,10 +269,6 @@ class Tempotron(Module):
                 f"threshold={self.threshold}, v_rest={self.v_rest}, dt={self.dt}")
 
 
-def _real(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{name}: expected a finite real number, got {type(value).__name__} {value!r}")
-    return float(value)
 
 
 def _labels_arg(labels, n, n_classes):
