@@ -12,6 +12,7 @@ from tinyconv import nn, optim, snn
 from tinyconv.data import DataLoader, transforms
 from tinyconv.distributed import DistributedSampler
 from tinyconv.distributed.buckets import bucket_cap_arg
+from tinyconv.metrics import top_k_accuracy
 from tinyconv.optim import lr_scheduler
 from tinyconv.rbm import RBM
 
@@ -52,6 +53,8 @@ BAD_TYPE = {
     "distributed: bool bucket_cap_mb": (lambda v: bucket_cap_arg(v), "bucket_cap_mb"),
     "rbm: bool learning_rate": (lambda v: _fit_rbm(learning_rate=v), "learning_rate"),
     "rbm: bool weight_cost": (lambda v: _fit_rbm(weight_cost=v), "weight_cost"),
+    "random: bool seed": (lambda v: tc.manual_seed(v), "seed"),  # refused before the generator changes
+    "creation: bool high": (lambda v: tc.randint(v, size=(2,)), "high"),
 }
 
 BAD_PATH = {
@@ -72,6 +75,9 @@ BAD_INT = {
     "distributed: epoch": (lambda v: DistributedSampler(range(4), 1, 0).set_epoch(v), "epoch", -1),
     "rbm: n_iter": (lambda v: _fit_rbm(n_iter=v), "n_iter", -1),
     "rbm: momentum_switch": (lambda v: _fit_rbm(momentum_switch=v), "momentum_switch", -1),
+    "random: seed": (lambda v: tc.manual_seed(v), "seed", -1),
+    "creation: linspace steps": (lambda v: tc.linspace(0, 1, v), "steps", -1),
+    "metrics: top_k_accuracy k": (lambda v: top_k_accuracy(np.array([0, 1]), np.ones((2, 3)), k=v), "k", 0),
 }
 
 BAD_POSITIVE_NUMBER = {

@@ -172,9 +172,9 @@ def test_errors_name_the_argument():
         metrics.confusion_matrix([0, 1], [0, -1])
     with pytest.raises(ValueError, match="average: expected"):
         metrics.precision_recall_f1([0], [0], average="samples")
-    with pytest.raises(ValueError, match=r"k: expected a value in \[1, 3\].*got 4"):
+    with pytest.raises(ValueError, match=r"k: expected an int in \[1, 3\], got 4"):
         metrics.top_k_accuracy([0, 1], np.zeros((2, 3)), k=4)
-    with pytest.raises(ValueError, match=r"k: expected a value in \[1, 3\].*got 0"):
+    with pytest.raises(ValueError, match=r"k: expected an int in \[1, 3\], got 0"):
         metrics.top_k_accuracy([0, 1], np.zeros((2, 3)), k=0)
     with pytest.raises(ValueError, match=r"scores: expected shape \(N, K\) with N = 2"):
         metrics.top_k_accuracy([0, 1], np.zeros((3, 3)), k=1)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .random import resolve_rng
 from .tensor import Tensor, _dtype_arg
+from .validation import integer
 
 FLOAT, INT, BOOL = np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.bool_)  # PyTorch's defaults
 
@@ -117,8 +118,7 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
         raise TypeError(f"randint: expected (high, size) or (low, high, size), got {args!r} and size={size!r}")
     low, high = (0,) + args if len(args) == 1 else args
     for name, value in (("low", low), ("high", high)):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            raise TypeError(f"{name}: expected an int, got {type(value).__name__} {value!r}")
+        integer(name, value)
     if low >= high:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
     values = resolve_rng(generator).integers(low, high, _sizes((size,)), dtype=np.int64)
@@ -148,10 +148,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     Raises:
         TypeError: steps is not an int. ValueError: steps < 0.
     """
-    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
-        raise TypeError(f"steps: expected an int, got {type(steps).__name__} {steps!r}")
-    if steps < 0:
-        raise ValueError(f"steps: expected a number >= 0, got {steps}")
+    integer("steps", steps, low=0)
     return _make(np.linspace(start, end, steps), dtype, FLOAT, device, requires_grad)
 
 

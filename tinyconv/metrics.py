@@ -19,6 +19,7 @@ import numbers
 import numpy as np
 
 from .backend import to_numpy
+from .validation import integer
 
 AVERAGES = (None, "macro", "micro", "weighted")
 
@@ -43,16 +44,6 @@ def _array(name, value):
     return array
 
 
-def _n_classes_arg(n_classes):
-    if n_classes is None:
-        return None
-    if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
-        raise TypeError(f"n_classes: expected a positive int or None, got {type(n_classes).__name__} {n_classes!r}")
-    if n_classes < 1:
-        raise ValueError(f"n_classes: expected a positive int or None, got {n_classes}")
-    return int(n_classes)
-
-
 def _labels(name, value, n_classes=None):
     """Return ``value`` as a 1-D int64 array of labels in [0, n_classes) (a non-empty vector)."""
     array = _array(name, value)
@@ -73,7 +64,7 @@ def _labels(name, value, n_classes=None):
 
 def _pair(y_true, y_pred, n_classes):
     """Check and convert two label vectors of one length; return them and the class count."""
-    n_classes = _n_classes_arg(n_classes)
+    n_classes = integer("n_classes", n_classes, low=1, optional=True)
     y_true = _labels("y_true", y_true, n_classes)
     y_pred = _labels("y_pred", y_pred, n_classes)
     if y_true.shape != y_pred.shape:
@@ -260,10 +251,7 @@ def top_k_accuracy(y_true, scores, k=5):
     scores = _array("scores", scores)
     if scores.ndim != 2:
         raise ValueError(f"scores: expected shape (N, K), got {scores.shape}")
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"k: expected an int, got {type(k).__name__} {k!r}")
-    if not 1 <= k <= scores.shape[1]:
-        raise ValueError(f"k: expected a value in [1, {scores.shape[1]}] (the number of classes), got {k}")
+    k = integer("k", k, low=1, high=scores.shape[1])  # at most the number of classes
     y_true = _labels("y_true", y_true, scores.shape[1])
     scores = _scores("scores", scores, 2, len(y_true))
     true_scores = scores[np.arange(len(y_true)), y_true]

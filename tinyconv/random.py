@@ -14,6 +14,8 @@ import contextlib
 
 import numpy as np
 
+from .validation import integer
+
 _default = np.random.default_rng(0)
 
 
@@ -27,11 +29,8 @@ def manual_seed(seed):
         TypeError: ``seed`` is not an integer.
         ValueError: ``seed`` is negative.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed: expected a non-negative int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed: expected a non-negative int, got {seed}")
-    _default.bit_generator.state = np.random.default_rng(int(seed)).bit_generator.state
+    seed = integer("seed", seed, low=0)
+    _default.bit_generator.state = np.random.default_rng(seed).bit_generator.state
     return _default
 
 
