@@ -5,9 +5,9 @@ A kernel's traffic is the bytes it must read plus the bytes it must write (input
 arrays once each; argmax counts as int64); GB/s = traffic / time. The copy is ``np.copyto``
 between two buffers of half that size, so it moves the same traffic. Kernel and copy alternate
 round by round and each figure is the median, so a load that comes and goes on a shared machine
-hits both alike: read the ratio (kernel / copy) more than the GB/s. The kernels are called
-through their public wrappers (output allocation included), on the whole batch, once per
-Numba thread count.
+hits both alike: read the ratio (kernel / copy) more than the GB/s. The compiled kernels are
+called on the whole batch with their outputs allocated beforehand (as the copy's are), so page
+faults of fresh allocations are not counted; once per Numba thread count.
 
     python benchmarks/kernels.py
     python benchmarks/kernels.py --repeats 50 --threads 1 2 4
@@ -39,22 +39,24 @@ POOL_SHAPES = [
 
 def conv_cases(rng):
     for name, shape, k, pad in CONV_SHAPES:
-        geometry = ((k, k), (1, 1), (pad, pad), (1, 1))
+        n, c, h, w = shape
+        oh, ow = h + 2 * pad - k + 1, w + 2 * pad - k + 1
+        geometry = (k, k, 1, 1, pad, pad, 1, 1, oh, ow)
         x = rng.standard_normal(shape, dtype=np.float32)
-        col = cpu.im2col(x, *geometry)
-        yield "im2col", name, (lambda x=x, g=geometry: cpu.im2col(x, *g)), x.nbytes + col.nbytes
-        yield "col2im", name, (lambda c=col, s=shape, g=geometry: cpu.col2im(c, s, *g)), x.nbytes + col.nbytes
+        col = np.empty((c * k * k, n * oh * ow), dtype=np.float32)
+        traffic = x.nbytes + col.nbytes
+        yield "im2col", name, (lambda x=x, col=col, g=geometry: cpu._im2col(x, col, *g, np.float32(0))), traffic
+        yield "col2im", name, (lambda x=x, col=col, g=geometry: cpu._col2im(col, x, *g)), traffic
 
 
 def pool_cases(rng):
-    geometry = ((2, 2), (2, 2), (0, 0))
-    for name, shape in POOL_SHAPES:
-        x = rng.standard_normal(shape, dtype=np.float32)
-        y, argmax = cpu.max_pool_forward(x, *geometry)
-        yield "max_pool_forward", name, (lambda x=x: cpu.max_pool_forward(x, *geometry)), \
-            x.nbytes + y.nbytes + argmax.nbytes
-        yield "max_pool_backward", name, (lambda g=y, a=argmax, s=shape: cpu.max_pool_backward(g, a, s, *geometry)), \
-            y.nbytes + argmax.nbytes + x.nbytes
+    for name, (n, c, h, w) in POOL_SHAPES:
+        x = rng.standard_normal((n, c, h, w), dtype=np.float32)
+        y = np.empty((n, c, h // 2, w // 2), dtype=np.float32)
+        argmax = np.empty(y.shape, dtype=np.int64)
+        traffic = x.nbytes + y.nbytes + argmax.nbytes
+        yield "max_pool_forward", name, (lambda x=x, y=y, a=argmax: cpu._max_pool_forward(x, y, a, 2, 2, 2, 2, 0, 0)), traffic
+        yield "max_pool_backward", name, (lambda x=x, y=y, a=argmax: cpu._max_pool_backward(y, a, x, 2, 2, 2, 0, 0)), traffic
 
 
 def seconds(fn):

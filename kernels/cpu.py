@@ -1,10 +1,16 @@
 """Numba (``@njit``) CPU kernels: the same contracts as :mod:`tinyconv.kernels.reference`.
 
-Loops follow Caffe's order (channel, kernel row, kernel col, then output row and col). col2im
-is a scatter made race-free by giving each thread whole channels, so no two threads ever write
-the same element (no atomics). The outer loops are ``prange`` loops; Numba's thread count
-(``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``) decides how many threads share them.
-Compiled code is cached on disk, in a user cache folder (:func:`tinyconv.kernels.caching.cache_kernels`).
+im2col follows Caffe's loop order (channel, kernel row, kernel col, then image, output row and
+col), so each thread writes whole rows of the column buffer front to back; each run of OW
+outputs is split once into its padded ends (filled) and its inside (copied), with no test per
+element. col2im and the pooling kernels give each thread whole (n, c) image planes, so no two
+threads ever write the same element and every element adds its terms in the same order
+whatever the thread count: no atomics and no reductions across threads, so results are
+bit-for-bit the same on 1 or 2 threads. Arrays are indexed flat with unsigned indices (``_at``):
+Numba then skips its negative-index wraparound, which keeps the inner loops vectorisable.
+Numba's thread count (``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``) decides how many
+threads share the ``prange`` loops. Compiled code is cached on disk, in a user cache folder
+(:func:`tinyconv.kernels.caching.cache_kernels`).
 """
 import numpy as np
 from numba import njit, prange
@@ -14,40 +20,69 @@ from .caching import cache_kernels
 from .geometry import output_size
 
 CACHE = cache_kernels(caching)
+_at = np.uint64  # a flat index known to be >= 0
+
+
+@njit(cache=CACHE)
+def _span(offset, stride, size, count):
+    """The outputs ``k`` in [first, end) of ``count`` whose input ``offset + k*stride`` lies in [0, size)."""
+    first = min(count, max(0, (stride - 1 - offset) // stride))
+    return first, max(first, min(count, (size - offset + stride - 1) // stride))
+
+
+@njit(cache=CACHE)
+def _fill(a, start, stop, value):
+    for k in range(start, stop):
+        a[_at(k)] = value
 
 
 @njit(cache=CACHE, parallel=True)
 def _im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, pad_value):
     n, c, h, w = x.shape
+    xf, colf = x.reshape(-1), col.reshape(-1)
     for row in prange(c * kh * kw):
         ci, i, j = row // (kh * kw), row // kw % kh, row % kw
+        y0, y1 = _span(i * dh - ph, sh, h, oh)
+        x0, x1 = _span(j * dw - pw, sw, w, ow)
         for ni in range(n):
-            for y in range(oh):
-                hi = y * sh - ph + i * dh
-                base = (ni * oh + y) * ow
-                for xo in range(ow):
-                    wi = xo * sw - pw + j * dw
-                    inside = 0 <= hi < h and 0 <= wi < w
-                    col[row, base + xo] = x[ni, ci, hi, wi] if inside else pad_value
+            out = (row * n + ni) * oh * ow
+            _fill(colf, out, out + y0 * ow, pad_value)
+            _fill(colf, out + y1 * ow, out + oh * ow, pad_value)
+            for y in range(y0, y1):
+                start = out + y * ow
+                src = ((ni * c + ci) * h + y * sh - ph + i * dh) * w + j * dw - pw
+                _fill(colf, start, start + x0, pad_value)
+                if sw == 1:
+                    for xo in range(x0, x1):
+                        colf[_at(start + xo)] = xf[_at(src + xo)]
+                else:
+                    for xo in range(x0, x1):
+                        colf[_at(start + xo)] = xf[_at(src + xo * sw)]
+                _fill(colf, start + x1, start + ow, pad_value)
 
 
 @njit(cache=CACHE, parallel=True)
 def _col2im(col, x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     n, c, h, w = x.shape
-    x[...] = 0
-    for ci in prange(c):  # one thread owns all rows of a channel: the scatter never races
+    xf, colf = x.reshape(-1), col.reshape(-1)
+    for task in prange(c * n):  # one thread owns a plane: the scatter never races
+        ci, ni = task // n, task % n  # channel-major: neighbouring tasks read neighbouring columns
+        plane = ni * c + ci
+        _fill(xf, plane * h * w, (plane + 1) * h * w, 0)
         for i in range(kh):
+            y0, y1 = _span(i * dh - ph, sh, h, oh)
             for j in range(kw):
-                row = (ci * kh + i) * kw + j
-                for ni in range(n):
-                    for y in range(oh):
-                        hi = y * sh - ph + i * dh
-                        if 0 <= hi < h:
-                            base = (ni * oh + y) * ow
-                            for xo in range(ow):
-                                wi = xo * sw - pw + j * dw
-                                if 0 <= wi < w:
-                                    x[ni, ci, hi, wi] += col[row, base + xo]
+                x0, x1 = _span(j * dw - pw, sw, w, ow)
+                row = (((ci * kh + i) * kw + j) * n + ni) * oh * ow
+                for y in range(y0, y1):
+                    src = row + y * ow
+                    dst = (plane * h + y * sh - ph + i * dh) * w + j * dw - pw
+                    if sw == 1:
+                        for xo in range(x0, x1):
+                            xf[_at(dst + xo)] += colf[_at(src + xo)]
+                    else:
+                        for xo in range(x0, x1):
+                            xf[_at(dst + xo * sw)] += colf[_at(src + xo)]
 
 
 def _geometry(shape, kernel, stride, padding, dilation):
@@ -76,33 +111,41 @@ def col2im(col, shape, kernel, stride, padding, dilation):
 def _max_pool_forward(x, y, argmax, kh, kw, sh, sw, ph, pw):
     n, c, h, w = x.shape
     oh, ow = y.shape[2], y.shape[3]
+    xf, yf, argmaxf = x.reshape(-1), y.reshape(-1), argmax.reshape(-1)
     for plane in prange(n * c):
-        ni, ci = plane // c, plane % c
         for yo in range(oh):
             h0 = yo * sh - ph
+            i0, i1 = max(0, -h0), min(kh, h - h0)
             for xo in range(ow):
                 w0 = xo * sw - pw
                 best, best_k = -np.inf, 0  # padding counts as -inf: index 0 if nothing beats it
-                for i in range(max(0, -h0), min(kh, h - h0)):
+                for i in range(i0, i1):
+                    row = (plane * h + h0 + i) * w + w0
                     for j in range(max(0, -w0), min(kw, w - w0)):
-                        if x[ni, ci, h0 + i, w0 + j] > best:
-                            best, best_k = x[ni, ci, h0 + i, w0 + j], i * kw + j
-                y[ni, ci, yo, xo] = best
-                argmax[ni, ci, yo, xo] = best_k
+                        value = xf[_at(row + j)]
+                        take = value > best  # selects, not branches: which one wins is unpredictable
+                        best = value if take else best
+                        best_k = i * kw + j if take else best_k
+                out = (plane * oh + yo) * ow + xo
+                yf[_at(out)] = best
+                argmaxf[_at(out)] = best_k
 
 
 @njit(cache=CACHE, parallel=True)
 def _max_pool_backward(grad, argmax, dx, kw, sh, sw, ph, pw):
+    """dx = 0, then dx[window's argmax] += grad, plane by plane (overlapping windows never race)."""
     n, c, oh, ow = grad.shape
     h, w = dx.shape[2], dx.shape[3]
+    gradf, argmaxf, dxf = grad.reshape(-1), argmax.reshape(-1), dx.reshape(-1)
     for plane in prange(n * c):
-        ni, ci = plane // c, plane % c
+        _fill(dxf, plane * h * w, (plane + 1) * h * w, 0)
         for yo in range(oh):
             for xo in range(ow):
-                k = argmax[ni, ci, yo, xo]
+                out = (plane * oh + yo) * ow + xo
+                k = argmaxf[_at(out)]
                 hi, wi = yo * sh - ph + k // kw, xo * sw - pw + k % kw
                 if 0 <= hi < h and 0 <= wi < w:  # a window of -inf padding only has no input
-                    dx[ni, ci, hi, wi] += grad[ni, ci, yo, xo]
+                    dxf[_at((plane * h + hi) * w + wi)] += gradf[_at(out)]
 
 
 @njit(cache=CACHE, parallel=True)
@@ -146,7 +189,7 @@ def max_pool_forward(x, kernel, stride, padding):
 
 def max_pool_backward(grad, argmax, shape, kernel, stride, padding):
     """Route ``grad`` (N, C, OH, OW) to each window's argmax; returns an array of ``shape``."""
-    dx = np.zeros(shape, dtype=grad.dtype)
+    dx = np.empty(shape, dtype=grad.dtype)
     _max_pool_backward(np.ascontiguousarray(grad), np.ascontiguousarray(argmax), dx, kernel[1], *stride, *padding)
     return dx
 
