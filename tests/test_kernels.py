@@ -102,6 +102,23 @@ def test_stochastic_pool_samples_a_positive_location_even_when_rounding_misses(k
     assert index[0, 0, 0, 0] == 0 and y[0, 0, 0, 0] == 0
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(2, 3, 6, 8), (2, 3, 7, 5), (1, 1, 2, 3)])
+def test_max_pool_2x2_kernel_matches_the_reference(dtype, shape):
+    # 2x2 windows, stride 2, no padding take their own kernel; odd sizes leave a row or column out
+    rng = np.random.default_rng(0)
+    x = rng.permutation(np.prod(shape)).reshape(shape).astype(dtype)
+    x.flat[::5] = x.flat[0]  # ties: the first maximum wins
+    geometry = ((2, 2), (2, 2), (0, 0))
+    y, argmax = cpu.max_pool_forward(x, *geometry)
+    y_ref, argmax_ref = ref.max_pool_forward(x, *geometry)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    grad = rng.standard_normal(y.shape).astype(dtype)
+    np.testing.assert_array_equal(cpu.max_pool_backward(grad, argmax, shape, *geometry),
+                                  ref.max_pool_backward(grad, argmax, shape, *geometry))
+
+
 def test_max_pool_window_of_padding_only_gets_no_gradient():
     # kernel 3, padding 1, stride 3 on a 1x1 image: one window, its first entry is padding.
     x = np.full((1, 1, 1, 1), -np.inf)
