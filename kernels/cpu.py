@@ -1,9 +1,9 @@
 """Numba (``@njit``) CPU kernels: the same contracts as :mod:`tinyconv.kernels.reference`.
 
 im2col follows Caffe's loop order (channel, kernel row, kernel col, then image, output row and
-col), so each thread writes whole rows of the column buffer front to back; each run of OW
-outputs is split once into its padded ends (filled) and its inside (copied), with no test per
-element. col2im and the pooling kernels give each thread whole (n, c) image planes, so no two
+col), so each thread writes whole rows of the column buffer front to back; the rows of a window
+offset that fall in the padding are filled apart, and each inside row of OW outputs is one loop
+of selects (copy or pad value), which LLVM turns into masked vector copies. col2im and the pooling kernels give each thread whole (n, c) image planes, so no two
 threads ever write the same element and every element adds its terms in the same order
 whatever the thread count: no atomics and no reductions across threads, so results are
 bit-for-bit the same on 1 or 2 threads. Arrays are indexed flat with unsigned indices (``_at``):
@@ -51,14 +51,8 @@ def _im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, pad_value):
             for y in range(y0, y1):
                 start = out + y * ow
                 src = ((ni * c + ci) * h + y * sh - ph + i * dh) * w + j * dw - pw
-                _fill(colf, start, start + x0, pad_value)
-                if sw == 1:
-                    for xo in range(x0, x1):
-                        colf[_at(start + xo)] = xf[_at(src + xo)]
-                else:
-                    for xo in range(x0, x1):
-                        colf[_at(start + xo)] = xf[_at(src + xo * sw)]
-                _fill(colf, start + x1, start + ow, pad_value)
+                for xo in range(ow):  # a select per element: LLVM makes it a masked vector copy
+                    colf[_at(start + xo)] = xf[_at(src + xo * sw)] if x0 <= xo < x1 else pad_value
 
 
 @njit(cache=CACHE, parallel=True)
@@ -77,12 +71,8 @@ def _col2im(col, x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                 for y in range(y0, y1):
                     src = row + y * ow
                     dst = (plane * h + y * sh - ph + i * dh) * w + j * dw - pw
-                    if sw == 1:
-                        for xo in range(x0, x1):
-                            xf[_at(dst + xo)] += colf[_at(src + xo)]
-                    else:
-                        for xo in range(x0, x1):
-                            xf[_at(dst + xo * sw)] += colf[_at(src + xo)]
+                    for xo in range(x0, x1):
+                        xf[_at(dst + xo * sw)] += colf[_at(src + xo)]
 
 
 def _geometry(shape, kernel, stride, padding, dilation):
