@@ -90,7 +90,7 @@ def im2col(x, kernel, stride, padding, dilation, pad_value=0.0):
 
 
 def col2im(col, shape, kernel, stride, padding, dilation):
-    """Fold ``col`` (C*KH*KW, N*OH*OW) into an image of ``shape`` (N, C, H, W) by gathering."""
+    """Fold ``col`` (C*KH*KW, N*OH*OW) into an image of ``shape`` (N, C, H, W), summing the overlaps."""
     oh, ow = _geometry(shape, kernel, stride, padding, dilation)
     x = np.empty(shape, dtype=col.dtype)
     _col2im(np.ascontiguousarray(col), x, *kernel, *stride, *padding, *dilation, oh, ow)
