@@ -173,3 +173,30 @@ def test_batch_chunks_cover_the_batch_within_the_limit():
 def test_column_buffer_limit_rejects_bad_values():
     with pytest.raises(ValueError, match="nbytes: expected a positive int, got 0"):
         backend.set_column_buffer_limit(0)
+
+
+def test_kernels_give_the_same_bits_on_one_and_two_threads():
+    # each thread owns whole rows or planes: no sum is split across threads
+    import numba
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba runs one thread here")
+    x = np.random.default_rng(0).standard_normal((4, 3, 9, 9)).astype(np.float32)
+    conv, pool = ((3, 3), (1, 1), (1, 1), (1, 1)), ((3, 3), (2, 2), (1, 1))
+
+    def run():
+        col = cpu.im2col(x, *conv)
+        y, argmax = cpu.max_pool_forward(x, *pool)
+        y2, argmax2 = cpu.max_pool_forward(x, (2, 2), (2, 2), (0, 0))
+        return [col, cpu.col2im(col, x.shape, *conv), y, cpu.max_pool_backward(y, argmax, x.shape, *pool),
+                y2, cpu.max_pool_backward(y2, argmax2, x.shape, (2, 2), (2, 2), (0, 0))]
+
+    previous = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = run()
+        numba.set_num_threads(2)
+        two = run()
+    finally:
+        numba.set_num_threads(previous)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
