@@ -153,6 +153,24 @@ def test_max_pool(kernels, dtype):
 
 @FAST
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(2, 3, 6, 8), (2, 3, 7, 5), (1, 1, 2, 3)])
+def test_max_pool_2x2_stride_2(kernels, dtype, shape):
+    # the cpu module has its own kernel for these windows; odd sizes leave a row or column out
+    rng = np.random.default_rng(0)
+    x = rng.permutation(np.prod(shape)).reshape(shape).astype(dtype)
+    x.flat[::5] = x.flat[0]  # ties: the first maximum wins
+    geometry = ((2, 2), (2, 2), (0, 0))
+    y, argmax = kernels("max_pool_forward", x, *geometry)
+    y_ref, argmax_ref = ref.max_pool_forward(x, *geometry)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    grad = rng.standard_normal(y.shape).astype(dtype)
+    np.testing.assert_array_equal(kernels("max_pool_backward", grad, argmax, shape, *geometry),
+                                  ref.max_pool_backward(grad, argmax, shape, *geometry))
+
+
+@FAST
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_avg_pool(kernels, dtype):
     @kernels.given("pool")
     def check(data, g, launch):
@@ -360,3 +378,32 @@ def test_batch_chunks_cover_the_batch_within_the_limit():
 def test_column_buffer_limit_rejects_bad_values():
     with pytest.raises(ValueError, match="nbytes: expected a positive int, got 0"):
         backend.set_column_buffer_limit(0)
+
+
+@MAIN_PROCESS
+def test_cpu_kernels_give_the_same_bits_on_one_and_two_threads():
+    # each thread owns whole rows or planes: no sum is split across threads
+    import numba
+    from tinyconv.kernels import cpu
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba runs one thread here")
+    x = np.random.default_rng(0).standard_normal((4, 3, 9, 9)).astype(np.float32)
+    conv, pool, pool2 = ((3, 3), (1, 1), (1, 1), (1, 1)), ((3, 3), (2, 2), (1, 1)), ((2, 2), (2, 2), (0, 0))
+
+    def run():
+        col = cpu.im2col(x, *conv)
+        y, argmax = cpu.max_pool_forward(x, *pool)
+        y2, argmax2 = cpu.max_pool_forward(x, *pool2)
+        return [col, cpu.col2im(col, x.shape, *conv), y, cpu.max_pool_backward(y, argmax, x.shape, *pool),
+                y2, cpu.max_pool_backward(y2, argmax2, x.shape, *pool2)]
+
+    previous = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = run()
+        numba.set_num_threads(2)
+        two = run()
+    finally:
+        numba.set_num_threads(previous)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
