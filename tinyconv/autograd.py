@@ -97,29 +97,40 @@ class Function:
 
     def __call__(self, *inputs):
         tensors = [as_tensor(x) for x in inputs]
-        get_array_module(*(t._data for t in tensors))
-        record = _grad_mode.enabled and any(t.requires_grad for t in tensors)
-        self.needs_input_grad = tuple(record and t.requires_grad for t in tensors)
+        arrays = [t._data for t in tensors]
+        get_array_module(*arrays)
+        needs = tuple([t.requires_grad for t in tensors]) if _grad_mode.enabled else (False,) * len(tensors)
+        record = True in needs
+        self.needs_input_grad = needs
         check = anomaly._mode.enabled
         if check:
             self.creation_site = anomaly.creation_site(skip=2)
-        outputs = self.forward(*(t._data for t in tensors))
+        outputs = self.forward(*arrays)
         single = not isinstance(outputs, tuple)
+        if single:
+            outputs = (outputs,)
         if check:
-            anomaly.check_forward(self, [t._data for t in tensors], (outputs,) if single else outputs)
-        results = [Tensor(y, requires_grad=record) for y in ((outputs,) if single else outputs)]
+            anomaly.check_forward(self, arrays, outputs)
+        results = [wrap(y, record) for y in outputs]
         if record:
-            self.inputs = tensors
-            self.saved_versions = [t._versions[0] for t in tensors]
-            saver = weakref.ref(self)
-            for t in tensors:
-                t._saver = saver
-            self.generation = max(t.generation for t in tensors)
-            self.n_outputs = len(results)
-            for index, result in enumerate(results):
-                result.creator, result.output_index = self, index
-                result.generation = self.generation + 1
+            self._record(tensors, results)
         return results[0] if single else tuple(results)
+
+    def _record(self, tensors, results):
+        """Make this Function the creator of ``results`` and remember its inputs and their
+        versions for backward."""
+        self.inputs = tensors
+        self.saved_versions = [t._versions[0] for t in tensors]
+        saver = weakref.ref(self)
+        generation = 0
+        for t in tensors:
+            t._saver = saver
+            if t.generation > generation:
+                generation = t.generation
+        self.generation = generation
+        self.n_outputs = len(results)
+        for index, result in enumerate(results):
+            result.creator, result.output_index, result.generation = self, index, generation + 1
 
     def forward(self, *arrays):
         raise NotImplementedError
@@ -183,11 +194,12 @@ def run_backward(root, grad, retain_graph=False, captured=None):
             anomaly.check_backward(f, output_grads, input_grads)
         for tensor, g, needed in zip(f.inputs, input_grads, f.needs_input_grad):
             if needed and g is not None:
-                if g.shape != tensor.shape:
+                data = tensor._data
+                if g.shape != data.shape:
                     raise RuntimeError(f"{f!r}.backward returned a gradient of shape {g.shape} "
                                        f"for an input of shape {tensor.shape}")
-                if g.dtype != tensor.dtype:
-                    g = g.astype(tensor.dtype)
+                if g.dtype != data.dtype:
+                    g = g.astype(data.dtype)
                 push(tensor, g)
         if not retain_graph:
             f.inputs = None
@@ -293,4 +305,4 @@ def is_live(saver):
     return function is not None and function.inputs is not None
 
 
-from .tensor import Tensor, as_tensor  # noqa: E402  (tensor.py needs this module first)
+from .tensor import Tensor, as_tensor, wrap  # noqa: E402  (tensor.py needs this module first)

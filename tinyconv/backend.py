@@ -137,6 +137,11 @@ def get_array_module(*arrays):
     Raises:
         RuntimeError: the arrays mix host (NumPy) and device (CuPy) memory.
     """
+    for a in arrays:  # the common case first: NumPy arrays only
+        if type(a) is not np.ndarray:
+            break
+    else:
+        return np
     modules = {type(a).__module__.split(".")[0] for a in arrays if a is not None}
     modules.discard("numpy")
     modules.discard("builtins")

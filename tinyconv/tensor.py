@@ -29,6 +29,11 @@ class Tensor:
     """
 
     __array_priority__ = 1000  # numpy_scalar * tensor goes to Tensor.__rmul__
+    # What a new tensor starts with, read from the class until set (fewer writes per tensor):
+    _saver = None  # weak reference to the last Function that saved this tensor
+    _grad = None  # a Tensor or None; see the grad property
+    creator = None
+    generation = 0
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         if device is not None:
@@ -40,11 +45,7 @@ class Tensor:
             raise TypeError(f"requires_grad: expected a floating-point tensor, got dtype {array.dtype}")
         self._data = array
         self._versions = [0]  # one counter, shared with detach(): [version]
-        self._saver = None  # weak reference to the last Function that saved this tensor
         self.requires_grad = bool(requires_grad)
-        self._grad = None  # a Tensor or None; see the grad property
-        self.creator = None
-        self.generation = 0
 
     @property
     def data(self):
@@ -99,7 +100,7 @@ class Tensor:
     def _accumulate_grad(self, array):
         """Add ``array`` (this tensor's shape and dtype) to ``.grad`` into a new array: the
         backward engine's only write, one Tensor around the array, no further copy."""
-        self._grad = Tensor(array.copy() if self._grad is None else self._grad._data + array)
+        self._grad = wrap(array.copy() if self._grad is None else self._grad._data + array)
 
     @property
     def _version(self):
@@ -415,13 +416,12 @@ class Tensor:
 
     def _root_gradient(self, grad):
         """``grad`` (as given to backward) as an array of this tensor's shape, dtype and device."""
-        xp = get_array_module(self._data)
         if grad is None:
             if self._data.size != 1:
                 raise RuntimeError(f"backward(): grad can be omitted only for a tensor with one "
                                    f"element, got shape {self.shape}")
-            grad = xp.ones_like(self._data)
-        if grad is None or isinstance(grad, (str, bytes)):
+            return get_array_module(self._data).ones_like(self._data)
+        if isinstance(grad, (str, bytes)):
             raise TypeError(f"grad: expected an array of numbers shaped {self.shape}, got {type(grad).__name__}")
         grad = to_array(grad, name="grad")
         get_array_module(self._data, grad)  # same device
@@ -617,6 +617,17 @@ def to_array(data, dtype=None, name="data"):
         raise TypeError(f"{name}: expected numbers (bool, int, float or complex), got "
                         f"{type(original).__name__ if array.dtype.kind == 'O' or isinstance(original, (str, bytes)) else 'dtype ' + str(array.dtype)}")
     return array
+
+
+def wrap(array, requires_grad=False):
+    """``Tensor(array, requires_grad=requires_grad)`` (``requires_grad`` a bool), without the
+    constructor's conversions where ``array`` is a NumPy array that needs none: the per-op
+    cost of wrapping the outputs of Functions and the gradients."""
+    if type(array) is not np.ndarray or (requires_grad and array.dtype.kind != "f"):
+        return Tensor(array, requires_grad=requires_grad)
+    tensor = Tensor.__new__(Tensor)
+    tensor._data, tensor._versions, tensor.requires_grad = array, [0], requires_grad
+    return tensor
 
 
 def tensor_arg(name, value):

@@ -59,15 +59,22 @@ class Adam(Optimizer):
             state.update(step=0, **{k: grad * 0 for k in self.state_keys(group)[0]})
         state["step"] += 1
         m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+        xp = get_array_module(param)
+        scratch = xp.multiply(grad, 1 - b1)  # one temporary array for the whole step
         m *= b1
-        m += (1 - b1) * grad
+        m += scratch
+        xp.multiply(grad, 1 - b2, out=scratch)
+        scratch *= grad
         v *= b2
-        v += (1 - b2) * grad * grad
+        v += scratch
         if group["amsgrad"]:
-            v = get_array_module(param).maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        step_size = lr / (1 - b1 ** t)
-        denominator = v ** 0.5 / math.sqrt(1 - b2 ** t) + param.dtype.type(group["eps"])
-        param -= (step_size * m / denominator).astype(param.dtype, copy=False)
+            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        denominator = xp.sqrt(v)
+        denominator /= math.sqrt(1 - b2 ** t)
+        denominator += param.dtype.type(group["eps"])
+        xp.multiply(m, lr / (1 - b1 ** t), out=scratch)
+        scratch /= denominator
+        param -= scratch
 
 
 class AdamW(Adam):

@@ -145,11 +145,14 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters: to None (the default, as PyTorch 2.x), or with
         ``set_to_none=False`` fill them with zeros in place."""
-        for p in self.params:
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad.zero_()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                if set_to_none:
+                    p._grad = None
+                else:
+                    p._grad.zero_()
 
     def step(self, closure=None):
         """Update every parameter that has a gradient, in place (a gradient of another float
@@ -176,19 +179,19 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.grad is not None:
+                    if p._grad is not None:
                         self._update_one(p, group)
         return loss
 
     def _update_one(self, p, group):
-        grad, data = p.grad.data, p._data  # the array itself: writable even while a graph saved it
+        grad, data = p._grad._data, p._data  # the array itself: writable even while a graph saved it
         get_array_module(data, grad)  # same device
         if grad.shape != data.shape:
             raise ValueError(f"{self._name(p)}.grad: expected shape {tuple(p.shape)} like the parameter, "
                              f"got {tuple(grad.shape)}")
         state = self.state[p]
         for k, v in state.items():
-            if hasattr(v, "shape") and type(v) is not type(data):
+            if type(v) is not type(data) and hasattr(v, "shape"):
                 state[k] = to_device(v, p.device)
         grad = grad.astype(data.dtype, copy=False)
         self.update(data, -grad if group.get("maximize") else grad, state, group)
