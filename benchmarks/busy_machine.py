@@ -99,13 +99,14 @@ def main():
     print(f"LeNet-5 step, batch {args.batch_size}, Adam; {os.cpu_count()} cores "
           f"(affinity {len(os.sched_getaffinity(0))}); busy = {args.spinners} spinning "
           f"process(es); median of {args.repeats} rounds; load = 1-min load average at run end")
-    print(f"{'setting':44s} {'quiet ms':>9s} {'cpu ms':>7s} {'load':>5s} {'busy ms':>9s} "
+    width = max(map(len, settings))
+    print(f"{'setting':{width}s} {'quiet ms':>9s} {'cpu ms':>7s} {'load':>5s} {'busy ms':>9s} "
           f"{'cpu ms':>7s} {'load':>5s} {'slowdown':>8s}")
     for s in settings:
         row = [{k: statistics.median(r[k] for r in runs[s, l]) for k in ("ms", "cpu_ms", "load")}
                for l in loads]
         ratios = [b["ms"] / q["ms"] for q, b in zip(runs[s, "quiet"], runs[s, "busy"])]
-        print(f"{s:44s} " + " ".join(f"{r['ms']:9.1f} {r['cpu_ms']:7.1f} {r['load']:5.1f}" for r in row)
+        print(f"{s:{width}s} " + " ".join(f"{r['ms']:9.1f} {r['cpu_ms']:7.1f} {r['load']:5.1f}" for r in row)
               + f" {statistics.median(ratios):8.2f}")
 
 
