@@ -362,8 +362,8 @@ def kernel_threads():
 
     Numba's threads wait for each other at the end of every kernel; when another process holds
     a core, each kernel waits for the scheduler to give a thread back, and LeNet-5 training
-    slowed 6x on 2 shared cores (``benchmarks/busy_machine.py``): fewer threads than free cores
-    is the cure. The count is set around each kernel call and restored after it (Numba's
+    ran 3.6-7.4x slower on 2 shared cores (``benchmarks/busy_machine.py``): fewer threads than
+    free cores is the cure. The count is set around each kernel call and restored after it (Numba's
     setting is per thread), so Numba's setting for other code is left alone.
 
     Raises:
