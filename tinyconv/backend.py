@@ -285,6 +285,16 @@ def set_blas_threads(n):
 
 
 @contextlib.contextmanager
+def _set_for_block(setter, value):
+    """Context manager: ``setter(value)`` on entry, ``setter(previous)`` on exit, where
+    ``previous`` is what the setter returned."""
+    previous = setter(value)
+    try:
+        yield
+    finally:
+        setter(previous)
+
+
 def use_blas_threads(n):
     """Context manager: run tinyconv's GEMMs in the block with ``n`` BLAS threads (see
     :func:`set_blas_threads`), restored on exit.
@@ -292,11 +302,7 @@ def use_blas_threads(n):
     Raises:
         TypeError: ``n`` is not an int. ValueError: ``n`` < 1.
     """
-    previous = set_blas_threads(n)
-    try:
-        yield
-    finally:
-        set_blas_threads(previous)
+    return _set_for_block(set_blas_threads, n)
 
 
 @functools.lru_cache(maxsize=None)
@@ -387,7 +393,6 @@ def set_kernel_threads(n):
     return previous
 
 
-@contextlib.contextmanager
 def use_kernel_threads(n):
     """Context manager: run tinyconv's CPU kernels in the block on ``n`` Numba threads (see
     :func:`set_kernel_threads`), restored on exit.
@@ -395,11 +400,7 @@ def use_kernel_threads(n):
     Raises:
         TypeError: ``n`` is not an int. ValueError: ``n`` < 1.
     """
-    previous = set_kernel_threads(n)
-    try:
-        yield
-    finally:
-        set_kernel_threads(previous)
+    return _set_for_block(set_kernel_threads, n)
 
 
 def _usable_cores():
