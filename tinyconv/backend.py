@@ -258,13 +258,21 @@ def blas_threads():
     """
     if _blas_threads is not None:
         return _blas_threads
-    text = os.environ.get("TINYCONV_BLAS_THREADS", "1")
+    return _positive_int_variable("TINYCONV_BLAS_THREADS", "1")
+
+
+def _positive_int_variable(name, default):
+    """The positive int in the environment variable ``name`` (``default`` where unset; None
+    stays None). Raises ValueError naming the variable otherwise."""
+    text = os.environ.get(name, default)
+    if text is None:
+        return None
     try:
         n = int(text)
     except ValueError:
         n = 0
     if n < 1:
-        raise ValueError(f"TINYCONV_BLAS_THREADS: expected a positive int, got {text!r}")
+        raise ValueError(f"{name}: expected a positive int, got {text!r}")
     return n
 
 
@@ -282,6 +290,16 @@ def set_blas_threads(n):
 
 
 @contextlib.contextmanager
+def _set_for_block(setter, value):
+    """Context manager: ``setter(value)`` on entry, ``setter(previous)`` on exit, where
+    ``previous`` is what the setter returned."""
+    previous = setter(value)
+    try:
+        yield
+    finally:
+        setter(previous)
+
+
 def use_blas_threads(n):
     """Context manager: run tinyconv's GEMMs in the block with ``n`` BLAS threads (see
     :func:`set_blas_threads`), restored on exit.
@@ -289,11 +307,7 @@ def use_blas_threads(n):
     Raises:
         TypeError: ``n`` is not an int. ValueError: ``n`` < 1.
     """
-    previous = set_blas_threads(n)
-    try:
-        yield
-    finally:
-        set_blas_threads(previous)
+    return _set_for_block(set_blas_threads, n)
 
 
 @functools.lru_cache(maxsize=None)
@@ -346,10 +360,109 @@ class _BlasScope(contextlib.ContextDecorator):
 blas_scope = _BlasScope()
 
 
+_kernel_threads = None  # tinyconv's own Numba thread count; None: $TINYCONV_KERNEL_THREADS or the load's
+_last_kernel_threads = 1  # the count tinyconv's kernels last ran on: its own share of the load average
+
+
+def kernel_threads():
+    """Return the number of Numba threads tinyconv's CPU kernels (im2col, col2im, pooling) are
+    asked to run on: the count of :func:`set_kernel_threads` or :func:`use_kernel_threads`, else
+    ``$TINYCONV_KERNEL_THREADS`` (read on each call), else None: chosen at each kernel call from
+    the machine's load (the cores that the 1-minute load average of other processes leaves
+    idle, at least 1). Either way at most ``numba.get_num_threads()`` of the calling thread.
+
+    Numba's threads wait for each other at the end of every kernel; when another process holds
+    a core, each kernel waits for the scheduler to give a thread back, and LeNet-5 training
+    ran 3.6-7.4x slower on 2 shared cores (``benchmarks/busy_machine.py``): fewer threads than
+    free cores is the cure. The count is set around each kernel call and restored after it (Numba's
+    setting is per thread), so Numba's setting for other code is left alone.
+
+    Raises:
+        ValueError: ``$TINYCONV_KERNEL_THREADS`` is not a positive integer.
+    """
+    if _kernel_threads is not None:
+        return _kernel_threads
+    return _positive_int_variable("TINYCONV_KERNEL_THREADS", None)
+
+
+def set_kernel_threads(n):
+    """Run tinyconv's CPU kernels on ``n`` Numba threads (capped at ``numba.get_num_threads()``;
+    see :func:`kernel_threads`); ``None`` returns to ``$TINYCONV_KERNEL_THREADS`` or the count
+    chosen from the load. Returns the previous setting (an int, or None).
+
+    Raises:
+        TypeError: ``n`` is not an int or None. ValueError: ``n`` < 1.
+    """
+    global _kernel_threads
+    previous, _kernel_threads = _kernel_threads, None if n is None else positive_int("n", n)
+    return previous
+
+
+def use_kernel_threads(n):
+    """Context manager: run tinyconv's CPU kernels in the block on ``n`` Numba threads (see
+    :func:`set_kernel_threads`), restored on exit.
+
+    Raises:
+        TypeError: ``n`` is not an int. ValueError: ``n`` < 1.
+    """
+    return _set_for_block(set_kernel_threads, n)
+
+
+def _usable_cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _idle_cores():
+    """The usable cores that other processes leave idle, from the 1-minute load average less
+    tinyconv's own share (the threads its kernels last ran on); all of them where the platform
+    has no load average."""
+    try:
+        others = max(0.0, os.getloadavg()[0] - _last_kernel_threads)
+    except OSError:
+        others = 0.0
+    return round(_usable_cores() - others)
+
+
+@contextlib.contextmanager
+def _on_kernel_threads():
+    """The block runs on the Numba thread count of :func:`kernel_threads` (or of the load);
+    Numba's count of the calling thread is restored on exit."""
+    import numba
+    global _last_kernel_threads
+    previous = numba.get_num_threads()
+    chosen = kernel_threads()
+    n = max(1, min(previous, _idle_cores() if chosen is None else chosen))
+    _last_kernel_threads = n
+    if n != previous:
+        numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if n != previous:
+            numba.set_num_threads(previous)
+
+
+class _KernelsOnKernelThreads:
+    """A kernel module whose functions run on :func:`kernel_threads` Numba threads."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        function = getattr(self._module, name)
+
+        @functools.wraps(function)
+        def call(*args, **kwargs):
+            with _on_kernel_threads():
+                return function(*args, **kwargs)
+        return call
+
+
 def settings():
     """Return a copy of tinyconv's process-wide settings: ``{"kernels": str, "blas_threads":
-    int or None, "column_buffer_limits": {device: bytes}}`` (what the scoped setters change)."""
-    return {"kernels": _kernels, "blas_threads": _blas_threads,
+    int or None, "kernel_threads": int or None, "column_buffer_limits": {device: bytes}}``
+    (what the scoped setters change)."""
+    return {"kernels": _kernels, "blas_threads": _blas_threads, "kernel_threads": _kernel_threads,
             "column_buffer_limits": dict(_column_buffer_limits)}
 
 
@@ -369,9 +482,10 @@ _numba_cuda = None
 
 def kernels(array):
     """Return the kernel module (im2col, col2im, pooling) that serves ``array``: with "numba"
-    selected, :mod:`tinyconv.kernels.cpu` for NumPy arrays and :mod:`tinyconv.kernels.cuda`
-    for CuPy arrays (where Numba's CUDA target works); otherwise :mod:`tinyconv.kernels.reference`,
-    which serves both through the one ``xp`` code path.
+    selected, :mod:`tinyconv.kernels.cpu` for NumPy arrays (each call on :func:`kernel_threads`
+    Numba threads) and :mod:`tinyconv.kernels.cuda` for CuPy arrays (where Numba's CUDA target
+    works); otherwise :mod:`tinyconv.kernels.reference`, which serves both through the one
+    ``xp`` code path.
 
     Raises:
         ValueError: ``$TINYCONV_KERNELS`` names no kernels (checked here, not at import).
@@ -379,7 +493,7 @@ def kernels(array):
     if _kernels == "numba":
         if isinstance(array, np.ndarray):
             from .kernels import cpu
-            return cpu
+            return _KernelsOnKernelThreads(cpu)
         if _numba_cuda_available():
             from .kernels import cuda
             return cuda

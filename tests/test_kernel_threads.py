@@ -1,0 +1,67 @@
+"""How many Numba threads tinyconv's CPU kernels run on: the machine's load decides by default,
+the user's choice where given, and Numba's own setting is the same after each call."""
+import os
+
+import numba
+import numpy as np
+import pytest
+
+from tinyconv import backend
+from tinyconv.kernels import cpu
+
+needs_two_threads = pytest.mark.skipif(numba.get_num_threads() < 2 or len(os.sched_getaffinity(0)) < 2,
+                                       reason="needs two Numba threads on two usable cores")
+
+
+def threads_inside_a_kernel(monkeypatch):
+    """Call im2col through backend.kernels and return the Numba thread count the kernel saw."""
+    seen = []
+    monkeypatch.setattr(cpu, "im2col", lambda *args: seen.append(numba.get_num_threads()))
+    backend.kernels(np.zeros((1, 1, 4, 4), np.float32)).im2col(None, (2, 2), (1, 1), (0, 0), (1, 1))
+    return seen[0]
+
+
+def load_average(monkeypatch, load):
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+
+
+@needs_two_threads
+def test_a_busy_machine_runs_the_kernels_on_one_thread(monkeypatch):
+    load_average(monkeypatch, 2.0 + len(os.sched_getaffinity(0)))
+    before = numba.get_num_threads()
+    assert threads_inside_a_kernel(monkeypatch) == 1
+    assert numba.get_num_threads() == before
+
+
+@needs_two_threads
+def test_a_quiet_machine_runs_the_kernels_on_every_numba_thread(monkeypatch):
+    load_average(monkeypatch, 0.0)
+    assert threads_inside_a_kernel(monkeypatch) == min(numba.get_num_threads(), len(os.sched_getaffinity(0)))
+
+
+@needs_two_threads
+def test_the_users_choice_wins_over_the_load(monkeypatch):
+    load_average(monkeypatch, 100.0)
+    with backend.use_kernel_threads(2):
+        assert backend.kernel_threads() == 2
+        assert threads_inside_a_kernel(monkeypatch) == 2
+    monkeypatch.setenv("TINYCONV_KERNEL_THREADS", "2")
+    assert threads_inside_a_kernel(monkeypatch) == 2
+
+
+def test_more_threads_than_numba_has_are_capped(monkeypatch):
+    with backend.use_kernel_threads(numba.config.NUMBA_NUM_THREADS + 1):
+        assert threads_inside_a_kernel(monkeypatch) == numba.get_num_threads()
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2"])
+def test_a_bad_thread_count_names_the_argument(bad):
+    with pytest.raises((TypeError, ValueError), match="n: expected"):
+        backend.set_kernel_threads(bad)
+
+
+@pytest.mark.parametrize("text", ["0", "two", "-1"])
+def test_a_bad_thread_variable_fails_when_used_and_names_it(monkeypatch, text):
+    monkeypatch.setenv("TINYCONV_KERNEL_THREADS", text)
+    with pytest.raises(ValueError, match=f"TINYCONV_KERNEL_THREADS: expected .*{text!r}"):
+        backend.kernel_threads()
