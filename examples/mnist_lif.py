@@ -15,8 +15,10 @@ spiking network trained with surrogate gradients.
     constant current for T steps, trained through time with the arctan surrogate gradient on
     the cross-entropy of the output spike counts; the class is the most active output neuron.
 
+Adam, its learning rate halved after each epoch (``--lr-decay``).
+
     python examples/mnist_lif.py                          # (a), 3 CNN epochs, T = 16
-    python examples/mnist_lif.py --model csnn --steps 25  # (b)
+    python examples/mnist_lif.py --model csnn             # (b), 3 epochs, T = 25
     python examples/mnist_lif.py --train-size 2000 --epochs 1   # a short run on 2000 images
 
 Writes to ``--out-dir``: history.json, the spike raster of the 3136 inputs for one test digit
