@@ -30,7 +30,7 @@ import time
 
 import numpy as np
 
-from lenet_epoch import torch_available
+from lenet_epoch import torch_available, training_step
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BETA, LR = 0.5, 1e-2
@@ -44,14 +44,7 @@ def tinyconv_trainer(time_steps):
 
     tc.manual_seed(0)
     model = ConvSNN(time_steps, beta=BETA)
-    optimizer = tc.optim.Adam(model.parameters(), lr=LR)
-
-    def step(images, labels):
-        loss = F.softmax_cross_entropy(model(tc.Tensor(images)), labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return step
+    return training_step(model, tc.optim.Adam(model.parameters(), lr=LR), F.softmax_cross_entropy, tc.Tensor)
 
 
 def torch_trainer(time_steps):
@@ -84,15 +77,7 @@ def torch_trainer(time_steps):
         return torch.stack(spikes)
 
     model = ConvSNN()
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    loss_fn = SF.ce_count_loss()
-
-    def step(images, labels):
-        loss = loss_fn(model(torch.from_numpy(images)), torch.from_numpy(labels))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return step
+    return training_step(model, torch.optim.Adam(model.parameters(), lr=LR), SF.ce_count_loss(), torch.from_numpy)
 
 
 def child(framework, args):
