@@ -25,6 +25,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DROPOUT = 0.25
 
 
+def training_step(model, optimizer, loss_fn, convert):
+    """A function (images, labels) of NumPy arrays -> None: one step of ``optimizer`` on
+    ``loss_fn(model(convert(images)), convert(labels))`` (``convert``: the framework's tensor)."""
+    def step(images, labels):
+        loss = loss_fn(model(convert(images)), convert(labels))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return step
+
+
 def tinyconv_trainer():
     import tinyconv as tc
     from tinyconv import functional as F
@@ -34,13 +45,7 @@ def tinyconv_trainer():
     tc.manual_seed(0)
     model = lenet5(dropout=DROPOUT)
     optimizer = tc.optim.Adam(model.parameters(), lr=2e-3)
-
-    def step(images, labels):
-        loss = F.softmax_cross_entropy(model(tc.Tensor(images)), labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return step
+    return training_step(model, optimizer, F.softmax_cross_entropy, tc.Tensor)
 
 
 def torch_trainer():
@@ -54,14 +59,7 @@ def torch_trainer():
         nn.Linear(400, 120), nn.ReLU(), nn.Dropout(DROPOUT),
         nn.Linear(120, 84), nn.ReLU(), nn.Dropout(DROPOUT), nn.Linear(84, 10))
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step(images, labels):
-        loss = loss_fn(model(torch.from_numpy(images)), torch.from_numpy(labels))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return step
+    return training_step(model, optimizer, nn.CrossEntropyLoss(), torch.from_numpy)
 
 
 def child(framework, batches, batch_size):

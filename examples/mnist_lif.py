@@ -15,8 +15,10 @@ spiking network trained with surrogate gradients.
     constant current for T steps, trained through time with the arctan surrogate gradient on
     the cross-entropy of the output spike counts; the class is the most active output neuron.
 
+Adam, its learning rate halved after each epoch (``--lr-decay``).
+
     python examples/mnist_lif.py                          # (a), 3 CNN epochs, T = 16
-    python examples/mnist_lif.py --model csnn --steps 25  # (b)
+    python examples/mnist_lif.py --model csnn             # (b), 3 epochs, T = 25
     python examples/mnist_lif.py --train-size 2000 --epochs 1   # a short run on 2000 images
 
 Writes to ``--out-dir``: history.json, the spike raster of the 3136 inputs for one test digit
@@ -109,18 +111,21 @@ def predictions(fn, loader):
     return np.concatenate(true), np.concatenate(predicted)
 
 
-def train(label, model, loader, test_loader, args, history, lr):
-    """``args.epochs`` epochs of Adam on softmax cross-entropy; append each epoch's figures to ``history``."""
-    optimizer = tc.optim.Adam(model.parameters(), lr=lr)
+def train(label, model, loader, test_loader, args, history):
+    """``args.epochs`` epochs of Adam (lr ``args.lr``, times ``args.lr_decay`` after each epoch) on softmax
+    cross-entropy; append each epoch's figures to ``history``."""
+    optimizer = tc.optim.Adam(model.parameters(), lr=args.lr)
+    schedule = tc.optim.ExponentialLR(optimizer, gamma=args.lr_decay)
     for epoch in range(1, args.epochs + 1):
-        start = time.perf_counter()
+        start, lr = time.perf_counter(), optimizer.lr
         loss = train_or_exit(model, optimizer, loader, epoch, args.epochs, label=label)
         seconds = time.perf_counter() - start
+        schedule.step()
         _, accuracy = evaluate(model, test_loader)
-        history.append(dict(model=label, epoch=epoch, train_loss=loss, test_accuracy=accuracy, seconds=seconds,
-                            seconds_per_batch=seconds / len(loader)))
-        print(f"{label} epoch {epoch}: train loss {loss:.4f}, test accuracy {100 * accuracy:.2f}%, {seconds:.1f} s "
-              f"({1000 * seconds / len(loader):.0f} ms per batch)")
+        history.append(dict(model=label, epoch=epoch, lr=lr, train_loss=loss, test_accuracy=accuracy,
+                            seconds=seconds, seconds_per_batch=seconds / len(loader)))
+        print(f"{label} epoch {epoch}: lr {lr:.3g}, train loss {loss:.4f}, test accuracy {100 * accuracy:.2f}%, "
+              f"{seconds:.1f} s ({1000 * seconds / len(loader):.0f} ms per batch)")
 
 
 def tempotron_rule(net, loader, test_loader, args, history):
@@ -177,9 +182,10 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", choices=["tempotron", "csnn"], default="tempotron")
     p.add_argument("--epochs", type=positive_int, default=3, help="epochs of backpropagation (each network)")
-    p.add_argument("--steps", type=positive_int, default=16, help="time steps T")
+    p.add_argument("--steps", type=positive_int, default=None, help="time steps T (default: 16 tempotron, 25 csnn)")
     p.add_argument("--batch-size", type=positive_int, default=64)
     p.add_argument("--lr", type=positive_float, default=None, help="Adam learning rate (default: 1e-3 tempotron, 1e-2 csnn)")
+    p.add_argument("--lr-decay", type=positive_float, default=0.5, help="multiply the learning rate by this after each epoch")
     p.add_argument("--train-size", type=non_negative_int, default=0, help="train on the first N images only (0: all 60000)")
     p.add_argument("--tempotron-epochs", type=positive_int, default=3)
     p.add_argument("--tempotron-lr", type=positive_float, default=1e-5,
@@ -187,8 +193,11 @@ def parse_args(argv=None):
     p.add_argument("--threshold", type=positive_float, default=1.0, help="firing threshold of the rule-trained tempotrons")
     add_common_arguments(p, "runs/mnist_lif")
     args = p.parse_args(argv)
+    tempotron = args.model == "tempotron"
     if args.lr is None:
-        args.lr = 1e-3 if args.model == "tempotron" else 1e-2  # snnTorch's tutorial: Adam, lr 1e-2
+        args.lr = 1e-3 if tempotron else 1e-2  # snnTorch's tutorial: Adam, lr 1e-2
+    if args.steps is None:
+        args.steps = 16 if tempotron else 25  # snnTorch's tutorial: 25 steps
     return args
 
 
@@ -203,12 +212,12 @@ def main(argv=None):
     print(f"{args.model}, T = {args.steps}, batch {args.batch_size}, {len(train_set):,} training images, on {args.device}")
     if args.model == "tempotron":
         cnn = FeatureCNN().to(args.device)
-        train("softmax CNN", cnn, loader, test_loader, args, history, args.lr)
+        train("softmax CNN", cnn, loader, test_loader, args, history)
         results["softmax CNN"] = history[-1]["test_accuracy"]
         net = TempotronNet(cnn, args.steps).to(args.device)
         rule = tempotron_rule(net, loader, test_loader, args, history)
         results["tempotron rule"] = history[-1]["test_accuracy"]
-        train("end to end", net, loader, test_loader, args, history, args.lr)
+        train("end to end", net, loader, test_loader, args, history)
         results["end to end"] = history[-1]["test_accuracy"]
         true, predicted = predictions(lambda x: net(x).data.argmax(axis=1), test_loader)
         image = test_set[0][0][None]
@@ -220,7 +229,7 @@ def main(argv=None):
         raster = snn.latency_encode(v4, args.steps).numpy()[:, 0]
     else:
         net = ConvSNN(args.steps).to(args.device)
-        train("conv SNN", net, loader, test_loader, args, history, args.lr)
+        train("conv SNN", net, loader, test_loader, args, history)
         results["conv SNN"] = history[-1]["test_accuracy"]
         spikes = []
 

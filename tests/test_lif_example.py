@@ -30,6 +30,7 @@ def test_conv_snn_learns_the_synthetic_digits(tmp_path):
     history, results = example().main(["--model", "csnn", "--epochs", "3", "--steps", "4", "--batch-size", "32",
                                        "--lr", "5e-3", "--out-dir", str(tmp_path)])
     assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert [h["lr"] for h in history] == pytest.approx([5e-3, 2.5e-3, 1.25e-3])  # --lr-decay 0.5 by default
     assert results["conv SNN"] > 0.3  # chance: 0.1
     assert results["spikes per image"] > 0
     for name in ("raster.png", "confusion.png"):
@@ -40,3 +41,9 @@ def test_example_refuses_bad_options(capsys):
     with pytest.raises(SystemExit):
         example().parse_args(["--steps", "0"])
     assert "argument --steps: expected a positive integer, got '0'" in capsys.readouterr().err
+
+
+def test_time_steps_default_by_model():
+    assert example().parse_args([]).steps == 16
+    assert example().parse_args(["--model", "csnn"]).steps == 25  # snnTorch's tutorial
+    assert example().parse_args(["--model", "csnn", "--steps", "8"]).steps == 8

@@ -7,8 +7,10 @@ spikes are data, not part of a graph (no gradient flows back to x).
   strategies for rapid processing"; the latency code of Guetig & Sompolinsky 2006): each input
   fires once, a stronger one earlier, linearly: at step round((1 - x) * (T - 1)) for x in
   (0, 1]; x = 1 fires at step 0, and x = 0 never fires.
-- Rate (Poisson-like) code: at every step an input fires with probability x, independently
-  (Bernoulli), so the mean rate over T steps estimates x.
+- Rate (Poisson-like) code (Dayan & Abbott 2001, "Theoretical Neuroscience", sec. 1.4: a
+  Poisson spike train generated in bins, a spike in each with probability r dt; snnTorch's
+  ``spikegen.rate``): at every step an input fires with probability x, independently
+  (Bernoulli), so the mean rate over T steps estimates x: P(S[t] = 1) = x.
 """
 import numpy as np
 
