@@ -9,15 +9,14 @@ with the mean and standard deviation of the training pixels. One-channel 28x28 d
 (Fashion-MNIST, MNIST) go through the same network: the first convolution takes the data's
 channels and the fully connected layer the flattened size that follows (128 x 3 x 3).
 
-``--model small`` is a smaller network for Fashion-MNIST: conv 32@3x3, batch norm, ReLU, pool,
-dropout 0.25; conv 64@3x3, batch norm, ReLU, pool, dropout 0.25; 256 units with batch norm,
-ReLU and dropout 0.5; 10 outputs. ``--augment 2`` flips the training images left-right and crops
-them at random from the images padded by 2 pixels: clothing is left-right symmetric, and not
-seen rotated.
+``--model small`` is a smaller network for Fashion-MNIST: conv 32@3x3, batch norm, ReLU, pool;
+conv 64@3x3, batch norm, ReLU, pool; 256 units with batch norm, ReLU and dropout 0.5; 10
+outputs. ``--augment 1`` flips the training images left-right and crops them at random from
+the images padded by 1 pixel: clothing is left-right symmetric, and not seen rotated.
 
     python examples/cifar10_vgg.py                                # CIFAR-10, 10 epochs
     python examples/cifar10_vgg.py --dataset fashion --epochs 3   # where CIFAR-10 cannot be fetched
-    python examples/cifar10_vgg.py --dataset fashion --model small --augment 2 --epochs 15 --lr 2e-3 --lr-decay 0.8
+    python examples/cifar10_vgg.py --dataset fashion --model small --augment 1 --epochs 15 --lr 2e-3 --lr-decay 0.8
     python examples/cifar10_vgg.py --dataset mnist --limit 5000 --epochs 1   # a short run
     python examples/cifar10_vgg.py --device cuda                  # on the GPU (pip install ".[gpu]")
 
@@ -43,33 +42,34 @@ NO_DATA_HINT = {"cifar10": "\nThe archive is at https://www.cs.toronto.edu/~kriz
                            "train on Fashion-MNIST: --dataset fashion."}
 
 
-def _batch_norm(layer, features, wanted):
-    return [layer(features)] if wanted else []
+def _optional(layer, argument, wanted):
+    return [layer(argument)] if wanted else []
 
 
 def conv_net(in_channels=3, image_size=32, n_classes=10, widths=(32, 64, 128), convs=2, batch_norm=False,
-             hidden=1024):
+             conv_dropout=0.25, hidden=1024):
     """A network for (N, in_channels, image_size, image_size) inputs -> (N, n_classes) logits: for
     each of ``widths``, ``convs`` 3x3 convolutions (padding 1; batch norm if ``batch_norm``; ReLU),
     then 2x2 max pooling, which halves the size (rounding down: 28 -> 14 -> 7 -> 3), and dropout
-    0.25; then ``hidden`` fully connected units (batch norm if ``batch_norm``; ReLU; dropout 0.5)."""
+    ``conv_dropout`` (none if 0); then ``hidden`` fully connected units (batch norm if
+    ``batch_norm``; ReLU; dropout 0.5)."""
     layers, channels, size = [], in_channels, image_size
     for width in widths:
         for _ in range(convs):
-            layers += [nn.Conv2d(channels, width, 3, padding=1), *_batch_norm(nn.BatchNorm2d, width, batch_norm),
+            layers += [nn.Conv2d(channels, width, 3, padding=1), *_optional(nn.BatchNorm2d, width, batch_norm),
                        nn.ReLU()]
             channels = width
-        layers += [nn.MaxPool2d(2), nn.Dropout(0.25)]
+        layers += [nn.MaxPool2d(2), *_optional(nn.Dropout, conv_dropout, conv_dropout > 0)]
         size //= 2
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels * size * size, hidden),
-                         *_batch_norm(nn.BatchNorm1d, hidden, batch_norm), nn.ReLU(), nn.Dropout(0.5),
+                         *_optional(nn.BatchNorm1d, hidden, batch_norm), nn.ReLU(), nn.Dropout(0.5),
                          nn.Linear(hidden, n_classes))
 
 
 #: --model: the VGG-style network, and a small one with batch norm (an epoch of Fashion-MNIST in about a minute on
 #: one CPU core).
 MODELS = {"vgg": dict(widths=(32, 64, 128), convs=2, batch_norm=False, hidden=1024),
-          "small": dict(widths=(32, 64), convs=1, batch_norm=True, hidden=256)}
+          "small": dict(widths=(32, 64), convs=1, batch_norm=True, conv_dropout=0.0, hidden=256)}
 
 
 def channel_stats(images):
