@@ -20,8 +20,8 @@ def example():
     return load_example("cifar10_vgg")
 
 
-def weights(folder):
-    return tc.load(os.path.join(folder, "vgg.npz"))
+def weights(folder, model="vgg"):
+    return tc.load(os.path.join(folder, f"{model}.npz"))
 
 
 def shapes(folder):
@@ -46,29 +46,83 @@ def test_cifar10(example, tmp_path, monkeypatch, capsys):
     assert [h["test_accuracy"] for h in saved] == [h["test_accuracy"] for h in history]
 
 
+def idx_files(folder, monkeypatch, train=40, test=10):
+    """Random 28x28 IDX files (``train`` and ``test`` images) in ``folder`` (a Path named after
+    the dataset's folder), their checksums in place of the real ones; no download."""
+    rng = np.random.default_rng(0)
+    files = {}
+    for split, n in (("train", train), ("t10k", test)):
+        files[f"{split}-images-idx3-ubyte"] = idx_bytes(rng.integers(0, 256, (n, 28, 28), np.uint8))
+        files[f"{split}-labels-idx1-ubyte"] = idx_bytes(rng.integers(0, 10, n, np.uint8))
+    monkeypatch.setitem(datasets.SHA256, folder.name, {n: hashlib.sha256(b).hexdigest() for n, b in files.items()})
+    monkeypatch.setitem(datasets.SOURCES, folder.name, [])
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+
+
+def train_twice(example, tmp_path, options, model="vgg"):
+    """Run the example with ``options`` into out-dirs a and b; return both runs' weights."""
+    runs = []
+    for run in ("a", "b"):
+        example.main([*options, "--data-dir", str(tmp_path), "--limit", "24", "--batch-size", "8",
+                      "--out-dir", str(tmp_path / run)])
+        runs.append(weights(tmp_path / run, model))
+    return runs
+
+
+def assert_same_weights(runs):
+    assert runs[0].keys() == runs[1].keys()
+    for name in runs[0]:
+        np.testing.assert_array_equal(runs[0][name], runs[1][name], err_msg=name)
+
+
 def test_one_channel_data_and_limit(example, tmp_path, monkeypatch, capsys):
     """MNIST-shaped data: one input channel and a 128 x 3 x 3 flattened size; --limit trains on
     the first N images; the same seed gives the same weights."""
-    rng = np.random.default_rng(0)
-    files = {}
-    for split, n in (("train", 40), ("t10k", 10)):
-        files[f"{split}-images-idx3-ubyte"] = idx_bytes(rng.integers(0, 256, (n, 28, 28), np.uint8))
-        files[f"{split}-labels-idx1-ubyte"] = idx_bytes(rng.integers(0, 10, n, np.uint8))
-    monkeypatch.setitem(datasets.SHA256, "mnist", {n: hashlib.sha256(b).hexdigest() for n, b in files.items()})
-    monkeypatch.setitem(datasets.SOURCES, "mnist", [])
-    (tmp_path / "mnist").mkdir()
-    for name, data in files.items():
-        (tmp_path / "mnist" / name).write_bytes(data)
-    runs = []
-    for run in ("a", "b"):
-        example.main(["--dataset", "mnist", "--data-dir", str(tmp_path), "--limit", "24", "--epochs", "1",
-                      "--batch-size", "8", "--out-dir", str(tmp_path / run)])
-        runs.append(weights(tmp_path / run))
+    idx_files(tmp_path / "mnist", monkeypatch)
+    runs = train_twice(example, tmp_path, ["--dataset", "mnist", "--epochs", "1"])
     out = capsys.readouterr().out
     assert "(1x28x28)" in out and "24 training and 10 test images" in out
     assert shapes(tmp_path / "a") == ((32, 1, 3, 3), [(10, 1024), (1024, 128 * 3 * 3)])
-    for name in runs[0]:
-        np.testing.assert_array_equal(runs[0][name], runs[1][name], err_msg=name)
+    assert_same_weights(runs)
+
+
+def test_small_model_with_augmentation_on_fashion(example, tmp_path, monkeypatch, capsys):
+    """--model small: two convolutions with batch norm and 256 hidden units, saved as small.npz;
+    --lr-decay multiplies the learning rate after each epoch; with --augment the same seed
+    still gives the same weights."""
+    idx_files(tmp_path / "fashion-mnist", monkeypatch)
+    runs = train_twice(example, tmp_path, ["--dataset", "fashion", "--model", "small", "--augment", "2", "--epochs",
+                                           "2", "--lr", "0.01", "--lr-decay", "0.5"], model="small")
+    assert "small network" in capsys.readouterr().out
+    w = runs[0]
+    assert w["0.weight"].shape == (32, 1, 3, 3)
+    assert sorted(v.shape for v in w.values() if v.ndim == 2) == [(10, 256), (256, 64 * 7 * 7)]
+    assert sorted(v.shape for k, v in w.items() if k.endswith("running_mean")) == [(32,), (64,), (256,)]
+    history = json.loads((tmp_path / "a" / "history.json").read_text())
+    assert [h["lr"] for h in history] == pytest.approx([0.01, 0.005])
+    assert_same_weights(runs)
+
+
+def test_augment_flips_and_crops_the_training_images_only(example, tmp_path, monkeypatch):
+    """Each augmented training image is the normalised image, flipped or not, shifted by up to
+    --augment pixels with black coming in; both flips occur; the test images are left alone."""
+    idx_files(tmp_path / "fashion-mnist", monkeypatch, train=8, test=2)
+    args = example.parse_args(["--dataset", "fashion", "--augment", "2", "--data-dir", str(tmp_path)])
+    tc.manual_seed(3)
+    train_set, test_set = example.load_data(args)
+    mean, std = example.channel_stats(train_set.data)
+    padded = np.pad(train_set.data / np.float32(255), ((0, 0), (2, 2), (2, 2)))
+    flips = set()
+    for i in range(len(train_set)):
+        x = train_set[i][0][0] * std[0] + mean[0]
+        matches = [(flip, dy, dx) for flip in (False, True) for dy in range(5) for dx in range(5)
+                   if np.allclose(x, (padded[i, :, ::-1] if flip else padded[i])[dy:dy + 28, dx:dx + 28], atol=1e-5)]
+        assert matches, f"image {i} is no flip and crop of the original"
+        flips.add(matches[0][0])
+    assert flips == {False, True}
+    np.testing.assert_allclose(test_set[0][0][0] * std[0] + mean[0], test_set.data[0] / 255, atol=1e-5)
 
 
 def test_channel_stats(example):
