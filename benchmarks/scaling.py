@@ -12,10 +12,8 @@ use_kernel_threads(n)) and its default BLAS thread count (1); PyTorch with torch
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FRAMEWORKS = ("tinyconv", "torch")
@@ -43,14 +41,10 @@ def conv_step(framework, batch_size, rng):
 
 
 def median_seconds(step, repeats):
-    for _ in range(WARMUP):
+    from conv_layers import median_times
+    for _ in range(WARMUP - 1):  # median_times makes the last warm-up step
         step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_times({"step": step}, repeats)["step"]
 
 
 def child(framework, threads, batch_sizes, repeats):
