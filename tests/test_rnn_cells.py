@@ -69,6 +69,7 @@ def test_repr_is_pytorch_s():
     assert repr(nn.RNNCell(3, 4)) == "RNNCell(3, 4)"
     assert repr(nn.RNNCell(3, 4, bias=False, nonlinearity="relu")) == "RNNCell(3, 4, bias=False, nonlinearity=relu)"
     assert repr(nn.LSTMCell(3, 4)) == "LSTMCell(3, 4)"
+    assert repr(nn.RNN(3, 4, nonlinearity="relu")) == "RNN(3, 4, nonlinearity=relu)"  # as the cell, as PyTorch
 
 
 @pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])

@@ -29,6 +29,11 @@ def add_weights(module, suffix, gates, input_size, dtype, rng):
 
 
 
+def _nonlinearity_repr(nonlinearity):
+    """The ``extra_repr`` part of a non-default nonlinearity, written as PyTorch's ("relu")."""
+    return "" if nonlinearity == "tanh" else f", nonlinearity={nonlinearity}"
+
+
 class RNNBase(Module):
     """Parameters and arguments shared by :class:`RNN`, :class:`LSTM` and :class:`GRU`.
 
@@ -107,7 +112,7 @@ class RNN(RNNBase):
         return self.run(F.rnn, input, hx, nonlinearity=self.nonlinearity)
 
     def extra_repr(self):
-        return super().extra_repr() + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
+        return super().extra_repr() + _nonlinearity_repr(self.nonlinearity)
 
 
 class LSTM(RNNBase):
@@ -201,7 +206,7 @@ class RNNCell(RNNCellBase):
         return self.run(F.rnn_cell, input, hx, nonlinearity=self.nonlinearity)
 
     def extra_repr(self):
-        return super().extra_repr() + (", nonlinearity=relu" if self.nonlinearity == "relu" else "")
+        return super().extra_repr() + _nonlinearity_repr(self.nonlinearity)
 
 
 class LSTMCell(RNNCellBase):
