@@ -219,10 +219,11 @@ def max_pool_forward(x, kernel, stride, padding):
     out_shape = _pooled_shape(x.shape, kernel, stride, padding)
     y = np.empty(out_shape, dtype=x.dtype)
     argmax = np.empty(out_shape, dtype=np.int64)
+    x = np.ascontiguousarray(x)
     if _is_2x2(kernel, stride, padding):
-        _max_pool_2x2_forward(np.ascontiguousarray(x), y, argmax)
+        _max_pool_2x2_forward(x, y, argmax)
     else:
-        _max_pool_forward(np.ascontiguousarray(x), y, argmax, *kernel, *stride, *padding)
+        _max_pool_forward(x, y, argmax, *kernel, *stride, *padding)
     return y, argmax
 
 

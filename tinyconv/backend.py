@@ -197,7 +197,6 @@ def set_column_buffer_limit(nbytes, device="cpu"):
     return previous
 
 
-@contextlib.contextmanager
 def use_column_buffer_limit(nbytes, device="cpu"):
     """Context manager: run the block with the im2col buffer limit of ``device`` set to
     ``nbytes`` (see :func:`set_column_buffer_limit`), restored on exit.
@@ -205,11 +204,7 @@ def use_column_buffer_limit(nbytes, device="cpu"):
     Raises:
         ValueError: ``nbytes`` is not a positive integer, or an unknown device.
     """
-    previous = set_column_buffer_limit(nbytes, device)
-    try:
-        yield
-    finally:
-        set_column_buffer_limit(previous, device)
+    return _set_for_block(lambda n: set_column_buffer_limit(n, device), nbytes)
 
 
 KERNELS = ("numba", "reference")
@@ -450,12 +445,21 @@ class _KernelsOnKernelThreads:
 
     def __getattr__(self, name):
         function = getattr(self._module, name)
+        if not callable(function):
+            return function
 
         @functools.wraps(function)
         def call(*args, **kwargs):
             with _on_kernel_threads():
                 return function(*args, **kwargs)
         return call
+
+
+@functools.lru_cache(maxsize=None)
+def _cpu_kernels():
+    """The Numba CPU kernels, each call on :func:`kernel_threads` threads (made once)."""
+    from .kernels import cpu
+    return _KernelsOnKernelThreads(cpu)
 
 
 def settings():
@@ -492,8 +496,7 @@ def kernels(array):
     """
     if _kernels == "numba":
         if isinstance(array, np.ndarray):
-            from .kernels import cpu
-            return _KernelsOnKernelThreads(cpu)
+            return _cpu_kernels()
         if _numba_cuda_available():
             from .kernels import cuda
             return cuda

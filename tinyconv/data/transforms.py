@@ -10,7 +10,7 @@ makes the Tensors.
 import numpy as np
 
 from ..random import resolve_rng
-from ..validation import integer, number
+from ..validation import integer, number, positive_real
 
 #: Mean and standard deviation of the MNIST training pixels scaled to [0, 1].
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -321,7 +321,7 @@ class ElasticDistortion:
 
     def __init__(self, alpha=34.0, sigma=4.0, rng=None):
         self.alpha = float(number("alpha", alpha, 0, finite=True))
-        self.sigma = float(number("sigma", sigma, 0, low_open=True, finite=True))
+        self.sigma = positive_real("sigma", sigma)
         self.rng = resolve_rng(rng)
 
     def __call__(self, x):

@@ -4,6 +4,7 @@ from ..backend import blas_scope
 from ..tensor import tensor_arg
 from ..validation import require_float, require_ndim, require_same_dtype
 
+
 class Linear(Function):
     @blas_scope
     def forward(self, x, weight, bias=None):

@@ -14,7 +14,6 @@ loss is NaN as in PyTorch: checking reads every input again and waits for the GP
 
 import numpy as np
 
-from ..anomaly import is_anomaly_enabled
 from ..autograd import Function
 from ..backend import device_of, get_array_module
 from ..tensor import Tensor, tensor_arg

@@ -35,6 +35,7 @@ from .shape import cat, getitem, reshape, stack, transpose, unbind
 from ..tensor import tensor_arg
 from ..validation import require_float, require_ndim, require_same_dtype
 
+
 class _Step(Function):
     """One time step: ``forward(gx, *states, weight_hh[, bias_hh])`` with ``gx`` the step's
     input projection x_t W_ih^T + b_ih (N, G*H), states (N, H) each. Subclasses implement

@@ -20,7 +20,6 @@ The PSP traces P[k, n, i] = sum_{t_i} K(t_k - t_i) carry everything V needs:
 V[k] = P[k] @ W^T + V_rest.
 """
 import math
-import numbers
 
 import numpy as np
 
@@ -267,8 +266,6 @@ class Tempotron(Module):
     def extra_repr(self):
         return (f"{self.n_inputs}, {self.n_outputs}, tau={self.tau}, tau_s={self.tau_s}, "
                 f"threshold={self.threshold}, v_rest={self.v_rest}, dt={self.dt}")
-
-
 
 
 def _labels_arg(labels, n, n_classes):
