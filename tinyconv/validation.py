@@ -134,14 +134,15 @@ def _expected(kind, low, high, low_open, high_open, finite):
 
 
 def _check_bounded(name, value, accepts, what, low, high, low_open, high_open, finite):
-    """TypeError unless ``value`` is an ``accepts`` (not a bool); ValueError unless within bounds."""
+    """TypeError unless ``value`` is an ``accepts`` (not a bool); ValueError unless within bounds.
+    ``what()`` says what was expected (made only for the message)."""
     if isinstance(value, bool) or not isinstance(value, accepts):
-        raise TypeError(f"{name}: expected {what}, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name}: expected {what()}, got {type(value).__name__} {value!r}")
     inside = ((low is None or (value > low if low_open else value >= low))
               and (high is None or (value < high if high_open else value <= high))
               and (not finite or math.isfinite(value)) and value == value)
     if not inside:
-        raise ValueError(f"{name}: expected {what}, got {value}")
+        raise ValueError(f"{name}: expected {what()}, got {value}")
 
 
 def number(name, value, low=None, high=None, low_open=False, high_open=False, finite=False):
@@ -153,7 +154,8 @@ def number(name, value, low=None, high=None, low_open=False, high_open=False, fi
         TypeError: not a real number (a bool, a string, None, ...).
         ValueError: out of bounds, NaN, or not finite where ``finite``.
     """
-    what = _expected("number", low, high, low_open, high_open, finite)
+    def what():
+        return _expected("number", low, high, low_open, high_open, finite)
     _check_bounded(name, value, numbers.Real, what, low, high, low_open, high_open, finite)
     return value
 
@@ -168,7 +170,8 @@ def integer(name, value, low=None, high=None, high_open=False, optional=False):
     """
     if value is None and optional:
         return None
-    what = _expected("int", low, high, False, high_open, False) + (" or None" if optional else "")
+    def what():
+        return _expected("int", low, high, False, high_open, False) + (" or None" if optional else "")
     _check_bounded(name, value, numbers.Integral, what, low, high, False, high_open, False)
     return int(value)
 
