@@ -111,3 +111,33 @@ def test_augmenters_bad_input():
         RandomRotation(5)(np.zeros((4, 4)))
     with pytest.raises(ValueError, match="RandomCrop"):
         RandomCrop(9)(np.zeros((1, 4, 4)))
+
+
+def test_gaussian_blur_is_the_zero_padded_convolution():
+    from tinyconv.data.transforms import _gaussian_blur
+    fields = np.random.default_rng(0).uniform(-1, 1, (2, 3, 9, 11))
+    sigma, r = 1.5, 6
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    k /= k.sum()
+    padded = np.pad(fields, ((0, 0), (0, 0), (r, r), (r, r)))
+    expected = np.zeros_like(fields)
+    for a in range(2 * r + 1):
+        for b in range(2 * r + 1):
+            expected += k[a] * k[b] * padded[..., a:a + 9, b:b + 11]
+    np.testing.assert_allclose(_gaussian_blur(fields, sigma), expected, rtol=0, atol=1e-14)
+
+
+def test_bilinear_sample_whole_and_half_pixel_shifts():
+    from tinyconv.data.transforms import _bilinear_sample
+    x = np.random.default_rng(0).random((2, 3, 6, 7))
+    yy, xx = np.meshgrid(np.arange(6.0), np.arange(7.0), indexing="ij")
+    ys, xs = np.broadcast_to(yy + 1, (2, 6, 7)), np.broadcast_to(xx - 2, (2, 6, 7))
+    shifted = np.full_like(x, 0.25)  # output (i, j) reads input (i + 1, j - 2); outside reads fill
+    shifted[:, :, :5, 2:] = x[:, :, 1:, :5]
+    np.testing.assert_allclose(_bilinear_sample(x, ys, xs, fill=0.25), shifted, atol=1e-15)
+    half = _bilinear_sample(x, np.broadcast_to(yy, (2, 6, 7)), np.broadcast_to(xx + 0.5, (2, 6, 7)))
+    np.testing.assert_allclose(half[..., :6], (x[..., :6] + x[..., 1:]) / 2, atol=1e-15)
+    np.testing.assert_allclose(half[..., 6], x[..., 6] / 2, atol=1e-15)
+    middle = _bilinear_sample(x, np.broadcast_to(yy + 0.5, (2, 6, 7)), np.broadcast_to(xx + 0.5, (2, 6, 7)))
+    corners = (x[..., :5, :6] + x[..., :5, 1:] + x[..., 1:, :6] + x[..., 1:, 1:]) / 4
+    np.testing.assert_allclose(middle[..., :5, :6], corners, atol=1e-15)

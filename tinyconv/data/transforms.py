@@ -180,17 +180,20 @@ def _bilinear_sample(batch, ys, xs, fill=0.0):
     in batch's dtype."""
     n, c, h, w = batch.shape
     padded = np.pad(batch.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=fill)
+    padded = padded.reshape(n, c, -1)  # each image's pixels in one row: one gather per corner
     ys = np.clip(np.asarray(ys, dtype=np.float64) + 1, 0, h + 1)
     xs = np.clip(np.asarray(xs, dtype=np.float64) + 1, 0, w + 1)
+    out_shape = ys.shape[-2:]
     y0 = np.minimum(np.floor(ys).astype(np.intp), h)
     x0 = np.minimum(np.floor(xs).astype(np.intp), w)
-    wy, wx = (ys - y0)[:, None], (xs - x0)[:, None]
-    bi = np.arange(n)[:, None, None, None]
-    ci = np.arange(c)[None, :, None, None]
-    r0, r1, c0, c1 = y0[:, None], y0[:, None] + 1, x0[:, None], x0[:, None] + 1
-    out = ((1 - wy) * ((1 - wx) * padded[bi, ci, r0, c0] + wx * padded[bi, ci, r0, c1])
-           + wy * ((1 - wx) * padded[bi, ci, r1, c0] + wx * padded[bi, ci, r1, c1]))
-    return out.astype(batch.dtype, copy=False)
+    wy, wx = (ys - y0).reshape(n, 1, -1), (xs - x0).reshape(n, 1, -1)
+    corner = (y0 * (w + 2) + x0).reshape(n, 1, -1)
+
+    def at(offset):
+        return np.take_along_axis(padded, corner + offset, axis=2)
+    out = ((1 - wy) * ((1 - wx) * at(0) + wx * at(1))
+           + wy * ((1 - wx) * at(w + 2) + wx * at(w + 3)))
+    return out.reshape(n, c, *out_shape).astype(batch.dtype, copy=False)
 
 
 def _rotate(batch, degrees, fill=0.0):
@@ -291,19 +294,16 @@ class RandomRotation:
 
 
 def _gaussian_blur(fields, sigma):
-    """Separable Gaussian smoothing (std ``sigma``, kernel radius 4 sigma, zero padding) over
-    the last two axes of ``fields``."""
-    if sigma == 0:
-        return fields
+    """Gaussian smoothing (std ``sigma``, kernel radius 4 sigma, zero padding) over the last two
+    axes of ``fields`` (..., H, W): two matrix products with banded (H, H) and (W, W) kernels."""
     r = max(1, int(np.ceil(4 * sigma)))
-    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
-    k /= k.sum()
+    total = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2).sum()
+
+    def banded(n):  # banded(n)[i, j]: the weight of pixel j in output pixel i
+        d = np.arange(n)[None, :] - np.arange(n)[:, None]
+        return np.where(abs(d) <= r, np.exp(-0.5 * (d / sigma) ** 2), 0.0) / total
     h, w = fields.shape[-2:]
-    pad = [(0, 0)] * (fields.ndim - 2)
-    f = np.pad(fields, pad + [(r, r), (0, 0)])
-    f = sum(k[i] * f[..., i:i + h, :] for i in range(2 * r + 1))
-    f = np.pad(f, pad + [(0, 0), (r, r)])
-    return sum(k[i] * f[..., :, i:i + w] for i in range(2 * r + 1))
+    return banded(h) @ fields @ banded(w).T
 
 
 class ElasticDistortion:
