@@ -8,6 +8,7 @@ activation -> pool 2 -> 120 -> 84 -> 10, trained with softmax cross-entropy.
                                                       # training images shifted by up to 2 pixels
     python examples/mnist_lenet.py --epochs 1 --activation tanh --pool avg --optimizer sgd --lr 0.05
     python examples/mnist_lenet.py --pool stochastic  # stochastic pooling (Zeiler & Fergus 2013)
+    python examples/mnist_lenet.py --width 2 --rotate 10 --elastic 34 --epochs 20   # distortions (Simard et al. 2003)
     python examples/mnist_lenet.py --resume           # continue from the last complete epoch
     python examples/mnist_lenet.py --device cuda      # train on the GPU (pip install ".[gpu]")
     mpirun -np 2 python examples/mnist_lenet.py --distributed   # data-parallel over 2 processes (pip install ".[mpi]")
@@ -30,25 +31,29 @@ import numpy as np
 
 import tinyconv as tc
 from tinyconv import distributed as dist, nn
-from tinyconv.data import MNIST, Compose, DataLoader, Normalize, RandomShift, MNIST_MEAN, MNIST_STD
+from tinyconv.data import (MNIST, Compose, DataLoader, ElasticDistortion, Normalize, RandomRotation, RandomShift,
+                           MNIST_MEAN, MNIST_STD)
 from common import (Diverged, add_common_arguments, evaluate, load_datasets, non_negative_float, non_negative_int,
-                    positive_float, positive_int, probability, pyplot, record_epoch, run_script, start_run, train_epoch)
+                    positive_float, positive_int, probability, pyplot, record_epoch, run_script, start_run, tile,
+                    train_epoch)
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d, "stochastic": nn.StochasticPool2d}
 
 
-def lenet5(activation="relu", pool="max", dropout=0.0):
+def lenet5(activation="relu", pool="max", dropout=0.0, width=1):
     """LeNet-5 for (N, 1, 28, 28) inputs -> (N, 10) logits; ``dropout`` before each hidden
-    fully connected layer's output."""
+    fully connected layer's output; ``width`` multiplies every layer's channels and units but
+    the last (1: 6 and 16 channels, 120 and 84 units)."""
     act, pooling = ACTIVATIONS[activation], POOLS[pool]
+    c1, c2, h1, h2 = (width * n for n in (6, 16, 120, 84))
     return nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), act(), pooling(2),
-        nn.Conv2d(6, 16, 5), act(), pooling(2),
+        nn.Conv2d(1, c1, 5, padding=2), act(), pooling(2),
+        nn.Conv2d(c1, c2, 5), act(), pooling(2),
         nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), act(), nn.Dropout(dropout),
-        nn.Linear(120, 84), act(), nn.Dropout(dropout),
-        nn.Linear(84, 10),
+        nn.Linear(c2 * 5 * 5, h1), act(), nn.Dropout(dropout),
+        nn.Linear(h1, h2), act(), nn.Dropout(dropout),
+        nn.Linear(h2, 10),
     )
 
 
@@ -95,6 +100,14 @@ def parse_args(argv=None):
     p.add_argument("--dropout", type=probability, default=0.25, help="dropout probability in the classifier")
     p.add_argument("--augment", type=non_negative_int, default=2, metavar="PIXELS",
                    help="shift each training image by up to this many pixels (0: no augmentation)")
+    p.add_argument("--rotate", type=non_negative_float, default=0.0, metavar="DEGREES",
+                   help="rotate each training image by a random angle in [-DEGREES, DEGREES] (0: none)")
+    p.add_argument("--elastic", type=non_negative_float, default=0.0, metavar="ALPHA",
+                   help="elastic distortion of each training image with this strength (Simard et al. 2003: 34; "
+                        "0: none)")
+    p.add_argument("--elastic-sigma", type=positive_float, default=4.0, help="smoothness of the elastic distortion "
+                   "in pixels (Simard et al. 2003: 4)")
+    p.add_argument("--width", type=positive_int, default=1, help="multiply the channels and hidden units by this")
     p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
     p.add_argument("--pool", choices=sorted(POOLS), default="max")
     add_common_arguments(p, "runs/mnist_lenet")
@@ -114,17 +127,47 @@ def parse_args(argv=None):
 
 
 #: Options that must match between a checkpoint and the run that resumes it.
-TRAINING_OPTIONS = ("batch_size", "lr", "lr_decay", "optimizer", "weight_decay", "dropout", "augment", "activation",
-                    "pool", "seed")
+TRAINING_OPTIONS = ("batch_size", "lr", "lr_decay", "optimizer", "weight_decay", "dropout", "augment", "rotate",
+                    "elastic", "elastic_sigma", "width", "activation", "pool", "seed")
+
+
+def distortions(args):
+    """The random distortions of the training images that ``args`` asks for, in this order:
+    rotation by up to ``args.rotate`` degrees, elastic distortion (``args.elastic``,
+    ``args.elastic_sigma``), shift by up to ``args.augment`` pixels."""
+    return ([RandomRotation(args.rotate)] * (args.rotate > 0)
+            + [ElasticDistortion(args.elastic, args.elastic_sigma)] * (args.elastic > 0)
+            + [RandomShift(args.augment)] * (args.augment > 0))
 
 
 def load_data(args):
-    """The normalised MNIST training and test sets; training images randomly shifted by up to
-    ``args.augment`` pixels."""
+    """The normalised MNIST training and test sets; training images distorted as
+    :func:`distortions` says."""
     normalize = Normalize(MNIST_MEAN, MNIST_STD)
-    train_transform = Compose([RandomShift(args.augment), normalize]) if args.augment else normalize
-    return (MNIST(args.data_dir, train=True, transform=train_transform),
+    return (MNIST(args.data_dir, train=True, transform=Compose([*distortions(args), normalize])),
             MNIST(args.data_dir, train=False, transform=normalize))
+
+
+def first_training_images(args):
+    """The first ten MNIST training images, undistorted: (10, 1, 28, 28) float32 in [0, 1]."""
+    return MNIST(args.data_dir, train=True)[:10][0]
+
+
+def save_distorted_samples(images, transforms, path, draws=5):
+    """Save a PNG at ``path``: the first ten ``images`` (N, 1, 28, 28) in [0, 1] in the top row,
+    below them ``draws`` rows of the same images after ``transforms``."""
+    plt = pyplot("picture of distorted samples")
+    if plt is None:
+        return
+    rows = [images[:10]] + [Compose(transforms)(images[:10]) for _ in range(draws)]
+    grid = tile(np.clip(np.concatenate(rows)[:, 0], 0, 1), columns=10)
+    fig, ax = plt.subplots(figsize=(grid.shape[1] / 30, grid.shape[0] / 30 + 0.4))
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
+    ax.axis("off")
+    ax.set_title("training images (top) and random distortions of them", fontsize=9)
+    fig.savefig(path, dpi=80, bbox_inches="tight")
+    plt.close(fig)
+    print(f"distorted samples saved to {path}")
 
 
 def resume(path, args, objects):
@@ -202,7 +245,7 @@ def train(args):
     test_loader = DataLoader(test_set, batch_size=1000, sampler=range(rank, len(test_set), world),
                              device=args.device)
     # Initialised on the host from the seeded generator, then moved: the same start on every device.
-    model = lenet5(args.activation, args.pool, args.dropout).to(args.device)
+    model = lenet5(args.activation, args.pool, args.dropout, args.width).to(args.device)
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
     # Distributed: its step averages the gradients over the processes first (a checkpoint holds `optimizer`).
     stepper = dist.DistributedOptimizer(optimizer) if args.distributed else optimizer
@@ -243,6 +286,9 @@ def train(args):
                          args={k: getattr(args, k) for k in TRAINING_OPTIONS}), checkpoint)
 
     if rank == 0:
+        if distortions(args):
+            save_distorted_samples(first_training_images(args), distortions(args),
+                                   os.path.join(args.out_dir, "distorted_samples.png"))
         model.save(os.path.join(args.out_dir, "lenet5.npz"))
         with open(os.path.join(args.out_dir, "history.json"), "w") as f:
             json.dump(history, f, indent=1)

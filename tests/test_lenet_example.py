@@ -1,6 +1,7 @@
 """examples/mnist_lenet.py on a small synthetic stand-in for MNIST: --resume in a new process
 reaches the same weights as an uninterrupted run, and a NaN or Inf loss stops the run with a
 message before anything broken is saved."""
+import importlib.util
 import json
 import os
 import re
@@ -173,3 +174,22 @@ def test_curves_after_one_epoch_have_integer_epochs_and_accuracy_up_to_100(tmp_p
         assert ticks == [1.0] and high - low >= 1
     assert fig.axes[1].get_ylim()[1] <= 100
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_distortion_options_choose_the_transforms_in_order():
+    example = driver.load_example()
+    assert [repr(t) for t in example.distortions(example.parse_args([]))] == ["RandomShift(max_shift=2, fill=0.0)"]
+    args = example.parse_args(["--rotate", "10", "--elastic", "34", "--elastic-sigma", "5", "--augment", "0"])
+    assert [repr(t) for t in example.distortions(args)] == [
+        "RandomRotation(max_degrees=10.0, fill=0.0)", "ElasticDistortion(alpha=34.0, sigma=5.0)"]
+
+
+def test_width_and_distortions_train_and_save_a_picture_of_distorted_samples(tmp_path):
+    example = driver.load_example()
+    example.load_data = driver.synthetic_data
+    example.first_training_images = lambda args: driver.synthetic_data(args)[0].arrays[0][:10]
+    example.main(["--epochs", "1", "--width", "2", "--rotate", "10", "--elastic", "8", "--out-dir", str(tmp_path)])
+    shapes = [np.shape(a) for a in tc.load(str(tmp_path / "lenet5.npz")).values()]
+    assert [s for s in shapes if len(s) == 4] == [(12, 1, 5, 5), (32, 12, 5, 5)]
+    if importlib.util.find_spec("matplotlib"):
+        assert (tmp_path / "distorted_samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
