@@ -40,3 +40,19 @@ def test_a_first_layer_of_fewer_units_than_a_grid_row(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text())["reconstruction"]["history"][0]["epoch"] == 1
     if importlib.util.find_spec("matplotlib"):
         assert (tmp_path / "filters.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_blas_threads_option_then_environment_then_every_core(monkeypatch, tmp_path):
+    import os
+    from tinyconv import backend
+    example = load_example("mnist_dbn")
+    seen = []
+    monkeypatch.setattr(example, "run", lambda args: seen.append(backend.blas_threads()))
+    before = backend.blas_threads()
+    monkeypatch.setenv("TINYCONV_BLAS_THREADS", "3")
+    example.main(["--out-dir", str(tmp_path)])
+    example.main(["--blas-threads", "2", "--out-dir", str(tmp_path)])
+    monkeypatch.delenv("TINYCONV_BLAS_THREADS")
+    example.main(["--out-dir", str(tmp_path)])
+    assert seen == [3, 2, os.cpu_count()]
+    assert backend.blas_threads() == before
