@@ -1,6 +1,6 @@
-"""benchmarks/vgg_epoch.py: the network comes from examples/cifar10_vgg.py, the PyTorch copy
-computes the same logits (and the check notices when it does not), and a short run prints its
-table."""
+"""benchmarks/vgg_epoch.py and the VGG rows of benchmarks/conv_layers.py: the networks come from
+examples/cifar10_vgg.py, the PyTorch copy computes the same logits (and the check notices when it
+does not), and a short run prints its table."""
 import importlib.util
 import os
 import sys
@@ -27,6 +27,22 @@ def load(name, monkeypatch):
 @pytest.fixture
 def vgg_epoch(monkeypatch):
     return load("vgg_epoch", monkeypatch)
+
+
+def test_the_conv_table_holds_every_conv_layer_of_the_vgg_network_once(monkeypatch):
+    with tc.random.fork_rng():
+        before = tc.random.default_rng().bit_generator.state
+        conv_layers = load("conv_layers", monkeypatch)
+        assert tc.random.default_rng().bit_generator.state == before  # building the networks drew nothing
+    geometries = [(shape, o, k, pad) for _, shape, o, k, pad in conv_layers.SHAPES]
+    assert len(set(geometries)) == len(geometries)
+    vgg = set()  # the example's network: two 3x3 convolutions at each of 32, 64, 128 filters, pooling after each pair
+    for size, channels in ((28, 1), (32, 3)):
+        ins, outs = (channels, 32, 32, 64, 64, 128), (32, 32, 64, 64, 128, 128)
+        sizes = (size, size, size // 2, size // 2, size // 4, size // 4)
+        vgg |= {((64, c, h, h), o, 3, 1) for c, o, h in zip(ins, outs, sizes)}
+    assert vgg <= set(geometries)
+    assert ((64, 128, 16, 16), 128, 3, 1) in geometries
 
 
 def networks(vgg_epoch, size=28):
