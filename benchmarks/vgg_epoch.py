@@ -139,13 +139,14 @@ def median_step_seconds(size, args):
 
 
 def main(argv=None):
+    vgg = example()  # its argument types, from examples/common.py
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--input", type=int, nargs="+", choices=sorted(INPUTS), default=sorted(INPUTS),
                    help="image sizes: 28 (28x28x1) and/or 32 (32x32x3)")
-    p.add_argument("--batches", type=int, default=0,
-                   help=f"timed steps per round (default: about {SECONDS} s of steps per input in all)")
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=example_arguments().batch_size,
+    p.add_argument("--batches", type=vgg.non_negative_int, default=0,
+                   help=f"timed steps per round (0, the default: about {SECONDS} s of steps per input in all)")
+    p.add_argument("--rounds", type=vgg.positive_int, default=3)
+    p.add_argument("--batch-size", type=vgg.positive_int, default=example_arguments().batch_size,
                    help="default: the example's")
     args = p.parse_args(argv)
     try:

@@ -57,7 +57,7 @@ def images(size=28, channels=1, n=2):
 
 def test_the_pytorch_copy_gives_the_same_logits(vgg_epoch):
     pytest.importorskip("torch")
-    model, net, torch = networks(vgg_epoch)
+    model, net, _ = networks(vgg_epoch)
     vgg_epoch.check_same_logits(model, net, images())
     assert model.training and net.training
 
@@ -86,3 +86,10 @@ def test_without_torch_it_stops_with_a_message(vgg_epoch, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
     with pytest.raises(SystemExit, match="torch is not installed"):
         vgg_epoch.main(["--batches", "1"])
+
+
+@pytest.mark.parametrize("argument, value", [("--rounds", "0"), ("--batches", "-1"), ("--batch-size", "0")])
+def test_a_bad_count_is_refused_naming_the_argument(vgg_epoch, capsys, argument, value):
+    with pytest.raises(SystemExit):
+        vgg_epoch.main([argument, value])
+    assert f"argument {argument}: expected a" in capsys.readouterr().err
