@@ -1,7 +1,10 @@
 """conv2d forward + backward on a table of shapes: NumPy reference kernels, Numba kernels and
-PyTorch (CPU), alternating over the repetitions in one process; plus the machine's float32 GEMM
-rate, the ceiling an im2col + GEMM design can approach, and the peak memory of a large batch
-with and without the column-buffer limit.
+PyTorch (CPU), alternating over the repetitions in one process. The table ends with the distinct
+conv layers of the VGG-style network of examples/cifar10_vgg.py (for 28x28x1 and 32x32x3
+inputs, at the example's batch size), taken from the example's model (a layer already in the
+table appears once, under its first name); plus the machine's float32 GEMM rate, the ceiling an
+im2col + GEMM design can approach, and the peak memory of a large batch with and without the
+column-buffer limit.
 
     python benchmarks/conv_layers.py
     python benchmarks/conv_layers.py --repeats 20 --column-buffer-limit 256
@@ -16,15 +19,39 @@ import numpy as np
 
 import tinyconv as tc
 from tinyconv import backend, functional as F
+from vgg_epoch import INPUTS, conv_inputs, example_arguments
+
+
+def vgg_shapes():
+    """SHAPES rows of the conv layers of examples/cifar10_vgg.py's VGG-style network, per input."""
+    n, rows = example_arguments().batch_size, []
+    for size in INPUTS:
+        for (_, c, h, w), layer in conv_inputs(size):
+            o, _, k, _ = layer.weight.shape
+            rows.append((f"VGG{size} {k}x{k} {c}->{o} {h}x{w}", (n, c, h, w), o, k, layer.padding[0]))
+    return rows
+
+
+def distinct(rows):
+    """``rows`` less those whose shape, O, kernel and padding an earlier row has."""
+    seen, kept = set(), []
+    for row in rows:
+        if row[1:] not in seen:
+            seen.add(row[1:])
+            kept.append(row)
+    return kept
+
 
 # name, (N, C, H, W), O, kernel, padding
-SHAPES = [
+SHAPES = distinct([
     ("LeNet conv1 5x5 1->6 28x28", (64, 1, 28, 28), 6, 5, 2),
     ("LeNet conv2 5x5 6->16 14x14", (64, 6, 14, 14), 16, 5, 0),
     ("3x3 3->32 32x32", (64, 3, 32, 32), 32, 3, 1),
     ("3x3 32->32 32x32", (64, 32, 32, 32), 32, 3, 1),
     ("3x3 64->64 32x32", (64, 64, 32, 32), 64, 3, 1),
-]
+    ("3x3 128->128 16x16", (64, 128, 16, 16), 128, 3, 1),
+    *vgg_shapes(),
+])
 
 
 def tinyconv_step(kernels, x, w, padding):
