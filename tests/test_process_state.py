@@ -132,3 +132,36 @@ def test_the_fixture_names_each_piece_of_state_a_test_left_changed(monkeypatch):
     assert sorted(changed) == ["column_buffer_limits", "environment", "grad mode", "kernels"]
     assert "TINYCONV_KERNELS" in changed["environment"]
     assert conftest.changes(before, conftest.process_state()) == {"environment": changed["environment"]}
+
+
+class MatmulSpy(np.ndarray):
+    """An array that records the BLAS thread counts at each matrix product it takes part in."""
+    seen = []
+
+    def __matmul__(self, other):
+        MatmulSpy.seen.append(blas_threads_now())
+        return np.asarray(self) @ np.asarray(other)
+
+    def __rmatmul__(self, other):
+        MatmulSpy.seen.append(blas_threads_now())
+        return np.asarray(other) @ np.asarray(self)
+
+
+def test_rbm_and_tempotron_products_run_with_tinyconv_s_count(monkeypatch):
+    from tinyconv.rbm import learning, sampling
+    from tinyconv.snn.tempotron import PeakPotential
+    monkeypatch.setattr(MatmulSpy, "seen", [])
+    rng = np.random.default_rng(0)
+    spy = lambda *shape: rng.random(shape).view(MatmulSpy)  # noqa: E731
+    m = sampling.Machine(rng.random((3, 5)), rng.random(5), rng.random(3), "bernoulli")
+    peak = PeakPotential()
+    peak.needs_input_grad = (True, True)
+    with threadpoolctl.threadpool_limits(3, user_api="blas"), backend.use_blas_threads(1):
+        sampling.hidden_probabilities(m, spy(4, 5))
+        sampling.visible_mean(m, spy(4, 3))
+        sampling.free_energy(m, spy(4, 5))
+        learning.statistics(spy(4, 5), spy(4, 3), spy(4, 5), spy(4, 3))
+        peak.forward(spy(2, 4, 5), rng.random((3, 5)))
+        peak.backward(spy(4, 3))
+        assert set(blas_threads_now()) == {3}
+    assert len(MatmulSpy.seen) == 9 and all(set(s) == {1} for s in MatmulSpy.seen), MatmulSpy.seen

@@ -7,7 +7,7 @@ This is not the gradient of a loss the autograd engine computes, so it does not 
 (velocity <- momentum * velocity + lr * grad; param += velocity), as the guide writes it, where
 PyTorch's SGD keeps it outside (buffer <- momentum * buffer + grad; param -= lr * buffer).
 """
-from ..backend import get_array_module
+from ..backend import blas_scope, get_array_module
 from .sampling import bernoulli, gibbs_step, hidden_probabilities, visible_mean
 
 
@@ -37,6 +37,7 @@ def start_chains(v0, n_chains, rng):
     return v0[get_array_module(v0).asarray(rng.integers(0, len(v0), n_chains))]
 
 
+@blas_scope
 def statistics(v0, h0, vk, hk):
     """(d W, d b, d c): the CD estimate of the gradient of the mean log-likelihood, from the
     data (v0, p(h | v0)) and the model sample (vk, p(h | vk)); rows may differ in number."""

@@ -8,7 +8,7 @@ a ``numpy.random.Generator`` (on the host, then moved to the arrays' device).
 """
 from typing import Any, NamedTuple
 
-from ..backend import get_array_module
+from ..backend import blas_scope, get_array_module
 from ..functional.activation import stable_sigmoid
 
 VISIBLE_UNITS = ("bernoulli", "gaussian")
@@ -39,11 +39,13 @@ def bernoulli(p, rng):
     return (uniform(rng, p, p.shape, p.dtype) < p).astype(p.dtype)
 
 
+@blas_scope
 def hidden_probabilities(m, v):
     """p(h = 1 | v): (N, n_hidden)."""
     return stable_sigmoid(v @ m.W.T + m.c)
 
 
+@blas_scope
 def visible_mean(m, h):
     """E[v | h]: (N, n_visible); probabilities for Bernoulli units, means for Gaussian ones."""
     total = h @ m.W + m.b
@@ -68,6 +70,7 @@ def gibbs_step(m, v, rng):
     return sample_visible(m, sample_hidden(m, v, rng), rng)
 
 
+@blas_scope
 def free_energy(m, v):
     """F(v) (N,) with a stable softplus: -v.b (Bernoulli) or ||v - b||^2 / 2 (Gaussian), minus
     sum_j softplus(c_j + v W[j])."""

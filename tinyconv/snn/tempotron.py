@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from ..autograd import Function, no_grad
-from ..backend import get_array_module, to_numpy
+from ..backend import blas_scope, get_array_module, to_numpy
 from ..validation import (float_dtype, number, positive_int, positive_real, require_float, require_ndim,
                           require_same_dtype)
 from ..nn import init
@@ -138,12 +138,14 @@ class PeakPotential(Function):
     """max_k (P[k] @ W^T) (N, O) of traces P (T, N, I) and weights W (O, I); the gradient goes
     to the first step reaching the maximum, t_max[n, o] (kept in ``self.t_max``)."""
 
+    @blas_scope
     def forward(self, traces, weight):
         self.traces, self.weight = traces, weight
         potential = traces @ weight.T
         self.t_max = potential.argmax(axis=0)
         return potential.max(axis=0)
 
+    @blas_scope
     def backward(self, g):
         xp = get_array_module(g)
         T, N, I = self.traces.shape
