@@ -44,7 +44,7 @@ from tinyconv.optim import SGD, Adam, AdamW, RMSprop
 from common import add_common_arguments, check_run, evaluate, load_datasets, positive_int, pyplot, run_script, \
     train_epoch
 from mnist_lenet import lenet5, load_data
-from study import final_errors, generators, refuse_repeats, run_grid, summarise, write_summary
+from study import final_errors, generators, refuse_repeats, run_grid, save_figure, summarise, write_summary
 
 OPTIMIZERS = {
     "SGD": lambda params: SGD(params, lr=0.05),
@@ -110,10 +110,7 @@ def plot(records, path):
     axes[0].set_yscale("log")
     axes[1].legend()
     fig.suptitle("LeNet-5 on MNIST: mean over the seeds, band: one standard deviation")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"plot saved to {path}")
+    save_figure(plt, fig, path)
 
 
 def parse_args(argv=None):

@@ -42,7 +42,7 @@ from cifar10_vgg import DATASETS, load_data
 from common import add_common_arguments, check_run, load_datasets, positive_float, positive_int, pyplot, run_script, \
     train_epoch
 from mnist_lenet import lenet5
-from study import final_errors, generators, refuse_repeats, run_grid, spread, summarise, write_summary
+from study import final_errors, generators, refuse_repeats, run_grid, save_figure, spread, summarise, write_summary
 
 POOLS = ("max", "avg", "stochastic")
 TITLES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
@@ -123,10 +123,7 @@ def plot(summary, datasets, path):
                         yerr=[spread(r, "test_error") for r in rows], marker="o", capsize=3, label=pool)
         ax.set(xscale="log", xlabel="training images", ylabel="test error (%)", title=f"LeNet-5 on {TITLES[dataset]}")
         ax.legend(title="pooling")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"plot saved to {path}")
+    save_figure(plt, fig, path)
 
 
 def parse_args(argv=None):

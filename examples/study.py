@@ -128,6 +128,14 @@ def spread(row, figure):
     return row[f"{figure}_std"] or 0.0
 
 
+def save_figure(plt, fig, path):
+    """Lay out the matplotlib figure ``fig``, save it as a PNG at ``path``, close it, say where."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    print(f"plot saved to {path}")
+
+
 def _cell(row, figure):
     std = row[f"{figure}_std"]
     return f"{row[figure]:.2f}" + ("" if std is None else f" ± {std:.2f}")
