@@ -76,6 +76,11 @@ def test_pooling_study_writes_every_configuration(pooling, tmp_path, capsys):
     assert (tmp_path / "pooling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_with_one_seed_no_verdict_is_given(pooling, tmp_path, capsys):
+    pooling.main([*SMALL_POOLING, "--seeds", "0", "--out-dir", str(tmp_path)])
+    assert "MNIST, 50 images: one seed, no spread to compare with" in capsys.readouterr().out
+
+
 def test_a_pooling_run_does_not_depend_on_the_runs_before_it(pooling, tmp_path):
     grid = pooling.main([*SMALL_POOLING, "--seeds", "0", "1", "--out-dir", str(tmp_path / "grid")])
     pooling.main([*SMALL_POOLING, "--seeds", "1", "--out-dir", str(tmp_path / "alone")])
