@@ -63,11 +63,16 @@ def existing_folder(text):
     return os.path.expanduser(text)
 
 
-def add_common_arguments(parser, out_dir, data="mnist/"):
+def add_common_arguments(parser, out_dir, data="mnist/", seeds=None):
     """Add --seed, --data-dir, --out-dir (default ``out_dir``; a ``{dataset}`` in it is for the
     example to fill in) and --device to an ``argparse.ArgumentParser``; ``data`` names the
-    dataset folder(s) --data-dir holds."""
-    parser.add_argument("--seed", type=non_negative_int, default=0)
+    dataset folder(s) --data-dir holds. Given ``seeds`` (a list of ints, for a study that repeats
+    every run), --seeds (one or more, default ``seeds``) takes the place of --seed."""
+    if seeds is None:
+        parser.add_argument("--seed", type=non_negative_int, default=0)
+    else:
+        parser.add_argument("--seeds", type=non_negative_int, nargs="+", default=seeds,
+                            help=f"run everything once with each seed (default: {' '.join(map(str, seeds))})")
     parser.add_argument("--data-dir", type=existing_folder, default=None,
                         help=f"an existing folder that holds {data} (or {data} itself, or its files); missing "
                              f"files are fetched into it (default: $TINYCONV_DATA or ~/.cache/tinyconv)")
@@ -91,15 +96,20 @@ def check_out_dir(path):
         sys.exit(f"--out-dir {path}: cannot write in {existing} ({e.strerror})")
 
 
-def start_run(args):
+def check_run(args):
     """Exit with a message if ``args.device`` is not there or ``args.out_dir`` cannot be written
-    (before anything is loaded), then seed the default generator with ``args.seed``; return the
-    generator."""
+    (before anything is loaded)."""
     try:
         tc.Tensor([0.0], device=args.device)
     except tc.cuda.DeviceUnavailableError as e:
         sys.exit(f"--device {args.device}: {e}")
     check_out_dir(args.out_dir)
+
+
+def start_run(args):
+    """:func:`check_run`, then seed the default generator with ``args.seed``; return the
+    generator."""
+    check_run(args)
     return tc.manual_seed(args.seed)
 
 
