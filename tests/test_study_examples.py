@@ -192,3 +192,16 @@ def test_a_part_alone_writes_only_its_folder(optimizers, tmp_path):
     records = optimizers.main(["--part", "ablation", "--epochs", "1", "--seeds", "0", "--out-dir", str(tmp_path)])
     assert list(records) == ["ablation"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ablation"]
+
+
+def test_the_data_are_loaded_with_every_option_mnist_lenet_reads(optimizers, monkeypatch):
+    import types
+    lenet = load_example("mnist_lenet")
+    seen = []
+
+    def load_data(args):
+        seen.append([repr(t) for t in lenet.distortions(args)])
+        return synthetic_data(args)
+    monkeypatch.setattr(optimizers, "load_data", load_data)
+    optimizers.load(types.SimpleNamespace(data_dir=None), [0, 2])
+    assert seen == [[], ["RandomShift(max_shift=2, fill=0.0)"]]
