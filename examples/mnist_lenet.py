@@ -41,18 +41,22 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d, "stochastic": nn.StochasticPool2d}
 
 
-def lenet5(activation="relu", pool="max", dropout=0.0, width=1):
+def lenet5(activation="relu", pool="max", dropout=0.0, width=1, batch_norm=False):
     """LeNet-5 for (N, 1, 28, 28) inputs -> (N, 10) logits; ``dropout`` before each hidden
     fully connected layer's output; ``width`` multiplies every layer's channels and units but
-    the last (1: 6 and 16 channels, 120 and 84 units)."""
+    the last (1: 6 and 16 channels, 120 and 84 units); ``batch_norm`` puts batch normalisation
+    (Ioffe & Szegedy 2015) before every hidden activation."""
     act, pooling = ACTIVATIONS[activation], POOLS[pool]
     c1, c2, h1, h2 = (width * n for n in (6, 16, 120, 84))
+
+    def norm(kind, n):
+        return [kind(n)] if batch_norm else []
     return nn.Sequential(
-        nn.Conv2d(1, c1, 5, padding=2), act(), pooling(2),
-        nn.Conv2d(c1, c2, 5), act(), pooling(2),
+        nn.Conv2d(1, c1, 5, padding=2), *norm(nn.BatchNorm2d, c1), act(), pooling(2),
+        nn.Conv2d(c1, c2, 5), *norm(nn.BatchNorm2d, c2), act(), pooling(2),
         nn.Flatten(),
-        nn.Linear(c2 * 5 * 5, h1), act(), nn.Dropout(dropout),
-        nn.Linear(h1, h2), act(), nn.Dropout(dropout),
+        nn.Linear(c2 * 5 * 5, h1), *norm(nn.BatchNorm1d, h1), act(), nn.Dropout(dropout),
+        nn.Linear(h1, h2), *norm(nn.BatchNorm1d, h2), act(), nn.Dropout(dropout),
         nn.Linear(h2, 10),
     )
 
@@ -108,6 +112,7 @@ def parse_args(argv=None):
     p.add_argument("--elastic-sigma", type=positive_float, default=4.0, help="smoothness of the elastic distortion "
                    "in pixels (Simard et al. 2003: 4)")
     p.add_argument("--width", type=positive_int, default=1, help="multiply the channels and hidden units by this")
+    p.add_argument("--batch-norm", action="store_true", help="batch normalisation before every hidden activation")
     p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
     p.add_argument("--pool", choices=sorted(POOLS), default="max")
     add_common_arguments(p, "runs/mnist_lenet")
@@ -128,7 +133,7 @@ def parse_args(argv=None):
 
 #: Options that must match between a checkpoint and the run that resumes it.
 TRAINING_OPTIONS = ("batch_size", "lr", "lr_decay", "optimizer", "weight_decay", "dropout", "augment", "rotate",
-                    "elastic", "elastic_sigma", "width", "activation", "pool", "seed")
+                    "elastic", "elastic_sigma", "width", "batch_norm", "activation", "pool", "seed")
 
 
 def distortions(args):
@@ -245,7 +250,7 @@ def train(args):
     test_loader = DataLoader(test_set, batch_size=1000, sampler=range(rank, len(test_set), world),
                              device=args.device)
     # Initialised on the host from the seeded generator, then moved: the same start on every device.
-    model = lenet5(args.activation, args.pool, args.dropout, args.width).to(args.device)
+    model = lenet5(args.activation, args.pool, args.dropout, args.width, args.batch_norm).to(args.device)
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
     # Distributed: its step averages the gradients over the processes first (a checkpoint holds `optimizer`).
     stepper = dist.DistributedOptimizer(optimizer) if args.distributed else optimizer

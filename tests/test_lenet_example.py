@@ -188,8 +188,10 @@ def test_width_and_distortions_train_and_save_a_picture_of_distorted_samples(tmp
     example = driver.load_example()
     example.load_data = driver.synthetic_data
     example.first_training_images = lambda args: driver.synthetic_data(args)[0].arrays[0][:10]
-    example.main(["--epochs", "1", "--width", "2", "--rotate", "10", "--elastic", "8", "--out-dir", str(tmp_path)])
-    shapes = [np.shape(a) for a in tc.load(str(tmp_path / "lenet5.npz")).values()]
-    assert [s for s in shapes if len(s) == 4] == [(12, 1, 5, 5), (32, 12, 5, 5)]
+    example.main(["--epochs", "1", "--width", "2", "--batch-norm", "--rotate", "10", "--elastic", "8",
+                  "--out-dir", str(tmp_path)])
+    saved = tc.load(str(tmp_path / "lenet5.npz"))
+    assert [np.shape(a) for a in saved.values() if np.ndim(a) == 4] == [(12, 1, 5, 5), (32, 12, 5, 5)]
+    assert [len(saved[k]) for k in saved if k.endswith("running_mean")] == [12, 32, 240, 168]
     if importlib.util.find_spec("matplotlib"):
         assert (tmp_path / "distorted_samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
