@@ -53,6 +53,7 @@ non_negative_int = _number_type(int, lambda v: v >= 0, "a non-negative integer")
 positive_float = _number_type(float, lambda v: 0 < v < math.inf, "a positive number")
 non_negative_float = _number_type(float, lambda v: 0 <= v < math.inf, "a non-negative number")
 probability = _number_type(float, lambda v: 0 <= v < 1, "a probability in [0, 1)")
+unit_interval = _number_type(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
 
 
 def existing_folder(text):

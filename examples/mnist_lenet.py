@@ -31,11 +31,11 @@ import numpy as np
 
 import tinyconv as tc
 from tinyconv import distributed as dist, nn
-from tinyconv.data import (MNIST, Compose, DataLoader, ElasticDistortion, Normalize, RandomRotation, RandomShift,
-                           MNIST_MEAN, MNIST_STD)
+from tinyconv.data import (MNIST, Compose, DataLoader, ElasticDistortion, Normalize, RandomApply, RandomRotation,
+                           RandomShift, MNIST_MEAN, MNIST_STD)
 from common import (Diverged, add_common_arguments, evaluate, load_datasets, non_negative_float, non_negative_int,
                     positive_float, positive_int, probability, pyplot, record_epoch, run_script, start_run, tile,
-                    train_epoch)
+                    train_epoch, unit_interval)
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d, "stochastic": nn.StochasticPool2d}
@@ -111,6 +111,8 @@ def parse_args(argv=None):
                         "0: none)")
     p.add_argument("--elastic-sigma", type=positive_float, default=4.0, help="smoothness of the elastic distortion "
                    "in pixels (Simard et al. 2003: 4)")
+    p.add_argument("--distort-p", type=unit_interval, default=1.0,
+                   help="probability that a training image is rotated and elastically distorted (1: every image)")
     p.add_argument("--width", type=positive_int, default=1, help="multiply the channels and hidden units by this")
     p.add_argument("--batch-norm", action="store_true", help="batch normalisation before every hidden activation")
     p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
@@ -133,16 +135,19 @@ def parse_args(argv=None):
 
 #: Options that must match between a checkpoint and the run that resumes it.
 TRAINING_OPTIONS = ("batch_size", "lr", "lr_decay", "optimizer", "weight_decay", "dropout", "augment", "rotate",
-                    "elastic", "elastic_sigma", "width", "batch_norm", "activation", "pool", "seed")
+                    "elastic", "elastic_sigma", "distort_p", "width", "batch_norm", "activation", "pool", "seed")
 
 
 def distortions(args):
     """The random distortions of the training images that ``args`` asks for, in this order:
-    rotation by up to ``args.rotate`` degrees, elastic distortion (``args.elastic``,
-    ``args.elastic_sigma``), shift by up to ``args.augment`` pixels."""
-    return ([RandomRotation(args.rotate)] * (args.rotate > 0)
-            + [ElasticDistortion(args.elastic, args.elastic_sigma)] * (args.elastic > 0)
-            + [RandomShift(args.augment)] * (args.augment > 0))
+    rotation by up to ``args.rotate`` degrees and elastic distortion (``args.elastic``,
+    ``args.elastic_sigma``), both to a share ``args.distort_p`` of the images, then a shift
+    by up to ``args.augment`` pixels."""
+    warps = ([RandomRotation(args.rotate)] * (args.rotate > 0)
+             + [ElasticDistortion(args.elastic, args.elastic_sigma)] * (args.elastic > 0))
+    if warps and args.distort_p < 1:
+        warps = [RandomApply(warps, args.distort_p)]
+    return warps + [RandomShift(args.augment)] * (args.augment > 0)
 
 
 def load_data(args):

@@ -182,6 +182,9 @@ def test_distortion_options_choose_the_transforms_in_order():
     args = example.parse_args(["--rotate", "10", "--elastic", "34", "--elastic-sigma", "5", "--augment", "0"])
     assert [repr(t) for t in example.distortions(args)] == [
         "RandomRotation(max_degrees=10.0, fill=0.0)", "ElasticDistortion(alpha=34.0, sigma=5.0)"]
+    args = example.parse_args(["--elastic", "34", "--distort-p", "0.5"])
+    assert [repr(t) for t in example.distortions(args)] == [
+        "RandomApply([ElasticDistortion(alpha=34.0, sigma=4.0)], p=0.5)", "RandomShift(max_shift=2, fill=0.0)"]
 
 
 def test_width_and_distortions_train_and_save_a_picture_of_distorted_samples(tmp_path):

@@ -141,3 +141,26 @@ def test_bilinear_sample_whole_and_half_pixel_shifts():
     middle = _bilinear_sample(x, np.broadcast_to(yy + 0.5, (2, 6, 7)), np.broadcast_to(xx + 0.5, (2, 6, 7)))
     corners = (x[..., :5, :6] + x[..., :5, 1:] + x[..., 1:, :6] + x[..., 1:, 1:]) / 4
     np.testing.assert_allclose(middle[..., :5, :6], corners, atol=1e-15)
+
+
+def test_random_apply_transforms_each_image_with_probability_p():
+    from tinyconv.data import Lambda, RandomApply
+    x = np.random.default_rng(0).random((400, 1, 4, 4)).astype(np.float32)
+    flip = Lambda(lambda b: b[..., ::-1])
+    assert np.array_equal(RandomApply([flip], p=0)(x), x)
+    assert np.array_equal(RandomApply([flip], p=1)(x), x[..., ::-1])
+    out = RandomApply([flip], p=0.25, rng=np.random.default_rng(1))(x)
+    flipped = np.array([np.array_equal(o, i[..., ::-1]) for o, i in zip(out, x)])
+    kept = np.array([np.array_equal(o, i) for o, i in zip(out, x)])
+    assert (flipped ^ kept).all() and 70 < flipped.sum() < 130
+    assert np.array_equal(RandomApply([flip], p=1)(x[0]), x[0, ..., ::-1])
+    assert out.dtype == x.dtype and repr(RandomApply([flip], p=0.25)) == "RandomApply([Lambda()], p=0.25)"
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: __import__("tinyconv").data.RandomApply([1]), TypeError, r"transforms\[0\]: expected a callable"),
+    (lambda: __import__("tinyconv").data.RandomApply([], p=1.5), ValueError, r"p: expected .*, got 1.5"),
+    (lambda: __import__("tinyconv").data.RandomApply([], p="x"), TypeError, "p: expected")])
+def test_random_apply_bad_arguments(make, error, match):
+    with pytest.raises(error, match=match):
+        make()

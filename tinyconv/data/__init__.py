@@ -9,10 +9,10 @@ from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, Su
 from .loader import DataLoader
 from . import transforms
 from .transforms import (Normalize, Compose, Lambda, ToTensor, RandomShift, RandomCrop, RandomHorizontalFlip,
-                         RandomRotation, ElasticDistortion, MNIST_MEAN, MNIST_STD)
+                         RandomRotation, ElasticDistortion, RandomApply, MNIST_MEAN, MNIST_STD)
 
 __all__ = ["read_idx", "write_idx", "MNIST", "FashionMNIST", "CIFAR10", "TensorDataset", "Subset",
            "DataLoader", "Normalize", "Compose", "RandomShift", "RandomCrop", "RandomHorizontalFlip",
-           "RandomRotation", "ElasticDistortion", "default_data_dir", "MNIST_MEAN", "MNIST_STD",
+           "RandomRotation", "ElasticDistortion", "RandomApply", "default_data_dir", "MNIST_MEAN", "MNIST_STD",
            "BatchSampler", "ConcatDataset", "Dataset", "RandomSampler", "Sampler", "SequentialSampler",
            "SubsetRandomSampler", "default_collate", "default_convert", "random_split", "transforms", "Lambda", "ToTensor"]

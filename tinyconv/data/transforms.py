@@ -168,6 +168,33 @@ class Compose:
         return f"Compose({self.transforms!r})"
 
 
+class RandomApply:
+    """Apply ``transforms`` one after another to each image with probability ``p``, drawn per
+    image (as torchvision's RandomApply); the other images pass unchanged. Works on (C, H, W) or
+    (N, C, H, W); the transforms must keep the shape and dtype.
+
+    Raises:
+        TypeError: an element of ``transforms`` is not callable, or ``p`` is not a number.
+        ValueError: ``p`` is not in [0, 1]; (on call) x is not 3-d or 4-d.
+    """
+
+    def __init__(self, transforms, p=0.5, rng=None):
+        self.transforms = Compose(transforms)
+        self.p = float(number("p", p, 0, 1, finite=True))
+        self.rng = resolve_rng(rng)
+
+    def __call__(self, x):
+        batch = _as_batch("RandomApply", x)
+        chosen = self.rng.random(batch.shape[0]) < self.p
+        out = batch.copy()
+        if chosen.any():
+            out[chosen] = self.transforms(batch[chosen])
+        return out if x.ndim == 4 else out[0]
+
+    def __repr__(self):
+        return f"RandomApply({self.transforms.transforms!r}, p={self.p})"
+
+
 def _as_batch(name, x):
     if x.ndim not in (3, 4):
         raise ValueError(f"{name}: expected x of shape (C, H, W) or (N, C, H, W), got {x.shape}")
