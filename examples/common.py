@@ -161,6 +161,22 @@ def tile(images, columns=None, gap=2):
     return grid
 
 
+def save_tiles(images, path, title, columns=None):
+    """Save ``images`` (N, H, W) with values in [0, 1] as one PNG grid at ``path`` (see
+    :func:`tile`) under ``title``; without matplotlib, say so and save nothing."""
+    plt = pyplot(title)
+    if plt is None:
+        return
+    grid = tile(images, columns)
+    fig, ax = plt.subplots(figsize=(grid.shape[1] / 30, grid.shape[0] / 30 + 0.4))
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
+    ax.axis("off")
+    ax.set_title(title, fontsize=9)
+    fig.savefig(path, dpi=80, bbox_inches="tight")
+    plt.close(fig)
+    print(f"  saved {path}")
+
+
 class Diverged(Exception):
     """The loss (or the weights) went NaN or Inf."""
 

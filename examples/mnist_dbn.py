@@ -21,7 +21,7 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import backend, functional as F
 from tinyconv.data import MNIST, DataLoader, TensorDataset
-from common import (add_common_arguments, load_datasets, positive_float, positive_int, pyplot, run_script, start_run, tile,
+from common import (add_common_arguments, load_datasets, positive_float, positive_int, run_script, save_tiles, start_run,
                     train_or_exit)
 
 
@@ -117,18 +117,8 @@ def reconstruct(args, data, rng):
 def save_grid(images, path, title, columns=None):
     """Save (M, 784) images as a grid of 28x28 tiles, each scaled to its own range, ``columns``
     per row (default: a square-ish grid); every image is shown."""
-    plt = pyplot(path)
-    if plt is None:
-        return
     low, high = images.min(axis=1, keepdims=True), images.max(axis=1, keepdims=True)
-    grid = tile(((images - low) / np.maximum(high - low, 1e-12)).reshape(-1, 28, 28), columns)
-    fig, ax = plt.subplots(figsize=(grid.shape[1] / 30, grid.shape[0] / 30 + 0.4))
-    ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
-    ax.axis("off")
-    ax.set_title(title, fontsize=9)
-    fig.savefig(path, dpi=80, bbox_inches="tight")
-    plt.close(fig)
-    print(f"  saved {path}")
+    save_tiles(((images - low) / np.maximum(high - low, 1e-12)).reshape(-1, 28, 28), path, title, columns)
 
 
 def parse_args(argv=None):

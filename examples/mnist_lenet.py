@@ -8,7 +8,8 @@ activation -> pool 2 -> 120 -> 84 -> 10, trained with softmax cross-entropy.
                                                       # training images shifted by up to 2 pixels
     python examples/mnist_lenet.py --epochs 1 --activation tanh --pool avg --optimizer sgd --lr 0.05
     python examples/mnist_lenet.py --pool stochastic  # stochastic pooling (Zeiler & Fergus 2013)
-    python examples/mnist_lenet.py --width 2 --rotate 10 --elastic 34 --epochs 20   # distortions (Simard et al. 2003)
+    python examples/mnist_lenet.py --width 3 --elastic 34 --distort-p 0.5 --augment 1 --dropout 0 --epochs 20 \
+        --lr-decay 0.85                               # elastic distortions (Simard et al. 2003)
     python examples/mnist_lenet.py --resume           # continue from the last complete epoch
     python examples/mnist_lenet.py --device cuda      # train on the GPU (pip install ".[gpu]")
     mpirun -np 2 python examples/mnist_lenet.py --distributed   # data-parallel over 2 processes (pip install ".[mpi]")
@@ -34,8 +35,8 @@ from tinyconv import distributed as dist, nn
 from tinyconv.data import (MNIST, Compose, DataLoader, ElasticDistortion, Normalize, RandomApply, RandomRotation,
                            RandomShift, MNIST_MEAN, MNIST_STD)
 from common import (Diverged, add_common_arguments, evaluate, load_datasets, non_negative_float, non_negative_int,
-                    positive_float, positive_int, probability, pyplot, record_epoch, run_script, start_run, tile,
-                    train_epoch, unit_interval)
+                    positive_float, positive_int, probability, pyplot, record_epoch, run_script, save_tiles,
+                    start_run, train_epoch, unit_interval)
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d, "stochastic": nn.StochasticPool2d}
@@ -166,18 +167,9 @@ def first_training_images(args):
 def save_distorted_samples(images, transforms, path, draws=5):
     """Save a PNG at ``path``: the first ten ``images`` (N, 1, 28, 28) in [0, 1] in the top row,
     below them ``draws`` rows of the same images after ``transforms``."""
-    plt = pyplot("picture of distorted samples")
-    if plt is None:
-        return
     rows = [images[:10]] + [Compose(transforms)(images[:10]) for _ in range(draws)]
-    grid = tile(np.clip(np.concatenate(rows)[:, 0], 0, 1), columns=10)
-    fig, ax = plt.subplots(figsize=(grid.shape[1] / 30, grid.shape[0] / 30 + 0.4))
-    ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
-    ax.axis("off")
-    ax.set_title("training images (top) and random distortions of them", fontsize=9)
-    fig.savefig(path, dpi=80, bbox_inches="tight")
-    plt.close(fig)
-    print(f"distorted samples saved to {path}")
+    save_tiles(np.clip(np.concatenate(rows)[:, 0], 0, 1), path, "training images (top) and random distortions of them",
+               columns=10)
 
 
 def resume(path, args, objects):
@@ -296,7 +288,7 @@ def train(args):
                          args={k: getattr(args, k) for k in TRAINING_OPTIONS}), checkpoint)
 
     if rank == 0:
-        if distortions(args):
+        if args.rotate or args.elastic:
             save_distorted_samples(first_training_images(args), distortions(args),
                                    os.path.join(args.out_dir, "distorted_samples.png"))
         model.save(os.path.join(args.out_dir, "lenet5.npz"))

@@ -198,3 +198,11 @@ def test_width_and_distortions_train_and_save_a_picture_of_distorted_samples(tmp
     assert [len(saved[k]) for k in saved if k.endswith("running_mean")] == [12, 32, 240, 168]
     if importlib.util.find_spec("matplotlib"):
         assert (tmp_path / "distorted_samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_shifts_alone_draw_no_picture_and_read_no_other_data(tmp_path):
+    example = driver.load_example()
+    example.load_data = driver.synthetic_data
+    example.first_training_images = lambda args: pytest.fail("read the MNIST files for a picture")
+    example.main(["--epochs", "1", "--out-dir", str(tmp_path)])
+    assert not (tmp_path / "distorted_samples.png").exists()
