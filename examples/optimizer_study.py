@@ -110,6 +110,9 @@ def plot(records, path):
             ax.set(xlabel="epoch", ylabel=label)
     axes[0].set_yscale("log")
     axes[1].legend()
+    from matplotlib.ticker import MaxNLocator
+    for ax in axes:  # whole epochs only
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle("LeNet-5 on MNIST: mean over the seeds, band: one standard deviation")
     save_figure(plt, fig, path)
 
