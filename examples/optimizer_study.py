@@ -28,9 +28,9 @@ error and train-test gap, mean ± sample standard deviation over the seeds, see 
 optimizers/optimizers.png: training loss and test accuracy per epoch, the mean over the seeds with
 a band of one standard deviation, one line per optimizer.
 
-How long: an estimate scaled from 40 steps of LeNet-5 on a busy 2-core CPU, not measured in full:
-10 to 17 ms per step, so about 1.5 minutes per run of 5 epochs (4,690 steps and 6 evaluations),
-about 25 minutes for the 18 runs of the optimizers and 20 for the 15 of the ablation.
+How long, measured on a 2-core x86-64 CPU beside other training jobs (one thread each): 42 to
+72 s per run of 5 epochs, 17 minutes for the 18 runs of the optimizers and 11 for the 15 of
+the ablation.
 """
 import argparse
 import os
