@@ -182,8 +182,9 @@ def resume(path, args, objects):
         missing = [k for k in needed if k not in saved] if isinstance(saved, dict) else list(needed)
         if missing:
             raise ValueError(f"{path} lacks {', '.join(missing)}")
-        different = [f"--{k.replace('_', '-')} {saved['args'].get(k)!r} (now {getattr(args, k)!r})"
-                     for k in TRAINING_OPTIONS if saved["args"].get(k) != getattr(args, k)]
+        old = {**vars(parse_args([])), **saved["args"]}  # options newer than the checkpoint: their defaults
+        different = [f"--{k.replace('_', '-')} {old[k]!r} (now {getattr(args, k)!r})"
+                     for k in TRAINING_OPTIONS if old[k] != getattr(args, k)]
         if different:
             sys.exit(f"{path} was trained with other options: {', '.join(different)}; "
                      f"pass the same options to --resume, or another --out-dir to start afresh")

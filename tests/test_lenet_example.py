@@ -206,3 +206,17 @@ def test_shifts_alone_draw_no_picture_and_read_no_other_data(tmp_path):
     example.first_training_images = lambda args: pytest.fail("read the MNIST files for a picture")
     example.main(["--epochs", "1", "--out-dir", str(tmp_path)])
     assert not (tmp_path / "distorted_samples.png").exists()
+
+
+def test_a_checkpoint_from_before_the_distortion_options_resumes_with_their_defaults(tmp_path):
+    older = driver.load_example()  # saves only the options it had
+    older.load_data = driver.synthetic_data
+    newer = ("rotate", "elastic", "elastic_sigma", "distort_p", "width", "batch_norm")
+    older.TRAINING_OPTIONS = tuple(k for k in older.TRAINING_OPTIONS if k not in newer)
+    older.main(["--epochs", "1", "--out-dir", str(tmp_path)])
+    path = str(tmp_path / "checkpoint.npz")
+    assert not set(newer) & set(tc.load(path)["args"])
+    driver.run(["--epochs", "2", "--resume", "--out-dir", str(tmp_path)])
+    assert tc.load(path)["epoch"] == 2
+    with pytest.raises(SystemExit, match=r"other options: --width 1 \(now 2\)"):
+        driver.run(["--epochs", "3", "--resume", "--width", "2", "--out-dir", str(tmp_path)])
