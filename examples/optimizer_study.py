@@ -44,7 +44,7 @@ from tinyconv.optim import SGD, Adam, AdamW, RMSprop
 from common import add_common_arguments, check_run, evaluate, load_datasets, positive_int, pyplot, run_script, \
     train_epoch
 from mnist_lenet import lenet5, load_data, parse_args as lenet_options
-from study import final_errors, generators, refuse_repeats, run_grid, save_figure, summarise, write_summary
+from study import example_options, final_errors, generators, refuse_repeats, run_grid, save_figure, summarise, write_summary
 
 OPTIMIZERS = {
     "SGD": lambda params: SGD(params, lr=0.05),
@@ -86,9 +86,8 @@ def train_and_test(args, data, settings, seed):
 def load(args, shifts):
     """{shift: (training set, test set)} of the normalised MNIST, training images shifted at
     random by up to ``shift`` pixels, for every shift in ``shifts``."""
-    def options(shift):  # mnist_lenet.py's defaults but the shift, as its load_data reads them
-        return argparse.Namespace(**{**vars(lenet_options(["--augment", str(shift)])), "data_dir": args.data_dir})
-    return {shift: load_datasets(load_data, options(shift), MNIST) for shift in shifts}
+    return {shift: load_datasets(load_data, example_options(lenet_options, ["--augment", str(shift)], args.data_dir),
+                                 MNIST) for shift in shifts}
 
 
 def plot(records, path):

@@ -32,17 +32,16 @@ How long, measured on a 2-core x86-64 CPU beside two other training jobs (one th
 import argparse
 import os
 import sys
-from types import SimpleNamespace
 
 import tinyconv as tc
 from tinyconv.data import DataLoader, RandomSampler, Subset
 from tinyconv.optim.lr_scheduler import CosineAnnealingLR
 
-from cifar10_vgg import DATASETS, load_data
+from cifar10_vgg import DATASETS, load_data, parse_args as vgg_options
 from common import add_common_arguments, check_run, load_datasets, positive_float, positive_int, pyplot, run_script, \
     train_epoch
 from mnist_lenet import lenet5
-from study import final_errors, generators, refuse_repeats, run_grid, save_figure, spread, summarise, write_summary
+from study import example_options, final_errors, generators, refuse_repeats, run_grid, save_figure, spread, summarise, write_summary
 
 POOLS = ("max", "avg", "stochastic")
 TITLES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
@@ -84,7 +83,7 @@ def load(args):
     than a training set."""
     data = {}
     for name in args.datasets:
-        data_args = SimpleNamespace(dataset=name, data_dir=args.data_dir, augment=0, limit=0)
+        data_args = example_options(vgg_options, ["--dataset", name], args.data_dir)
         data[name] = load_datasets(load_data, data_args, DATASETS[name])
         if max(args.train_sizes) > len(data[name][0]):
             sys.exit(f"--train-sizes {max(args.train_sizes)}: expected at most the {len(data[name][0]):,} "

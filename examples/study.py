@@ -14,6 +14,7 @@ stochastic pooling as its probability-weighted mean) on the full test set and on
 run trained on; and of the seconds per run (training and both evaluations). With a single seed
 there is no spread: it is left empty (None in results.json).
 """
+import argparse
 import json
 import os
 import sys
@@ -43,6 +44,12 @@ def generators(seed, count):
     order of the batches), apart from the framework's default generator (initial weights,
     dropout, stochastic pooling, shifts)."""
     return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(count)]
+
+
+def example_options(parse_args, argv, data_dir):
+    """The options of another example as its ``parse_args`` gives them for ``argv`` (its
+    defaults otherwise), with ``data_dir``: every option that example's load_data reads."""
+    return argparse.Namespace(**{**vars(parse_args(argv)), "data_dir": data_dir})
 
 
 def final_errors(model, train_set, test_set, device):
