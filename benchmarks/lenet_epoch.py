@@ -4,11 +4,14 @@ Both train the example's LeNet-5 (ReLU, max pooling, dropout 0.25 in the classif
 batch 64, on the same batches from tinyconv's DataLoader. Every run is a fresh process, alternating the frameworks
 over the repetitions; each reports the epoch time (after one warm-up batch), images/s and its
 peak resident memory. tinyconv also reports the time of its first step in the process (Numba
-loading or compiling its kernels). Thread settings: tinyconv runs with its defaults (Numba's
-threads on every core, one BLAS thread) and any other "BLAS:NUMBA" thread counts given with
---threads; PyTorch uses torch.set_num_threads(os.cpu_count()).
+loading or compiling its kernels) and the CPU time per step (all of the process's threads).
+Thread settings: tinyconv runs with its defaults (Numba's threads on the usable cores as the load
+leaves them idle, one BLAS thread) and any other "BLAS:NUMBA" thread counts given with --threads;
+PyTorch uses torch.set_num_threads(usable cores). --cores N pins every run to the first N cores
+(sched_setaffinity), so "one core" means one core for both frameworks.
 
     python benchmarks/lenet_epoch.py                   # one full epoch per run, 3 runs each
+    python benchmarks/lenet_epoch.py --cores 1         # both frameworks on one core
     python benchmarks/lenet_epoch.py --batches 200 --repeats 5 --threads 2:2 1:1 2:1
 """
 import argparse
@@ -51,7 +54,7 @@ def tinyconv_trainer():
 def torch_trainer():
     import torch
     from torch import nn
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(len(os.sched_getaffinity(0)))
     torch.manual_seed(0)
     model = nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
@@ -62,7 +65,9 @@ def torch_trainer():
     return training_step(model, optimizer, nn.CrossEntropyLoss(), torch.from_numpy)
 
 
-def child(framework, batches, batch_size):
+def child(framework, batches, batch_size, cores):
+    if cores:
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores])
     from tinyconv.data import MNIST, DataLoader, Normalize, MNIST_MEAN, MNIST_STD
     loader = DataLoader(MNIST(transform=Normalize(MNIST_MEAN, MNIST_STD)), batch_size=batch_size,
                         shuffle=True, drop_last=True, rng=__import__("numpy").random.default_rng(0))
@@ -71,12 +76,12 @@ def child(framework, batches, batch_size):
     step = (tinyconv_trainer if framework == "tinyconv" else torch_trainer)()
     step(*batch_list[0])
     first_step = time.perf_counter() - start
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for images, labels in batch_list[1:]:
         step(images, labels)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     images = (len(batch_list) - 1) * batch_size
-    print(json.dumps(dict(seconds=seconds, images=images, first_step=first_step,
+    print(json.dumps(dict(seconds=seconds, cpu_seconds=cpu_seconds, images=images, first_step=first_step,
                           peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 
 
@@ -86,7 +91,7 @@ def torch_available():
 
 def run_child(framework, args, env):
     cmd = [sys.executable, __file__, "--child", framework.split()[0], "--batches", str(args.batches),
-           "--batch-size", str(args.batch_size)]
+           "--batch-size", str(args.batch_size), "--cores", str(args.cores)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -96,12 +101,13 @@ def main():
     p.add_argument("--batches", type=int, default=0, help="batches per run (default: a full epoch)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--cores", type=int, default=0, help="pin every run to this many cores (default: all usable)")
     p.add_argument("--threads", nargs="*", default=[], metavar="BLAS:NUMBA",
                    help="further tinyconv thread settings to time, e.g. 2:2")
     p.add_argument("--child", choices=["tinyconv", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        return child(args.child, args.batches, args.batch_size)
+        return child(args.child, args.batches, args.batch_size, args.cores)
     settings = {"tinyconv": {}}
     for t in args.threads:
         blas, numba_threads = t.split(":")
@@ -118,12 +124,16 @@ def main():
     for _ in range(args.repeats):
         for f in frameworks:
             runs[f].append(run_child(f, args, dict(os.environ, **settings[f])))
-    print(f"LeNet-5 on MNIST, batch {args.batch_size}, Adam, {os.cpu_count()} cores; median of {args.repeats} runs")
+    cores = args.cores or len(os.sched_getaffinity(0))
+    print(f"LeNet-5 on MNIST, batch {args.batch_size}, Adam, {cores} cores; median of {args.repeats} runs")
     median = {f: statistics.median(r["seconds"] for r in runs[f]) for f in frameworks}
     for f in frameworks:
         r = runs[f][0]
         epoch = median[f] / r["images"] * 60000
+        steps = r["images"] / args.batch_size
+        cpu_ms = statistics.median(x["cpu_seconds"] for x in runs[f]) / steps * 1000
         print(f"{f:30s} {r['images'] / median[f]:8.0f} images/s  {epoch:5.1f} s per 60,000 images  "
+              f"{median[f] / steps * 1000:5.2f} ms per step (CPU {cpu_ms:5.2f} ms)  "
               f"first step {statistics.median(x['first_step'] for x in runs[f]):.2f} s  "
               f"peak RSS {max(x['peak_mib'] for x in runs[f]):.0f} MiB")
     print(f"tinyconv first step with an empty Numba cache (compiling the kernels): {cold['first_step']:.1f} s")

@@ -1,5 +1,6 @@
-"""How many Numba threads tinyconv's CPU kernels run on: the machine's load decides by default,
-the user's choice where given, and Numba's own setting is the same after each call."""
+"""How many threads tinyconv's GEMMs (BLAS) and CPU kernels (Numba) run on: by default the idle
+cores (from the load) go to the GEMMs and the kernels run on one thread, never both pools on
+several; the user's choice where given; Numba's own setting is the same after each call."""
 import os
 
 import numba
@@ -25,18 +26,48 @@ def load_average(monkeypatch, load):
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
 
 
+@pytest.fixture
+def defaults(monkeypatch):
+    """No thread count chosen by the user."""
+    for name in ("TINYCONV_BLAS_THREADS", "TINYCONV_KERNEL_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    with backend.use_blas_threads(None), backend.use_kernel_threads(None):
+        yield
+
+
 @needs_two_threads
-def test_a_busy_machine_runs_the_kernels_on_one_thread(monkeypatch):
+def test_a_busy_machine_runs_gemms_and_kernels_on_one_thread(monkeypatch, defaults):
     load_average(monkeypatch, 2.0 + len(os.sched_getaffinity(0)))
     before = numba.get_num_threads()
     assert threads_inside_a_kernel(monkeypatch) == 1
     assert numba.get_num_threads() == before
+    assert backend.blas_threads() == 1
 
 
 @needs_two_threads
-def test_a_quiet_machine_runs_the_kernels_on_every_numba_thread(monkeypatch):
+def test_a_quiet_machine_gives_the_cores_to_the_gemms_and_one_thread_to_the_kernels(monkeypatch, defaults):
     load_average(monkeypatch, 0.0)
+    assert backend.blas_threads() == len(os.sched_getaffinity(0))
+    assert threads_inside_a_kernel(monkeypatch) == 1
+
+
+@needs_two_threads
+def test_one_blas_thread_gives_the_idle_cores_to_the_kernels(monkeypatch, defaults):
+    load_average(monkeypatch, 0.0)
+    with backend.use_blas_threads(1):
+        assert threads_inside_a_kernel(monkeypatch) == min(numba.get_num_threads(), len(os.sched_getaffinity(0)))
+    monkeypatch.setenv("TINYCONV_BLAS_THREADS", "1")
     assert threads_inside_a_kernel(monkeypatch) == min(numba.get_num_threads(), len(os.sched_getaffinity(0)))
+
+
+def test_kernels_on_several_threads_leave_the_gemms_one(monkeypatch, defaults):
+    load_average(monkeypatch, 0.0)
+    with backend.use_kernel_threads(2):
+        assert backend.blas_threads() == 1
+    monkeypatch.setenv("TINYCONV_KERNEL_THREADS", "2")
+    assert backend.blas_threads() == 1
+    with backend.use_blas_threads(2):  # both chosen: the user's choice, even two pools
+        assert (backend.blas_threads(), backend.kernel_threads()) == (2, 2)
 
 
 @needs_two_threads

@@ -236,24 +236,39 @@ def use_kernels(name):
         set_kernels(previous)
 
 
-_blas_threads = None  # tinyconv's own BLAS thread count; None: $TINYCONV_BLAS_THREADS or 1
+_blas_threads = None  # tinyconv's own BLAS thread count; None: $TINYCONV_BLAS_THREADS or the default
 
 
 def blas_threads():
     """Return the number of BLAS threads tinyconv's own GEMMs run with (convolutions, dense
-    layers, matmul, recurrent steps): the count of :func:`set_blas_threads` or
-    :func:`use_blas_threads`, else ``$TINYCONV_BLAS_THREADS`` (read on each call), else 1.
+    layers, matmul, recurrent steps, RBMs): the count of :func:`set_blas_threads` or
+    :func:`use_blas_threads`, else ``$TINYCONV_BLAS_THREADS`` (read on each call), else 1 where
+    the kernels' count is set above 1 (:func:`kernel_threads`), else the cores that other
+    processes leave idle (the 1-minute load average, less tinyconv's own threads; at least 1).
 
-    One thread is the default because on 2 cores one BLAS thread beside Numba's parallel
-    kernels trained LeNet-5 fastest: BLAS threads that spin after a GEMM take the cores the
-    kernels need. Other code of the process keeps the BLAS library's own setting.
+    tinyconv runs one pool of threads at a time: OpenBLAS's threads spin after a GEMM and
+    Numba's after a kernel, and two pools on the same cores take them from each other (LeNet-5
+    trained 7x slower on 2 cores with both at two threads). By default the idle cores go to the
+    GEMMs, most of a step's work, and the kernels run on one thread: on a quiet 2-core machine
+    LeNet-5 steps ran in 4.4 ms against 4.7 ms with the cores given to the kernels, and a 3x3
+    64->64 convolution of 64 32x32 images (forward and backward) in 99 ms against 150 ms
+    (``benchmarks/RESULTS.md``). Other code of the process keeps the BLAS library's own setting.
 
     Raises:
-        ValueError: ``$TINYCONV_BLAS_THREADS`` is not a positive integer.
+        ValueError: ``$TINYCONV_BLAS_THREADS`` or ``$TINYCONV_KERNEL_THREADS`` is not a
+            positive integer.
     """
-    if _blas_threads is not None:
-        return _blas_threads
-    return _positive_int_variable("TINYCONV_BLAS_THREADS", "1")
+    chosen = _user_count(_blas_threads, "TINYCONV_BLAS_THREADS")
+    if chosen is not None:
+        return chosen
+    kernels = _user_count(_kernel_threads, "TINYCONV_KERNEL_THREADS")
+    return 1 if kernels is not None and kernels > 1 else _idle_cores()
+
+
+def _user_count(setting, variable):
+    """A thread count the user chose: ``setting`` (a setter's), else the environment
+    ``variable``'s, else None."""
+    return setting if setting is not None else _positive_int_variable(variable, None)
 
 
 def _positive_int_variable(name, default):
@@ -273,7 +288,7 @@ def _positive_int_variable(name, default):
 
 def set_blas_threads(n):
     """Run tinyconv's own GEMMs with ``n`` BLAS threads (see :func:`blas_threads`); ``None``
-    returns to ``$TINYCONV_BLAS_THREADS`` or 1. The BLAS library's setting for other code is
+    returns to ``$TINYCONV_BLAS_THREADS`` or the default. The BLAS library's setting for other code is
     left alone. Returns the previous setting (an int, or None).
 
     Raises:
@@ -333,9 +348,10 @@ class _BlasScope(contextlib.ContextDecorator):
         self._saved = ()
 
     def __enter__(self):
+        global _own_threads
         with self._lock:
             if self._depth == 0:
-                n = blas_threads()
+                n = _own_threads = blas_threads()
                 self._saved = tuple((lib, lib.num_threads) for lib in _blas_libraries())
                 for lib, previous in self._saved:
                     if previous != n:
@@ -355,35 +371,39 @@ class _BlasScope(contextlib.ContextDecorator):
 blas_scope = _BlasScope()
 
 
-_kernel_threads = None  # tinyconv's own Numba thread count; None: $TINYCONV_KERNEL_THREADS or the load's
-_last_kernel_threads = 1  # the count tinyconv's kernels last ran on: its own share of the load average
+_kernel_threads = None  # tinyconv's own Numba thread count; None: $TINYCONV_KERNEL_THREADS or the default
+_own_threads = 1  # the threads tinyconv's last GEMM or kernel ran on: its own share of the load average
 
 
 def kernel_threads():
-    """Return the number of Numba threads tinyconv's CPU kernels (im2col, col2im, pooling) are
-    asked to run on: the count of :func:`set_kernel_threads` or :func:`use_kernel_threads`, else
-    ``$TINYCONV_KERNEL_THREADS`` (read on each call), else None: chosen at each kernel call from
-    the machine's load (the cores that the 1-minute load average of other processes leaves
-    idle, at least 1). Either way at most ``numba.get_num_threads()`` of the calling thread.
+    """Return the number of Numba threads tinyconv's CPU kernels (im2col, col2im, pooling) run
+    on: the count of :func:`set_kernel_threads` or :func:`use_kernel_threads`, else
+    ``$TINYCONV_KERNEL_THREADS`` (read on each call), else the cores that other processes leave
+    idle where the BLAS count is set to 1 (:func:`blas_threads`), else 1: by default the cores go
+    to the GEMMs (see :func:`blas_threads`). Either way at most ``numba.get_num_threads()`` of
+    the calling thread.
 
-    Numba's threads wait for each other at the end of every kernel; when another process holds
-    a core, each kernel waits for the scheduler to give a thread back, and LeNet-5 training
-    ran 3.6-7.4x slower on 2 shared cores (``benchmarks/busy_machine.py``): fewer threads than
-    free cores is the cure. The count is set around each kernel call and restored after it (Numba's
-    setting is per thread), so Numba's setting for other code is left alone.
+    Threads that wait for each other at the end of every kernel or GEMM wait for the scheduler
+    when another process holds a core: LeNet-5 training ran 3.6-7.4x slower on 2 shared cores
+    with Numba's threads on every core (``benchmarks/busy_machine.py``): fewer threads than free
+    cores is the cure, hence the load average. The count is set around each kernel call and
+    restored after it (Numba's setting is per thread), so Numba's setting for other code is
+    left alone.
 
     Raises:
-        ValueError: ``$TINYCONV_KERNEL_THREADS`` is not a positive integer.
+        ValueError: ``$TINYCONV_KERNEL_THREADS`` or ``$TINYCONV_BLAS_THREADS`` is not a
+            positive integer.
     """
-    if _kernel_threads is not None:
-        return _kernel_threads
-    return _positive_int_variable("TINYCONV_KERNEL_THREADS", None)
+    chosen = _user_count(_kernel_threads, "TINYCONV_KERNEL_THREADS")
+    if chosen is not None:
+        return chosen
+    return _idle_cores() if _user_count(_blas_threads, "TINYCONV_BLAS_THREADS") == 1 else 1
 
 
 def set_kernel_threads(n):
     """Run tinyconv's CPU kernels on ``n`` Numba threads (capped at ``numba.get_num_threads()``;
-    see :func:`kernel_threads`); ``None`` returns to ``$TINYCONV_KERNEL_THREADS`` or the count
-    chosen from the load. Returns the previous setting (an int, or None).
+    see :func:`kernel_threads`); ``None`` returns to ``$TINYCONV_KERNEL_THREADS`` or the default.
+    Returns the previous setting (an int, or None).
 
     Raises:
         TypeError: ``n`` is not an int or None. ValueError: ``n`` < 1.
@@ -408,14 +428,14 @@ def _usable_cores():
 
 
 def _idle_cores():
-    """The usable cores that other processes leave idle, from the 1-minute load average less
-    tinyconv's own share (the threads its kernels last ran on); all of them where the platform
-    has no load average."""
+    """The usable cores that other processes leave idle (at least 1), from the 1-minute load
+    average less tinyconv's own share (the threads its last GEMM or kernel ran on); all of them
+    where the platform has no load average."""
     try:
-        others = max(0.0, os.getloadavg()[0] - _last_kernel_threads)
+        others = max(0.0, os.getloadavg()[0] - _own_threads)
     except OSError:
         others = 0.0
-    return round(_usable_cores() - others)
+    return max(1, round(_usable_cores() - others))
 
 
 @contextlib.contextmanager
@@ -423,11 +443,10 @@ def _on_kernel_threads():
     """The block runs on the Numba thread count of :func:`kernel_threads` (or of the load);
     Numba's count of the calling thread is restored on exit."""
     import numba
-    global _last_kernel_threads
+    global _own_threads
     previous = numba.get_num_threads()
-    chosen = kernel_threads()
-    n = max(1, min(previous, _idle_cores() if chosen is None else chosen))
-    _last_kernel_threads = n
+    n = min(previous, kernel_threads())
+    _own_threads = n
     if n != previous:
         numba.set_num_threads(n)
     try:
