@@ -1,5 +1,7 @@
-"""conv2d forward + backward on a table of shapes: NumPy reference kernels, Numba kernels and
-PyTorch (CPU), alternating over the repetitions in one process. The table ends with the distinct
+"""conv2d forward + backward on a table of shapes: NumPy reference kernels and Numba kernels
+(alternating over the repetitions in this process) and PyTorch (CPU, in a child process of its
+own: each framework's waiting threads, OpenBLAS's and PyTorch's OpenMP pool, spin for a while
+after each call and would take the cores from the other framework's next call). The table ends with the distinct
 conv layers of the VGG-style network of examples/cifar10_vgg.py (for 28x28x1 and 32x32x3
 inputs, at the example's batch size), taken from the example's model (a layer already in the
 table appears once, under its first name); plus the machine's float32 GEMM rate, the ceiling an
@@ -10,8 +12,11 @@ column-buffer limit.
     python benchmarks/conv_layers.py --repeats 20 --column-buffer-limit 256
 """
 import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 
@@ -88,13 +93,35 @@ def median_times(steps, repeats):
 
 
 def gemm_gflops(threads, n=2048, repeats=5):
-    a, b = np.random.rand(n, n).astype(np.float32), np.random.rand(n, n).astype(np.float32)
-    backend.set_blas_threads(threads)
-    try:
+    """float32 GEMM rate of tinyconv's matmul (``threads`` BLAS threads), GFLOP/s."""
+    a, b = tc.Tensor(np.random.rand(n, n).astype(np.float32)), tc.Tensor(np.random.rand(n, n).astype(np.float32))
+    with backend.use_blas_threads(threads), tc.no_grad():
         seconds = median_times({"gemm": lambda: a @ b}, repeats)["gemm"]
-    finally:
-        backend.set_blas_threads(int(os.environ.get("TINYCONV_BLAS_THREADS", "1")))
     return 2 * n ** 3 / seconds / 1e9
+
+
+def torch_times(repeats):
+    """{shape name: median seconds of PyTorch's step}, measured in a child process, or None
+    where PyTorch is not installed."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--torch-child", "--repeats", str(repeats)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode:
+        print(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "the PyTorch child failed")
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def torch_child(repeats):
+    try:
+        import torch
+    except ImportError:
+        sys.exit("torch is not installed: no PyTorch column (pip install 'tinyconv[bench]')")
+    torch.set_num_threads(len(os.sched_getaffinity(0)))
+    rng, times = np.random.default_rng(0), {}
+    for name, (n, c, h, w), o, k, pad in SHAPES:
+        x, wt = rng.standard_normal((n, c, h, w), dtype=np.float32), rng.standard_normal((o, c, k, k), dtype=np.float32)
+        times[name] = median_times({"pytorch": torch_step(x, wt, pad)}, repeats)["pytorch"]
+    print(json.dumps(times))
 
 
 def peak_mib(fn):
@@ -110,26 +137,24 @@ def main():
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--column-buffer-limit", type=int, default=None, metavar="MIB",
                    help="im2col buffer limit in MiB (default: tinyconv's)")
+    p.add_argument("--torch-child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.torch_child:
+        return torch_child(args.repeats)
     if args.column_buffer_limit:
         backend.set_column_buffer_limit(args.column_buffer_limit * 2**20)
-    try:
-        import torch
-        torch.set_num_threads(os.cpu_count())
-    except ImportError:
-        torch = None
-        print("torch is not installed: no PyTorch column (pip install 'tinyconv[bench]')")
+    torch_seconds = torch_times(args.repeats)
     rng = np.random.default_rng(0)
     print(f"conv2d forward+backward (input and weight gradients), float32, {os.cpu_count()} cores, "
-          f"median of {args.repeats}; GFLOP/s counts 3 GEMMs of 2*N*O*OH*OW*C*KH*KW")
+          f"median of {args.repeats}; GFLOP/s counts 3 GEMMs of 2*N*O*OH*OW*C*KH*KW; tinyconv with its default "
+          f"threads, PyTorch with torch.set_num_threads({len(os.sched_getaffinity(0))}) in a process of its own")
     print(f"{'shape':30s} {'reference':>14s} {'numba':>14s} {'pytorch':>14s} {'numba/pytorch':>14s} {'reference/numba':>16s}")
     for name, (n, c, h, w), o, k, pad in SHAPES:
         x = rng.standard_normal((n, c, h, w), dtype=np.float32)
         wt = rng.standard_normal((o, c, k, k), dtype=np.float32)
-        steps = {kern: tinyconv_step(kern, x, wt, pad) for kern in backend.KERNELS}
-        if torch is not None:
-            steps["pytorch"] = torch_step(x, wt, pad)
-        t = median_times(steps, args.repeats)
+        t = median_times({kern: tinyconv_step(kern, x, wt, pad) for kern in backend.KERNELS}, args.repeats)
+        if torch_seconds is not None:
+            t["pytorch"] = torch_seconds[name]
         oh, ow = h + 2 * pad - k + 1, w + 2 * pad - k + 1
         gflop = 3 * 2 * n * o * oh * ow * c * k * k / 1e9
         cells = [f"{t[s] * 1e3:6.2f} ms {gflop / t[s]:5.1f}" if s in t else f"{'-':>14s}"

@@ -1,14 +1,16 @@
 """Training the VGG-style network of examples/cifar10_vgg.py: tinyconv against the same network
-in PyTorch (CPU), side by side in one process.
+in PyTorch (CPU), side by side in one run.
 
 The tinyconv network is the example's own (``conv_net`` with ``MODELS["vgg"]``); the PyTorch one
 has the same layers and the same initial weights, copied from tinyconv's, and must give the same
 logits on one batch (to 1e-4, dropout off) before anything is timed. A step is forward, softmax
 cross-entropy, backward and an Adam step (dropout on) on a fixed random batch of the example's
 batch size. The frameworks alternate over ``--rounds`` rounds of ``--batches`` steps each, after
-two warm-up steps; reported: the median time of a step over the rounds, the ratio, and the time
+two warm-up steps, each round in a fresh process (each framework's waiting threads, OpenBLAS's and
+PyTorch's OpenMP pool, spin for a while after each call and would take the cores from the other
+framework in a shared process); reported: the median time of a step over the rounds, the ratio, and the time
 of one epoch at that speed (60,000 images of 28x28x1, 50,000 of 32x32x3). Threads as in
-benchmarks/lenet_epoch.py: tinyconv with its defaults (Numba's threads on every core, one BLAS
+benchmarks/lenet_epoch.py: tinyconv with its defaults (BLAS threads on the idle cores, Numba's on one
 thread); PyTorch with torch.set_num_threads(os.cpu_count()).
 
     python benchmarks/vgg_epoch.py                       # both inputs, about 20 s of steps each
@@ -16,8 +18,10 @@ thread); PyTorch with torch.set_num_threads(os.cpu_count()).
 """
 import argparse
 import functools
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -102,21 +106,25 @@ def check_same_logits(model, net, images):
                  f"on one batch (tolerance {TOLERANCE}); nothing timed")
 
 
-def steps(size, batch_size):
-    """{framework: a function () -> None making one training step} for the network of ``size``."""
-    import torch
-    model = tinyconv_vgg(size)
-    net = torch_copy(model)
+def batch(size, batch_size):
+    """A fixed random batch: float32 images (N, C, size, size) and int64 labels (N,)."""
     rng = np.random.default_rng(0)
-    images = rng.standard_normal((batch_size, INPUTS[size][0], size, size), dtype=np.float32)
-    labels = rng.integers(0, 10, batch_size)
-    check_same_logits(model, net, images)
-    lr = example_arguments().lr
-    trainers = {"tinyconv": training_step(model, tc.optim.Adam(model.parameters(), lr=lr),
-                                          F.softmax_cross_entropy, tc.Tensor),
-                "torch": training_step(net, torch.optim.Adam(net.parameters(), lr=lr),
-                                       torch.nn.CrossEntropyLoss(), torch.from_numpy)}
-    return {name: functools.partial(step, images, labels) for name, step in trainers.items()}
+    return (rng.standard_normal((batch_size, INPUTS[size][0], size, size), dtype=np.float32),
+            rng.integers(0, 10, batch_size))
+
+
+def trainer(framework, size, batch_size):
+    """A function () -> None making one training step of ``framework``'s ("tinyconv" or "torch")
+    network for ``size`` on :func:`batch`."""
+    model, lr = tinyconv_vgg(size), example_arguments().lr
+    if framework == "tinyconv":
+        step = training_step(model, tc.optim.Adam(model.parameters(), lr=lr), F.softmax_cross_entropy, tc.Tensor)
+    else:
+        import torch
+        net = torch_copy(model)
+        step = training_step(net, torch.optim.Adam(net.parameters(), lr=lr), torch.nn.CrossEntropyLoss(),
+                             torch.from_numpy)
+    return functools.partial(step, *batch(size, batch_size))
 
 
 def seconds_per_step(step, n):
@@ -126,16 +134,37 @@ def seconds_per_step(step, n):
     return (time.perf_counter() - start) / n
 
 
+def child(framework, size, batches, batch_size):
+    """Print the seconds per step of ``batches`` steps after the warm-up, in this process."""
+    if framework == "torch":
+        import torch
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
+    step = trainer(framework, size, batch_size)
+    for _ in range(WARMUP):
+        step()
+    print(json.dumps(seconds_per_step(step, batches)))
+
+
+def timed_in_child(framework, size, batches, batch_size):
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", framework, "--input", str(size),
+           "--batches", str(batches), "--batch-size", str(batch_size)]
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+
+
 def median_step_seconds(size, args):
     """{framework: median seconds of a step over the rounds}, and the steps per round."""
-    timed = steps(size, args.batch_size)
-    warm = {name: [seconds_per_step(step, 1) for _ in range(WARMUP)][-1] for name, step in timed.items()}
-    batches = args.batches or max(1, round(SECONDS / args.rounds / sum(warm.values())))
-    rounds = {name: [] for name in timed}
+    model = tinyconv_vgg(size)
+    check_same_logits(model, torch_copy(model), batch(size, args.batch_size)[0])
+    frameworks = ("tinyconv", "torch")
+    batches = args.batches
+    if not batches:  # about SECONDS of steps per input in all, from one step of each
+        one = sum(timed_in_child(f, size, 1, args.batch_size) for f in frameworks)
+        batches = max(1, round(SECONDS / args.rounds / one))
+    rounds = {f: [] for f in frameworks}
     for _ in range(args.rounds):
-        for name, step in timed.items():
-            rounds[name].append(seconds_per_step(step, batches))
-    return {name: statistics.median(r) for name, r in rounds.items()}, batches
+        for f in frameworks:
+            rounds[f].append(timed_in_child(f, size, batches, args.batch_size))
+    return {f: statistics.median(r) for f, r in rounds.items()}, batches
 
 
 def main(argv=None):
@@ -148,29 +177,27 @@ def main(argv=None):
     p.add_argument("--rounds", type=vgg.positive_int, default=3)
     p.add_argument("--batch-size", type=vgg.positive_int, default=example_arguments().batch_size,
                    help="default: the example's")
+    p.add_argument("--child", choices=["tinyconv", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.child:
+        return child(args.child, args.input[0], args.batches, args.batch_size)
     try:
-        import torch
+        import torch  # noqa: F401 (the logit check and the PyTorch rounds need it)
     except ImportError:
         sys.exit("vgg_epoch: torch is not installed, nothing to compare with (pip install 'tinyconv[bench]')")
-    threads, previous = os.cpu_count(), torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        print(f"VGG-style network of examples/cifar10_vgg.py, training step (Adam) at batch {args.batch_size} "
-              f"on random data; tinyconv: Numba on every core (fewer where others load them), 1 BLAS thread; "
-              f"PyTorch: {threads} threads; median of {args.rounds} alternating rounds; s/epoch: per " +
-              ", ".join(f"{images:,} images of {size}x{size}x{c}" for size, (c, images) in INPUTS.items()))
-        print(f"{'input':8s} {'steps':>5s} {'tinyconv ms':>11s} {'PyTorch ms':>10s} {'ratio':>5s} "
-              f"{'tinyconv s/epoch':>16s} {'PyTorch s/epoch':>15s}")
-        for size in args.input:
-            median, batches = median_step_seconds(size, args)
-            channels, images = INPUTS[size]
-            epoch = {name: seconds * images / args.batch_size for name, seconds in median.items()}
-            print(f"{f'{size}x{size}x{channels}':8s} {batches:5d} {1e3 * median['tinyconv']:11.1f} "
-                  f"{1e3 * median['torch']:10.1f} {median['tinyconv'] / median['torch']:5.2f} "
-                  f"{epoch['tinyconv']:16.1f} {epoch['torch']:15.1f}")
-    finally:
-        torch.set_num_threads(previous)
+    print(f"VGG-style network of examples/cifar10_vgg.py, training step (Adam) at batch {args.batch_size} "
+          f"on random data; tinyconv: its default threads; PyTorch: {len(os.sched_getaffinity(0))} threads; "
+          f"median of {args.rounds} alternating rounds, each in a fresh process; s/epoch: per " +
+          ", ".join(f"{images:,} images of {size}x{size}x{c}" for size, (c, images) in INPUTS.items()))
+    print(f"{'input':8s} {'steps':>5s} {'tinyconv ms':>11s} {'PyTorch ms':>10s} {'ratio':>5s} "
+          f"{'tinyconv s/epoch':>16s} {'PyTorch s/epoch':>15s}")
+    for size in args.input:
+        median, batches = median_step_seconds(size, args)
+        channels, images = INPUTS[size]
+        epoch = {name: seconds * images / args.batch_size for name, seconds in median.items()}
+        print(f"{f'{size}x{size}x{channels}':8s} {batches:5d} {1e3 * median['tinyconv']:11.1f} "
+              f"{1e3 * median['torch']:10.1f} {median['tinyconv'] / median['torch']:5.2f} "
+              f"{epoch['tinyconv']:16.1f} {epoch['torch']:15.1f}")
 
 
 if __name__ == "__main__":

@@ -93,3 +93,18 @@ def test_a_bad_count_is_refused_naming_the_argument(vgg_epoch, capsys, argument,
     with pytest.raises(SystemExit):
         vgg_epoch.main([argument, value])
     assert f"argument {argument}: expected a" in capsys.readouterr().err
+
+
+def test_each_framework_is_timed_in_a_process_of_its_own(vgg_epoch, monkeypatch):
+    """Spinning threads of one framework must not share a process with the other's timed steps."""
+    pytest.importorskip("torch")
+    commands = []
+
+    def run(cmd, **kwargs):
+        commands.append(cmd)
+        return type("Done", (), {"stdout": "0.5\n"})()
+    monkeypatch.setattr(vgg_epoch.subprocess, "run", run)
+    median, batches = vgg_epoch.median_step_seconds(28, vgg_epoch.argparse.Namespace(batch_size=2, batches=0, rounds=2))
+    children = [cmd[cmd.index("--child") + 1] for cmd in commands]
+    assert children == ["tinyconv", "torch"] * 3  # one probe step each, then two rounds, alternating
+    assert median == {"tinyconv": 0.5, "torch": 0.5} and batches == max(1, round(vgg_epoch.SECONDS / 2 / 1.0))
