@@ -21,8 +21,8 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import backend, functional as F
 from tinyconv.data import MNIST, DataLoader, TensorDataset
-from common import (add_common_arguments, load_datasets, positive_float, positive_int, run_script, save_tiles, start_run,
-                    train_or_exit)
+from common import (add_common_arguments, load_datasets, non_negative_int, positive_float, positive_int, run_script,
+                    save_tiles, start_run, train_or_exit)
 
 
 def load_pixels(data_dir, train, device):
@@ -74,15 +74,18 @@ def classify(args, data, rng):
     dbn = pretrain([784, *args.layers], X, args, rng)
     model = dbn.to_classifier(10, rng=rng).to(args.device)
     loader = DataLoader(TensorDataset(X, y), batch_size=args.batch_size, shuffle=True, rng=rng)
-    optimizer = tc.optim.SGD(model.parameters(), lr=args.finetune_lr, momentum=0.9)
 
     def evaluate():
         predictions = model(tc.Tensor(X_test)).data.argmax(axis=1)
         return dict(test_error=float((predictions != y_test).mean()))
-    history = finetune(model, loader, F.softmax_cross_entropy, optimizer, args.finetune_epochs,
-                       args.lr_decay, evaluate, "fine-tune")
-    print(f"(a) test error {100 * history[-1]['test_error']:.2f}% after pre-training and "
-          f"{args.finetune_epochs} epochs of fine-tuning")
+    history = []
+    for layers, epochs, desc in ((model[-1], args.top_epochs, "fine-tune the output layer"),
+                                 (model, args.finetune_epochs, "fine-tune")):
+        if epochs:
+            optimizer = tc.optim.SGD(layers.parameters(), lr=args.finetune_lr, momentum=0.9)
+            history += finetune(model, loader, F.softmax_cross_entropy, optimizer, epochs, args.lr_decay, evaluate, desc)
+    print(f"(a) test error {100 * history[-1]['test_error']:.2f}% after pre-training, {args.top_epochs} epochs "
+          f"of the output layer alone and {args.finetune_epochs} of the whole network")
     return history
 
 
@@ -131,6 +134,9 @@ def parse_args(argv=None):
     p.add_argument("--rbm-batch-size", type=positive_int, default=100)
     p.add_argument("--k", type=positive_int, default=1, help="Gibbs steps of CD-k")
     p.add_argument("--persistent", action="store_true", help="persistent CD instead of CD")
+    p.add_argument("--top-epochs", type=non_negative_int, default=0,
+                   help="fine-tuning epochs of the output layer alone before the whole network's (for (a); "
+                        "Hinton & Salakhutdinov's code trains the output layer alone for 6)")
     p.add_argument("--finetune-epochs", type=positive_int, default=15)
     p.add_argument("--finetune-lr", type=positive_float, default=0.1, help="SGD (momentum 0.9) for (a)")
     p.add_argument("--ae-epochs", type=positive_int, default=10)

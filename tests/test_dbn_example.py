@@ -57,3 +57,22 @@ def test_blas_threads_option_then_environment_then_tinyconv_s_default(monkeypatc
     example.main(["--out-dir", str(tmp_path)])
     assert seen == [3, 2, before]
     assert backend.blas_threads() == before
+
+
+def test_top_epochs_train_the_output_layer_alone_first(tmp_path):
+    example = load_example("mnist_dbn")
+    example.load_pixels = synthetic_pixels
+    phases, finetune = [], example.finetune
+
+    def recorded(model, *args):
+        before = [p.data.copy() for p in model.parameters()]
+        history = finetune(model, *args)
+        phases.append([not np.array_equal(b, p.data) for b, p in zip(before, model.parameters())])
+        return history
+    example.finetune = recorded
+    results = example.main(["--part", "classify", "--layers", "32", "16", "--pretrain-epochs", "1", "--top-epochs", "2",
+                            "--finetune-epochs", "1", "--batch-size", "20", "--rbm-batch-size", "20",
+                            "--out-dir", str(tmp_path)])
+    assert len(results["classification"]) == 3
+    assert phases[0] == [False] * 4 + [True, True]  # two encoder layers (weight, bias) unchanged, the output layer trained
+    assert all(phases[1])
