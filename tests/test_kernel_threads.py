@@ -96,3 +96,19 @@ def test_a_bad_thread_variable_fails_when_used_and_names_it(monkeypatch, text):
     monkeypatch.setenv("TINYCONV_KERNEL_THREADS", text)
     with pytest.raises(ValueError, match=f"TINYCONV_KERNEL_THREADS: expected .*{text!r}"):
         backend.kernel_threads()
+
+
+@needs_two_threads
+def test_a_kernel_on_one_thread_does_not_hide_the_gemms_two_from_the_load(monkeypatch, defaults):
+    """The load average counts this process's own threads: those of its last GEMM, even when a
+    kernel ran on one since. Counting only the last pool's threads flipped the GEMMs between one
+    thread and every core as the load followed."""
+    cores = len(os.sched_getaffinity(0))
+    load_average(monkeypatch, 0.0)
+    with backend.blas_scope:
+        assert backend.blas_threads() == cores
+    threads_inside_a_kernel(monkeypatch)
+    load_average(monkeypatch, float(cores))  # this process's threads and nothing else
+    assert backend.blas_threads() == cores
+    load_average(monkeypatch, cores + 1.0)  # and another process on one core
+    assert backend.blas_threads() == cores - 1

@@ -348,10 +348,9 @@ class _BlasScope(contextlib.ContextDecorator):
         self._saved = ()
 
     def __enter__(self):
-        global _own_threads
         with self._lock:
             if self._depth == 0:
-                n = _own_threads = blas_threads()
+                n = _own_threads["blas"] = blas_threads()
                 self._saved = tuple((lib, lib.num_threads) for lib in _blas_libraries())
                 for lib, previous in self._saved:
                     if previous != n:
@@ -372,7 +371,7 @@ blas_scope = _BlasScope()
 
 
 _kernel_threads = None  # tinyconv's own Numba thread count; None: $TINYCONV_KERNEL_THREADS or the default
-_own_threads = 1  # the threads tinyconv's last GEMM or kernel ran on: its own share of the load average
+_own_threads = {"blas": 1, "kernels": 1}  # the threads of tinyconv's last GEMM and last kernel
 
 
 def kernel_threads():
@@ -429,10 +428,11 @@ def _usable_cores():
 
 def _idle_cores():
     """The usable cores that other processes leave idle (at least 1), from the 1-minute load
-    average less tinyconv's own share (the threads its last GEMM or kernel ran on); all of them
-    where the platform has no load average."""
+    average less tinyconv's own share (the most threads of its last GEMM and its last kernel:
+    OpenBLAS's threads spin on between GEMMs); all of them where the platform has no load
+    average."""
     try:
-        others = max(0.0, os.getloadavg()[0] - _own_threads)
+        others = max(0.0, os.getloadavg()[0] - max(_own_threads.values()))
     except OSError:
         others = 0.0
     return max(1, round(_usable_cores() - others))
@@ -443,10 +443,8 @@ def _on_kernel_threads():
     """The block runs on the Numba thread count of :func:`kernel_threads` (or of the load);
     Numba's count of the calling thread is restored on exit."""
     import numba
-    global _own_threads
     previous = numba.get_num_threads()
-    n = min(previous, kernel_threads())
-    _own_threads = n
+    n = _own_threads["kernels"] = min(previous, kernel_threads())
     if n != previous:
         numba.set_num_threads(n)
     try:
