@@ -1,7 +1,6 @@
 """examples/mnist_dbn.py end to end on a small synthetic stand-in for MNIST (no download)."""
 import importlib.util
 import json
-import os
 
 import numpy as np
 
@@ -44,11 +43,11 @@ def test_a_first_layer_of_fewer_units_than_a_grid_row(tmp_path):
 
 
 def test_blas_threads_option_then_environment_then_tinyconv_s_default(monkeypatch, tmp_path):
-    from tinyconv import backend
+    from tinyconv import backend, cpuload
     example = load_example("mnist_dbn")
     seen = []
     monkeypatch.setattr(example, "run", lambda args: seen.append(backend.blas_threads()))
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))  # the default, read from the load, stays put
+    monkeypatch.setattr(cpuload.meter, "others", lambda: 0.0)  # the default, read from the load, stays put
     before = backend.blas_threads()
     monkeypatch.setenv("TINYCONV_BLAS_THREADS", "3")
     example.main(["--out-dir", str(tmp_path)])

@@ -7,7 +7,7 @@ import numba
 import numpy as np
 import pytest
 
-from tinyconv import backend
+from tinyconv import backend, cpuload
 from tinyconv.kernels import cpu
 
 needs_two_threads = pytest.mark.skipif(numba.get_num_threads() < 2 or len(os.sched_getaffinity(0)) < 2,
@@ -22,7 +22,14 @@ def threads_inside_a_kernel(monkeypatch):
     return seen[0]
 
 
+def others_busy(monkeypatch, cores):
+    """Other processes keep ``cores`` cores busy, as tinyconv.cpuload measures."""
+    monkeypatch.setattr(cpuload.meter, "others", lambda: cores)
+
+
 def load_average(monkeypatch, load):
+    """No CPU accounting (tinyconv.cpuload answers None): the 1-minute load average is ``load``."""
+    monkeypatch.setattr(cpuload.meter, "others", lambda: None)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
 
 
@@ -37,7 +44,7 @@ def defaults(monkeypatch):
 
 @needs_two_threads
 def test_a_busy_machine_runs_gemms_and_kernels_on_one_thread(monkeypatch, defaults):
-    load_average(monkeypatch, 2.0 + len(os.sched_getaffinity(0)))
+    others_busy(monkeypatch, len(os.sched_getaffinity(0)) - 0.6)
     before = numba.get_num_threads()
     assert threads_inside_a_kernel(monkeypatch) == 1
     assert numba.get_num_threads() == before
@@ -46,14 +53,14 @@ def test_a_busy_machine_runs_gemms_and_kernels_on_one_thread(monkeypatch, defaul
 
 @needs_two_threads
 def test_a_quiet_machine_gives_the_cores_to_the_gemms_and_one_thread_to_the_kernels(monkeypatch, defaults):
-    load_average(monkeypatch, 0.0)
+    others_busy(monkeypatch, 0.1)
     assert backend.blas_threads() == len(os.sched_getaffinity(0))
     assert threads_inside_a_kernel(monkeypatch) == 1
 
 
 @needs_two_threads
 def test_one_blas_thread_gives_the_idle_cores_to_the_kernels(monkeypatch, defaults):
-    load_average(monkeypatch, 0.0)
+    others_busy(monkeypatch, 0.0)
     with backend.use_blas_threads(1):
         assert threads_inside_a_kernel(monkeypatch) == min(numba.get_num_threads(), len(os.sched_getaffinity(0)))
     monkeypatch.setenv("TINYCONV_BLAS_THREADS", "1")
@@ -61,7 +68,7 @@ def test_one_blas_thread_gives_the_idle_cores_to_the_kernels(monkeypatch, defaul
 
 
 def test_kernels_on_several_threads_leave_the_gemms_one(monkeypatch, defaults):
-    load_average(monkeypatch, 0.0)
+    others_busy(monkeypatch, 0.0)
     with backend.use_kernel_threads(2):
         assert backend.blas_threads() == 1
     monkeypatch.setenv("TINYCONV_KERNEL_THREADS", "2")
@@ -72,7 +79,7 @@ def test_kernels_on_several_threads_leave_the_gemms_one(monkeypatch, defaults):
 
 @needs_two_threads
 def test_the_users_choice_wins_over_the_load(monkeypatch):
-    load_average(monkeypatch, 100.0)
+    others_busy(monkeypatch, 100.0)
     with backend.use_kernel_threads(2):
         assert backend.kernel_threads() == 2
         assert threads_inside_a_kernel(monkeypatch) == 2
@@ -100,9 +107,9 @@ def test_a_bad_thread_variable_fails_when_used_and_names_it(monkeypatch, text):
 
 @needs_two_threads
 def test_a_kernel_on_one_thread_does_not_hide_the_gemms_two_from_the_load(monkeypatch, defaults):
-    """The load average counts this process's own threads: those of its last GEMM, even when a
-    kernel ran on one since. Counting only the last pool's threads flipped the GEMMs between one
-    thread and every core as the load followed."""
+    """Without CPU accounting, the load average counts this process's own threads: those of its
+    last GEMM, even when a kernel ran on one since. Counting only the last pool's threads flipped
+    the GEMMs between one thread and every core as the load followed."""
     cores = len(os.sched_getaffinity(0))
     load_average(monkeypatch, 0.0)
     with backend.blas_scope:
@@ -112,3 +119,11 @@ def test_a_kernel_on_one_thread_does_not_hide_the_gemms_two_from_the_load(monkey
     assert backend.blas_threads() == cores
     load_average(monkeypatch, cores + 1.0)  # and another process on one core
     assert backend.blas_threads() == cores - 1
+
+
+@needs_two_threads
+def test_without_cpu_accounting_the_load_average_decides(monkeypatch, defaults):
+    load_average(monkeypatch, 2.0 + len(os.sched_getaffinity(0)))
+    assert backend.blas_threads() == 1
+    load_average(monkeypatch, 0.0)
+    assert backend.blas_threads() == len(os.sched_getaffinity(0))

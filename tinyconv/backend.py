@@ -18,6 +18,7 @@ import threading
 
 import numpy as np
 
+from . import cpuload
 from .validation import positive_int
 
 DEVICES = ("cpu", "cuda")
@@ -244,7 +245,8 @@ def blas_threads():
     layers, matmul, recurrent steps, RBMs): the count of :func:`set_blas_threads` or
     :func:`use_blas_threads`, else ``$TINYCONV_BLAS_THREADS`` (read on each call), else 1 where
     the kernels' count is set above 1 (:func:`kernel_threads`), else the cores that other
-    processes leave idle (the 1-minute load average, less tinyconv's own threads; at least 1).
+    processes leave idle (from the CPU time they took over the last quarter second, see
+    :mod:`tinyconv.cpuload`; at least 1).
 
     tinyconv runs one pool of threads at a time: OpenBLAS's threads spin after a GEMM and
     Numba's after a kernel, and two pools on the same cores take them from each other (LeNet-5
@@ -385,7 +387,7 @@ def kernel_threads():
     Threads that wait for each other at the end of every kernel or GEMM wait for the scheduler
     when another process holds a core: LeNet-5 training ran 3.6-7.4x slower on 2 shared cores
     with Numba's threads on every core (``benchmarks/busy_machine.py``): fewer threads than free
-    cores is the cure, hence the load average. The count is set around each kernel call and
+    cores is the cure, hence the idle cores. The count is set around each kernel call and
     restored after it (Numba's setting is per thread), so Numba's setting for other code is
     left alone.
 
@@ -422,20 +424,18 @@ def use_kernel_threads(n):
     return _set_for_block(set_kernel_threads, n)
 
 
-def _usable_cores():
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def _idle_cores():
-    """The usable cores that other processes leave idle (at least 1), from the 1-minute load
-    average less tinyconv's own share (the most threads of its last GEMM and its last kernel:
-    OpenBLAS's threads spin on between GEMMs); all of them where the platform has no load
-    average."""
-    try:
-        others = max(0.0, os.getloadavg()[0] - max(_own_threads.values()))
-    except OSError:
-        others = 0.0
-    return max(1, round(_usable_cores() - others))
+    """The usable cores that other processes leave idle (at least 1): from the CPU time they took
+    over the last quarter second (:mod:`tinyconv.cpuload`), else from the 1-minute load average
+    less tinyconv's own share (the most threads of its last GEMM and its last kernel: OpenBLAS's
+    threads spin on between GEMMs); all of them where the platform has neither."""
+    others = cpuload.meter.others()
+    if others is None:
+        try:
+            others = max(0.0, os.getloadavg()[0] - max(_own_threads.values()))
+        except OSError:
+            others = 0.0
+    return max(1, round(cpuload.usable_cores() - others))
 
 
 @contextlib.contextmanager
