@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Lowest first: (layer, module prefixes). A module belongs to the layer of its longest prefix.
 LAYERS = (
     ("kernels", ("tinyconv.kernels",)),
-    ("base", ("tinyconv.backend", "tinyconv.dtypes", "tinyconv.fileio", "tinyconv.random",
+    ("base", ("tinyconv.backend", "tinyconv.cpuload", "tinyconv.dtypes", "tinyconv.fileio", "tinyconv.random",
               "tinyconv.anomaly", "tinyconv.validation")),
     ("core", ("tinyconv.autograd", "tinyconv.tensor", "tinyconv.functional", "tinyconv.creation")),
     ("tools", ("tinyconv.gradcheck", "tinyconv.metrics", "tinyconv.checkpoint", "tinyconv.cuda")),
