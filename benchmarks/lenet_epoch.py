@@ -5,8 +5,8 @@ batch 64, on the same batches from tinyconv's DataLoader. Every run is a fresh p
 over the repetitions; each reports the epoch time (after one warm-up batch), images/s and its
 peak resident memory. tinyconv also reports the time of its first step in the process (Numba
 loading or compiling its kernels) and the CPU time per step (all of the process's threads).
-Thread settings: tinyconv runs with its defaults (BLAS threads on the usable cores that the load
-leaves idle, the Numba kernels on one thread) and any other "BLAS:NUMBA" thread counts given with --threads;
+Thread settings: tinyconv runs with its defaults (one BLAS thread, the Numba kernels on the usable
+cores that other processes leave idle) and any other "BLAS:NUMBA" thread counts given with --threads;
 PyTorch uses torch.set_num_threads(usable cores). --cores N pins every run to the first N cores
 (sched_setaffinity), so "one core" means one core for both frameworks.
 

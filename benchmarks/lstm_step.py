@@ -6,7 +6,7 @@ reading 28 steps, a Linear(128, 10) head on the final hidden state, softmax cros
 Adam; batch 64 of random float32 inputs and labels (the time does not depend on the values).
 A step is forward + backward + update. The frameworks alternate over the repetitions, each
 timing ``--steps`` steps after a warm-up step; the medians and their ratio are printed.
-Threads: tinyconv runs with its defaults (BLAS threads on the idle cores); PyTorch with
+Threads: tinyconv runs with its defaults (one BLAS thread; set TINYCONV_BLAS_THREADS for more); PyTorch with
 torch.set_num_threads(--torch-threads), one by default: on 2 cores shared with other jobs,
 PyTorch's two OpenMP threads waited for each other at every one of the many small operations
 of a step (benchmarks/RESULTS.md has the figures).

@@ -14,8 +14,8 @@ step), step the LIF layers through time and run each later layer once on all T *
 Every round runs each framework in a fresh process (frameworks alternating over the rounds):
 one warm-up step (the first, with Numba loading or compiling its kernels, is not timed), then
 ``--steps`` timed steps on the same batches. Reported: the median time of a step over all rounds,
-and the ratio. Threads: tinyconv with its defaults (BLAS threads on the idle cores, Numba's on one
-thread); PyTorch with torch.set_num_threads(os.cpu_count()).
+and the ratio. Threads: tinyconv with its defaults (one BLAS thread, Numba's on the idle
+cores); PyTorch with torch.set_num_threads(os.cpu_count()).
 
     python benchmarks/snn_step.py                     # T = 25, 10 steps per round, 3 rounds
     python benchmarks/snn_step.py --time-steps 16 --rounds 5
@@ -131,7 +131,7 @@ def main():
         for f in frameworks:
             seconds[f] += run_child(f, args)
     print(f"conv SNN training step, T = {args.time_steps}, batch {args.batch_size}, {os.cpu_count()} cores "
-          f"(tinyconv: BLAS on the idle cores, Numba on 1 thread; PyTorch: {os.cpu_count()} threads); "
+          f"(tinyconv: 1 BLAS thread, Numba on the idle cores; PyTorch: {os.cpu_count()} threads); "
           f"median of {args.rounds} rounds x {args.steps} steps")
     median = {f: statistics.median(s) for f, s in seconds.items()}
     for f in frameworks:

@@ -144,15 +144,16 @@ def parse_args(argv=None):
     p.add_argument("--lr-decay", type=positive_float, default=0.9, help="learning-rate factor per fine-tuning epoch")
     p.add_argument("--batch-size", type=positive_int, default=100, help="fine-tuning batch size")
     p.add_argument("--blas-threads", type=positive_int, default=None,
-                   help="BLAS threads of the matrix products (default: tinyconv's, $TINYCONV_BLAS_THREADS where "
-                        "set, else the cores the load leaves idle)")
+                   help="BLAS threads of the matrix products (default: $TINYCONV_BLAS_THREADS where set, else every "
+                        "core: no convolution kernels run here to compete with them; 1 where other jobs hold cores)")
     add_common_arguments(p, "runs/mnist_dbn")
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    with backend.use_blas_threads(args.blas_threads):
+    threads = args.blas_threads or (backend.blas_threads() if "TINYCONV_BLAS_THREADS" in os.environ else os.cpu_count())
+    with backend.use_blas_threads(threads):
         return run(args)
 
 

@@ -42,19 +42,19 @@ def test_a_first_layer_of_fewer_units_than_a_grid_row(tmp_path):
         assert (tmp_path / "filters.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_blas_threads_option_then_environment_then_tinyconv_s_default(monkeypatch, tmp_path):
-    from tinyconv import backend, cpuload
+def test_blas_threads_option_then_environment_then_every_core(monkeypatch, tmp_path):
+    import os
+    from tinyconv import backend
     example = load_example("mnist_dbn")
     seen = []
     monkeypatch.setattr(example, "run", lambda args: seen.append(backend.blas_threads()))
-    monkeypatch.setattr(cpuload.meter, "others", lambda: 0.0)  # the default, read from the load, stays put
     before = backend.blas_threads()
     monkeypatch.setenv("TINYCONV_BLAS_THREADS", "3")
     example.main(["--out-dir", str(tmp_path)])
     example.main(["--blas-threads", "2", "--out-dir", str(tmp_path)])
     monkeypatch.delenv("TINYCONV_BLAS_THREADS")
     example.main(["--out-dir", str(tmp_path)])
-    assert seen == [3, 2, before]
+    assert seen == [3, 2, os.cpu_count()]
     assert backend.blas_threads() == before
 
 

@@ -1,6 +1,7 @@
-"""How many threads tinyconv's GEMMs (BLAS) and CPU kernels (Numba) run on: by default the idle
-cores (from the load) go to the GEMMs and the kernels run on one thread, never both pools on
-several; the user's choice where given; Numba's own setting is the same after each call."""
+"""How many threads tinyconv's GEMMs (BLAS) and CPU kernels (Numba) run on: by default one BLAS
+thread and the kernels on the cores other processes leave idle; a BLAS count above 1 leaves the
+kernels one (never both pools on several unless the user sets both); the user's choice where
+given; Numba's own setting is the same after each call."""
 import os
 
 import numba
@@ -43,38 +44,37 @@ def defaults(monkeypatch):
 
 
 @needs_two_threads
-def test_a_busy_machine_runs_gemms_and_kernels_on_one_thread(monkeypatch, defaults):
+def test_a_busy_machine_runs_the_kernels_on_one_thread(monkeypatch, defaults):
     others_busy(monkeypatch, len(os.sched_getaffinity(0)) - 0.6)
     before = numba.get_num_threads()
     assert threads_inside_a_kernel(monkeypatch) == 1
     assert numba.get_num_threads() == before
-    assert backend.blas_threads() == 1
 
 
 @needs_two_threads
-def test_a_quiet_machine_gives_the_cores_to_the_gemms_and_one_thread_to_the_kernels(monkeypatch, defaults):
+def test_a_quiet_machine_runs_the_kernels_on_every_numba_thread_and_the_gemms_on_one(monkeypatch, defaults):
     others_busy(monkeypatch, 0.1)
-    assert backend.blas_threads() == len(os.sched_getaffinity(0))
-    assert threads_inside_a_kernel(monkeypatch) == 1
+    assert threads_inside_a_kernel(monkeypatch) == min(numba.get_num_threads(), len(os.sched_getaffinity(0)))
+    assert backend.blas_threads() == 1  # the bits of a run never depend on the load
 
 
 @needs_two_threads
-def test_one_blas_thread_gives_the_idle_cores_to_the_kernels(monkeypatch, defaults):
+def test_gemms_on_several_threads_leave_the_kernels_one(monkeypatch, defaults):
     others_busy(monkeypatch, 0.0)
-    with backend.use_blas_threads(1):
-        assert threads_inside_a_kernel(monkeypatch) == min(numba.get_num_threads(), len(os.sched_getaffinity(0)))
-    monkeypatch.setenv("TINYCONV_BLAS_THREADS", "1")
+    with backend.use_blas_threads(2):
+        assert threads_inside_a_kernel(monkeypatch) == 1
+    monkeypatch.setenv("TINYCONV_BLAS_THREADS", "2")
+    assert threads_inside_a_kernel(monkeypatch) == 1
+    with backend.use_kernel_threads(2):  # both chosen: the user's choice, even two pools
+        assert (backend.blas_threads(), threads_inside_a_kernel(monkeypatch)) == (2, 2)
+
+
+@needs_two_threads
+def test_without_cpu_accounting_the_load_average_decides(monkeypatch, defaults):
+    load_average(monkeypatch, 2.0 + len(os.sched_getaffinity(0)))
+    assert threads_inside_a_kernel(monkeypatch) == 1
+    load_average(monkeypatch, 0.0)
     assert threads_inside_a_kernel(monkeypatch) == min(numba.get_num_threads(), len(os.sched_getaffinity(0)))
-
-
-def test_kernels_on_several_threads_leave_the_gemms_one(monkeypatch, defaults):
-    others_busy(monkeypatch, 0.0)
-    with backend.use_kernel_threads(2):
-        assert backend.blas_threads() == 1
-    monkeypatch.setenv("TINYCONV_KERNEL_THREADS", "2")
-    assert backend.blas_threads() == 1
-    with backend.use_blas_threads(2):  # both chosen: the user's choice, even two pools
-        assert (backend.blas_threads(), backend.kernel_threads()) == (2, 2)
 
 
 @needs_two_threads
@@ -105,25 +105,3 @@ def test_a_bad_thread_variable_fails_when_used_and_names_it(monkeypatch, text):
         backend.kernel_threads()
 
 
-@needs_two_threads
-def test_a_kernel_on_one_thread_does_not_hide_the_gemms_two_from_the_load(monkeypatch, defaults):
-    """Without CPU accounting, the load average counts this process's own threads: those of its
-    last GEMM, even when a kernel ran on one since. Counting only the last pool's threads flipped
-    the GEMMs between one thread and every core as the load followed."""
-    cores = len(os.sched_getaffinity(0))
-    load_average(monkeypatch, 0.0)
-    with backend.blas_scope:
-        assert backend.blas_threads() == cores
-    threads_inside_a_kernel(monkeypatch)
-    load_average(monkeypatch, float(cores))  # this process's threads and nothing else
-    assert backend.blas_threads() == cores
-    load_average(monkeypatch, cores + 1.0)  # and another process on one core
-    assert backend.blas_threads() == cores - 1
-
-
-@needs_two_threads
-def test_without_cpu_accounting_the_load_average_decides(monkeypatch, defaults):
-    load_average(monkeypatch, 2.0 + len(os.sched_getaffinity(0)))
-    assert backend.blas_threads() == 1
-    load_average(monkeypatch, 0.0)
-    assert backend.blas_threads() == len(os.sched_getaffinity(0))

@@ -90,7 +90,6 @@ def test_dense_layers_and_matmul_restore_the_library_s_count():
 
 def test_use_blas_threads_sets_tinyconv_s_count_for_the_block_only(monkeypatch):
     monkeypatch.delenv("TINYCONV_BLAS_THREADS", raising=False)
-    monkeypatch.setenv("TINYCONV_KERNEL_THREADS", "2")  # kernels on two threads leave the GEMMs one
     assert backend.blas_threads() == 1
     monkeypatch.setenv("TINYCONV_BLAS_THREADS", "2")
     assert backend.blas_threads() == 2

@@ -237,34 +237,31 @@ def use_kernels(name):
         set_kernels(previous)
 
 
-_blas_threads = None  # tinyconv's own BLAS thread count; None: $TINYCONV_BLAS_THREADS or the default
+_blas_threads = None  # tinyconv's own BLAS thread count; None: $TINYCONV_BLAS_THREADS or 1
 
 
 def blas_threads():
     """Return the number of BLAS threads tinyconv's own GEMMs run with (convolutions, dense
     layers, matmul, recurrent steps, RBMs): the count of :func:`set_blas_threads` or
-    :func:`use_blas_threads`, else ``$TINYCONV_BLAS_THREADS`` (read on each call), else 1 where
-    the kernels' count is set above 1 (:func:`kernel_threads`), else the cores that other
-    processes leave idle (from the CPU time they took over the last quarter second, see
-    :mod:`tinyconv.cpuload`; at least 1).
+    :func:`use_blas_threads`, else ``$TINYCONV_BLAS_THREADS`` (read on each call), else 1.
 
-    tinyconv runs one pool of threads at a time: OpenBLAS's threads spin after a GEMM and
-    Numba's after a kernel, and two pools on the same cores take them from each other (LeNet-5
-    trained 7x slower on 2 cores with both at two threads). By default the idle cores go to the
-    GEMMs, most of a step's work, and the kernels run on one thread: on a quiet 2-core machine
-    the VGG-style network of ``examples/cifar10_vgg.py`` trained in 131 ms per step of 64 32x32x3
-    images against 181 ms with the cores given to the kernels, LeNet-5 in 4.75 ms against 4.54
-    (``benchmarks/RESULTS.md``). Other code of the process keeps the BLAS library's own setting.
+    One thread is the default because it keeps the results the same to the last bit whatever
+    the machine's load (another BLAS thread count adds in another order; the Numba kernels give
+    the same bits on any thread count), so a run resumed from a checkpoint ends where the
+    uninterrupted one does. More BLAS threads are faster for large layers: tinyconv runs one
+    pool of threads at a time (OpenBLAS's threads spin after a GEMM and Numba's after a kernel,
+    and two pools on the same cores take them from each other: LeNet-5 trained 7x slower on 2
+    cores with both at two threads), so a BLAS count above 1 runs the kernels on one thread
+    (:func:`kernel_threads`). On a quiet 2-core machine, ``TINYCONV_BLAS_THREADS=2`` trained the
+    VGG-style network of ``examples/cifar10_vgg.py`` in 131 ms per step of 64 32x32x3 images
+    against 181 ms with the defaults, LeNet-5 in 4.75 ms against 4.54 (``benchmarks/RESULTS.md``).
+    Other code of the process keeps the BLAS library's own setting.
 
     Raises:
-        ValueError: ``$TINYCONV_BLAS_THREADS`` or ``$TINYCONV_KERNEL_THREADS`` is not a
-            positive integer.
+        ValueError: ``$TINYCONV_BLAS_THREADS`` is not a positive integer.
     """
     chosen = _user_count(_blas_threads, "TINYCONV_BLAS_THREADS")
-    if chosen is not None:
-        return chosen
-    kernels = _user_count(_kernel_threads, "TINYCONV_KERNEL_THREADS")
-    return 1 if kernels is not None and kernels > 1 else _idle_cores()
+    return 1 if chosen is None else chosen
 
 
 def _user_count(setting, variable):
@@ -290,7 +287,7 @@ def _positive_int_variable(name, default):
 
 def set_blas_threads(n):
     """Run tinyconv's own GEMMs with ``n`` BLAS threads (see :func:`blas_threads`); ``None``
-    returns to ``$TINYCONV_BLAS_THREADS`` or the default. The BLAS library's setting for other code is
+    returns to ``$TINYCONV_BLAS_THREADS`` or 1. The BLAS library's setting for other code is
     left alone. Returns the previous setting (an int, or None).
 
     Raises:
@@ -352,7 +349,7 @@ class _BlasScope(contextlib.ContextDecorator):
     def __enter__(self):
         with self._lock:
             if self._depth == 0:
-                n = _own_threads["blas"] = blas_threads()
+                n = blas_threads()
                 self._saved = tuple((lib, lib.num_threads) for lib in _blas_libraries())
                 for lib, previous in self._saved:
                     if previous != n:
@@ -373,23 +370,23 @@ blas_scope = _BlasScope()
 
 
 _kernel_threads = None  # tinyconv's own Numba thread count; None: $TINYCONV_KERNEL_THREADS or the default
-_own_threads = {"blas": 1, "kernels": 1}  # the threads of tinyconv's last GEMM and last kernel
+_last_kernel_threads = 1  # the count tinyconv's kernels last ran on: its own share of the load average
 
 
 def kernel_threads():
     """Return the number of Numba threads tinyconv's CPU kernels (im2col, col2im, pooling) run
     on: the count of :func:`set_kernel_threads` or :func:`use_kernel_threads`, else
-    ``$TINYCONV_KERNEL_THREADS`` (read on each call), else the cores that other processes leave
-    idle where the BLAS count is set to 1 (:func:`blas_threads`), else 1: by default the cores go
-    to the GEMMs (see :func:`blas_threads`). Either way at most ``numba.get_num_threads()`` of
-    the calling thread.
+    ``$TINYCONV_KERNEL_THREADS`` (read on each call), else 1 where the GEMMs run on more than one
+    BLAS thread (:func:`blas_threads`: one pool at a time), else the cores that other processes
+    leave idle (from the CPU time they took over the last quarter second, see
+    :mod:`tinyconv.cpuload`; at least 1). Either way at most ``numba.get_num_threads()`` of the
+    calling thread. The kernels give the same bits on any thread count.
 
-    Threads that wait for each other at the end of every kernel or GEMM wait for the scheduler
-    when another process holds a core: LeNet-5 training ran 3.6-7.4x slower on 2 shared cores
-    with Numba's threads on every core (``benchmarks/busy_machine.py``): fewer threads than free
-    cores is the cure, hence the idle cores. The count is set around each kernel call and
-    restored after it (Numba's setting is per thread), so Numba's setting for other code is
-    left alone.
+    Numba's threads wait for each other at the end of every kernel; when another process holds
+    a core, each kernel waits for the scheduler to give a thread back, and LeNet-5 training ran
+    3.6-7.4x slower on 2 shared cores (``benchmarks/busy_machine.py``): fewer threads than free
+    cores is the cure. The count is set around each kernel call and restored after it (Numba's
+    setting is per thread), so Numba's setting for other code is left alone.
 
     Raises:
         ValueError: ``$TINYCONV_KERNEL_THREADS`` or ``$TINYCONV_BLAS_THREADS`` is not a
@@ -398,7 +395,7 @@ def kernel_threads():
     chosen = _user_count(_kernel_threads, "TINYCONV_KERNEL_THREADS")
     if chosen is not None:
         return chosen
-    return _idle_cores() if _user_count(_blas_threads, "TINYCONV_BLAS_THREADS") == 1 else 1
+    return 1 if blas_threads() > 1 else _idle_cores()
 
 
 def set_kernel_threads(n):
@@ -427,12 +424,12 @@ def use_kernel_threads(n):
 def _idle_cores():
     """The usable cores that other processes leave idle (at least 1): from the CPU time they took
     over the last quarter second (:mod:`tinyconv.cpuload`), else from the 1-minute load average
-    less tinyconv's own share (the most threads of its last GEMM and its last kernel: OpenBLAS's
-    threads spin on between GEMMs); all of them where the platform has neither."""
+    less tinyconv's own share (the threads its kernels last ran on); all of them where the
+    platform has neither."""
     others = cpuload.meter.others()
     if others is None:
         try:
-            others = max(0.0, os.getloadavg()[0] - max(_own_threads.values()))
+            others = max(0.0, os.getloadavg()[0] - _last_kernel_threads)
         except OSError:
             others = 0.0
     return max(1, round(cpuload.usable_cores() - others))
@@ -443,8 +440,9 @@ def _on_kernel_threads():
     """The block runs on the Numba thread count of :func:`kernel_threads` (or of the load);
     Numba's count of the calling thread is restored on exit."""
     import numba
+    global _last_kernel_threads
     previous = numba.get_num_threads()
-    n = _own_threads["kernels"] = min(previous, kernel_threads())
+    n = _last_kernel_threads = min(previous, kernel_threads())
     if n != previous:
         numba.set_num_threads(n)
     try:
