@@ -18,6 +18,7 @@ cores; set TINYCONV_BLAS_THREADS for more); PyTorch with torch.set_num_threads(o
 """
 import argparse
 import functools
+import importlib.util
 import json
 import os
 import statistics
@@ -181,9 +182,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.child:
         return child(args.child, args.input[0], args.batches, args.batch_size)
-    try:
-        import torch  # noqa: F401 (the logit check and the PyTorch rounds need it)
-    except ImportError:
+    if importlib.util.find_spec("torch") is None:
         sys.exit("vgg_epoch: torch is not installed, nothing to compare with (pip install 'tinyconv[bench]')")
     print(f"VGG-style network of examples/cifar10_vgg.py, training step (Adam) at batch {args.batch_size} "
           f"on random data; tinyconv: its default threads; PyTorch: {len(os.sched_getaffinity(0))} threads; "

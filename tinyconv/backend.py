@@ -267,13 +267,13 @@ def blas_threads():
 def _user_count(setting, variable):
     """A thread count the user chose: ``setting`` (a setter's), else the environment
     ``variable``'s, else None."""
-    return setting if setting is not None else _positive_int_variable(variable, None)
+    return setting if setting is not None else _positive_int_variable(variable)
 
 
-def _positive_int_variable(name, default):
-    """The positive int in the environment variable ``name`` (``default`` where unset; None
-    stays None). Raises ValueError naming the variable otherwise."""
-    text = os.environ.get(name, default)
+def _positive_int_variable(name):
+    """The positive int in the environment variable ``name``, None where unset. Raises
+    ValueError naming the variable otherwise."""
+    text = os.environ.get(name)
     if text is None:
         return None
     try:
