@@ -11,7 +11,7 @@ PyTorch's OpenMP pool, spin for a while after each call and would take the cores
 framework in a shared process); reported: the median time of a step over the rounds, the ratio, and the time
 of one epoch at that speed (60,000 images of 28x28x1, 50,000 of 32x32x3). Threads as in
 benchmarks/lenet_epoch.py: tinyconv with its defaults (one BLAS thread, Numba's on the idle
-cores; set TINYCONV_BLAS_THREADS for more); PyTorch with torch.set_num_threads(os.cpu_count()).
+cores; set TINYCONV_BLAS_THREADS for more); PyTorch with torch.set_num_threads(usable cores).
 
     python benchmarks/vgg_epoch.py                       # both inputs, about 20 s of steps each
     python benchmarks/vgg_epoch.py --input 32 --batches 5 --rounds 5
