@@ -21,8 +21,8 @@ import numpy as np
 import tinyconv as tc
 from tinyconv import backend, functional as F
 from tinyconv.data import MNIST, DataLoader, TensorDataset
-from common import (add_common_arguments, load_datasets, non_negative_int, positive_float, positive_int, run_script,
-                    save_tiles, start_run, train_or_exit)
+from common import (add_common_arguments, load_datasets, non_negative_float, non_negative_int, positive_float,
+                    positive_int, run_script, save_tiles, start_run, train_or_exit)
 
 
 def load_pixels(data_dir, train, device):
@@ -82,7 +82,8 @@ def classify(args, data, rng):
     for layers, epochs, desc in ((model[-1], args.top_epochs, "fine-tune the output layer"),
                                  (model, args.finetune_epochs, "fine-tune")):
         if epochs:
-            optimizer = tc.optim.SGD(layers.parameters(), lr=args.finetune_lr, momentum=0.9)
+            optimizer = tc.optim.SGD(layers.parameters(), lr=args.finetune_lr, momentum=0.9,
+                                     weight_decay=args.finetune_weight_decay)
             history += finetune(model, loader, F.softmax_cross_entropy, optimizer, epochs, args.lr_decay, evaluate, desc)
     print(f"(a) test error {100 * history[-1]['test_error']:.2f}% after pre-training, {args.top_epochs} epochs "
           f"of the output layer alone and {args.finetune_epochs} of the whole network")
@@ -139,6 +140,7 @@ def parse_args(argv=None):
                         "Hinton & Salakhutdinov's code trains the output layer alone for 6)")
     p.add_argument("--finetune-epochs", type=positive_int, default=15)
     p.add_argument("--finetune-lr", type=positive_float, default=0.1, help="SGD (momentum 0.9) for (a)")
+    p.add_argument("--finetune-weight-decay", type=non_negative_float, default=0.0, help="SGD's L2 penalty for (a)")
     p.add_argument("--ae-epochs", type=positive_int, default=10)
     p.add_argument("--ae-lr", type=positive_float, default=1e-3, help="Adam for (b)")
     p.add_argument("--lr-decay", type=positive_float, default=0.9, help="learning-rate factor per fine-tuning epoch")
