@@ -75,3 +75,19 @@ def test_top_epochs_train_the_output_layer_alone_first(tmp_path):
     assert len(results["classification"]) == 3
     assert phases[0] == [False] * 4 + [True, True]  # two encoder layers (weight, bias) unchanged, the output layer trained
     assert all(phases[1])
+
+
+def test_finetune_weight_decay_reaches_the_optimizer(tmp_path, monkeypatch):
+    import tinyconv as tc
+    example = load_example("mnist_dbn")
+    example.load_pixels = synthetic_pixels
+    seen, sgd = [], tc.optim.SGD
+
+    def recorded(*args, **kwargs):
+        seen.append(kwargs["weight_decay"])
+        return sgd(*args, **kwargs)
+    monkeypatch.setattr(tc.optim, "SGD", recorded)
+    example.main(["--part", "classify", "--layers", "16", "--pretrain-epochs", "1", "--finetune-epochs", "1",
+                  "--finetune-weight-decay", "0.01", "--batch-size", "20", "--rbm-batch-size", "20",
+                  "--out-dir", str(tmp_path)])
+    assert seen == [0.01]
