@@ -3,6 +3,9 @@ thread and the kernels on the cores other processes leave idle; a BLAS count abo
 kernels one (never both pools on several unless the user sets both); the user's choice where
 given; Numba's own setting is the same after each call."""
 import os
+import subprocess
+import sys
+import time
 
 import numba
 import numpy as np
@@ -105,3 +108,21 @@ def test_a_bad_thread_variable_fails_when_used_and_names_it(monkeypatch, text):
         backend.kernel_threads()
 
 
+
+
+@needs_two_threads
+def test_a_new_competitor_takes_the_kernels_to_one_thread_before_the_load_average_shows_it(monkeypatch, defaults):
+    if cpuload.busy_seconds() is None or len(os.sched_getaffinity(0)) != 2:
+        pytest.skip("needs /proc/stat and exactly two usable cores")
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))  # a minute behind: nothing yet
+    monkeypatch.setattr(cpuload, "meter", cpuload.Meter())
+    cpuload.meter.others()
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)  # the spinner starts
+        cpuload.meter.others()
+        time.sleep(cpuload.WINDOW + 0.1)
+        assert threads_inside_a_kernel(monkeypatch) == 1
+    finally:
+        spinner.kill()
+        spinner.wait()
