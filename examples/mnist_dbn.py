@@ -85,8 +85,9 @@ def classify(args, data, rng):
             optimizer = tc.optim.SGD(layers.parameters(), lr=args.finetune_lr, momentum=0.9,
                                      weight_decay=args.finetune_weight_decay)
             history += finetune(model, loader, F.softmax_cross_entropy, optimizer, epochs, args.lr_decay, evaluate, desc)
-    print(f"(a) test error {100 * history[-1]['test_error']:.2f}% after pre-training, {args.top_epochs} epochs "
-          f"of the output layer alone and {args.finetune_epochs} of the whole network")
+    top = f"{args.top_epochs} epochs of the output layer alone and " if args.top_epochs else ""
+    print(f"(a) test error {100 * history[-1]['test_error']:.2f}% after pre-training and {top}"
+          f"{args.finetune_epochs} epochs of fine-tuning the whole network")
     return history
 
 
