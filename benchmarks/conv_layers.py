@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -24,6 +23,7 @@ import numpy as np
 
 import tinyconv as tc
 from tinyconv import backend, functional as F
+from lenet_epoch import child_json, torch_available
 from vgg_epoch import INPUTS, conv_inputs, example_arguments
 
 
@@ -103,19 +103,14 @@ def gemm_gflops(threads, n=2048, repeats=5):
 def torch_times(repeats):
     """{shape name: median seconds of PyTorch's step}, measured in a child process, or None
     where PyTorch is not installed."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--torch-child", "--repeats", str(repeats)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode:
-        print(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "the PyTorch child failed")
+    if not torch_available():
+        print("torch is not installed: no PyTorch column (pip install 'tinyconv[bench]')")
         return None
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return child_json([sys.executable, os.path.abspath(__file__), "--torch-child", "--repeats", str(repeats)])
 
 
 def torch_child(repeats):
-    try:
-        import torch
-    except ImportError:
-        sys.exit("torch is not installed: no PyTorch column (pip install 'tinyconv[bench]')")
+    import torch
     torch.set_num_threads(len(os.sched_getaffinity(0)))
     rng, times = np.random.default_rng(0), {}
     for name, (n, c, h, w), o, k, pad in SHAPES:

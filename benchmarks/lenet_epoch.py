@@ -89,11 +89,16 @@ def torch_available():
     return subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
 
 
+def child_json(cmd, env=None):
+    """Run ``cmd``, a benchmark's child process, and return the JSON its last line of output holds."""
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def run_child(framework, args, env):
     cmd = [sys.executable, __file__, "--child", framework.split()[0], "--batches", str(args.batches),
            "--batch-size", str(args.batch_size), "--cores", str(args.cores)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return child_json(cmd, env)
 
 
 def main():

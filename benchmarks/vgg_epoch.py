@@ -22,7 +22,6 @@ import importlib.util
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -30,7 +29,7 @@ import numpy as np
 
 import tinyconv as tc
 from tinyconv import functional as F, nn
-from lenet_epoch import training_step
+from lenet_epoch import child_json, training_step
 
 EXAMPLES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
 INPUTS = {28: (1, 60000), 32: (3, 50000)}  # image size: (channels, images in one epoch)
@@ -149,7 +148,7 @@ def child(framework, size, batches, batch_size):
 def timed_in_child(framework, size, batches, batch_size):
     cmd = [sys.executable, os.path.abspath(__file__), "--child", framework, "--input", str(size),
            "--batches", str(batches), "--batch-size", str(batch_size)]
-    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+    return child_json(cmd)
 
 
 def median_step_seconds(size, args):

@@ -100,10 +100,10 @@ def test_each_framework_is_timed_in_a_process_of_its_own(vgg_epoch, monkeypatch)
     pytest.importorskip("torch")
     commands = []
 
-    def run(cmd, **kwargs):
+    def run(cmd, env=None):
         commands.append(cmd)
-        return type("Done", (), {"stdout": "0.5\n"})()
-    monkeypatch.setattr(vgg_epoch.subprocess, "run", run)
+        return 0.5
+    monkeypatch.setattr(vgg_epoch, "child_json", run)
     median, batches = vgg_epoch.median_step_seconds(28, vgg_epoch.argparse.Namespace(batch_size=2, batches=0, rounds=2))
     children = [cmd[cmd.index("--child") + 1] for cmd in commands]
     assert children == ["tinyconv", "torch"] * 3  # one probe step each, then two rounds, alternating

@@ -169,9 +169,11 @@ class Compose:
 
 
 class RandomApply:
-    """Apply ``transforms`` one after another to each image with probability ``p``, drawn per
-    image (as torchvision's RandomApply); the other images pass unchanged. Works on (C, H, W) or
-    (N, C, H, W); the transforms must keep the shape and dtype.
+    """Apply ``transforms`` one after another to an image with probability ``p`` (torchvision's
+    RandomApply, same arguments and default p=0.5); the other images pass unchanged. Works on
+    (C, H, W) or (N, C, H, W): on a batch each image draws its own, as tinyconv's other random
+    transforms do (torchvision draws once for the whole tensor). The transforms must keep the
+    shape and dtype.
 
     Raises:
         TypeError: an element of ``transforms`` is not callable, or ``p`` is not a number.
