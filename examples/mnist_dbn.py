@@ -22,7 +22,7 @@ import tinyconv as tc
 from tinyconv import backend, functional as F
 from tinyconv.data import MNIST, DataLoader, TensorDataset
 from common import (add_common_arguments, load_datasets, non_negative_float, non_negative_int, positive_float,
-                    positive_int, run_script, save_tiles, start_run, train_or_exit)
+                    positive_int, probability, run_script, save_tiles, start_run, train_or_exit)
 
 
 def load_pixels(data_dir, train, device):
@@ -72,7 +72,7 @@ def classify(args, data, rng):
     (X, y), (X_test, y_test) = data
     print(f"(a) classification: DBN 784-{'-'.join(map(str, args.layers))} + softmax")
     dbn = pretrain([784, *args.layers], X, args, rng)
-    model = dbn.to_classifier(10, rng=rng).to(args.device)
+    model = with_dropout(dbn.to_classifier(10, rng=rng), args.input_dropout, args.dropout, rng).to(args.device)
     loader = DataLoader(TensorDataset(X, y), batch_size=args.batch_size, shuffle=True, rng=rng)
 
     def evaluate():
@@ -89,6 +89,21 @@ def classify(args, data, rng):
     print(f"(a) test error {100 * history[-1]['test_error']:.2f}% after pre-training and {top}"
           f"{args.finetune_epochs} epochs of fine-tuning the whole network")
     return history
+
+
+def with_dropout(classifier, p_input, p_hidden, rng):
+    """``classifier`` (Linear, Sigmoid, ..., Linear) with Dropout(p_input) before the first Linear
+    and Dropout(p_hidden) before every other: dropout fine-tuning of a pre-trained DBN as in
+    Srivastava et al. 2014 (JMLR 15, section 6.1.1 and table 2: 0.92% test error for
+    784-500-500-2000, from 1.18% without dropout). Unchanged where both are 0."""
+    if not (p_input or p_hidden):
+        return classifier
+    layers = []
+    for module in classifier:
+        if isinstance(module, tc.nn.Linear):
+            layers.append(tc.nn.Dropout(p_hidden if layers else p_input, rng=rng))
+        layers.append(module)
+    return tc.nn.Sequential(*layers)
 
 
 def reconstruct(args, data, rng):
@@ -142,6 +157,10 @@ def parse_args(argv=None):
     p.add_argument("--finetune-epochs", type=positive_int, default=15)
     p.add_argument("--finetune-lr", type=positive_float, default=0.1, help="SGD (momentum 0.9) for (a)")
     p.add_argument("--finetune-weight-decay", type=non_negative_float, default=0.0, help="SGD's L2 penalty for (a)")
+    p.add_argument("--input-dropout", type=probability, default=0.0,
+                   help="dropout probability of the pixels in the fine-tuning of (a)")
+    p.add_argument("--dropout", type=probability, default=0.0,
+                   help="dropout probability of the hidden units in the fine-tuning of (a)")
     p.add_argument("--ae-epochs", type=positive_int, default=10)
     p.add_argument("--ae-lr", type=positive_float, default=1e-3, help="Adam for (b)")
     p.add_argument("--lr-decay", type=positive_float, default=0.9, help="learning-rate factor per fine-tuning epoch")

@@ -91,3 +91,20 @@ def test_finetune_weight_decay_reaches_the_optimizer(tmp_path, monkeypatch):
                   "--finetune-weight-decay", "0.01", "--batch-size", "20", "--rbm-batch-size", "20",
                   "--out-dir", str(tmp_path)])
     assert seen == [0.01]
+
+
+def test_dropout_fine_tuning_drops_before_each_linear_layer_and_only_in_training():
+    import tinyconv as tc
+    example = load_example("mnist_dbn")
+    dbn = tc.DBN([784, 32, 16], rng=np.random.default_rng(0), n_iter=1, batch_size=50)
+    dbn.fit(synthetic_pixels(None, True, "cpu")[0])
+    classifier = dbn.to_classifier(10, rng=np.random.default_rng(1))
+    assert example.with_dropout(classifier, 0.0, 0.0, None) is classifier
+    model = example.with_dropout(classifier, 0.2, 0.5, np.random.default_rng(2))
+    kinds = [(type(m).__name__, getattr(m, "p", None)) for m in model]
+    assert kinds == [("Dropout", 0.2), ("Linear", None), ("Sigmoid", None), ("Dropout", 0.5), ("Linear", None),
+                     ("Sigmoid", None), ("Dropout", 0.5), ("Linear", None)]
+    x = tc.Tensor(np.ones((4, 784), dtype=np.float32))
+    assert not np.allclose(model(x).data, classifier(x).data)  # training mode: units dropped
+    model.eval()
+    np.testing.assert_array_equal(model(x).data, classifier(x).data)
