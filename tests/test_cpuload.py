@@ -60,9 +60,9 @@ def test_this_process_s_spinning_shows_in_both_accounts():
     if cpuload.busy_seconds() is None:
         pytest.skip("no /proc/stat here")
     busy, own = cpuload.busy_seconds(), cpuload.own_seconds()
-    end = time.monotonic() + 0.3
-    while time.monotonic() < end:
+    end = time.monotonic() + 30  # CPU time, not wall time: other jobs may hold the cores
+    while cpuload.own_seconds() - own < 0.3 and time.monotonic() < end:
         pass
     spun = cpuload.own_seconds() - own
-    assert spun >= 0.2
+    assert spun >= 0.3
     assert cpuload.busy_seconds() - busy >= 0.8 * spun - 0.02  # the machine's count: 10 ms ticks
