@@ -98,13 +98,15 @@ def with_dropout(classifier, p_input, p_hidden, rng):
     and Dropout(p_hidden) before every other: dropout fine-tuning of a pre-trained DBN as in
     Srivastava et al. 2014 (JMLR 15, table 2: 0.92% test error for 784-500-500-2000). The
     dropout is inverted (kept units scaled by 1 / (1 - p) in training), so the pre-trained
-    weights need no rescaling. Unchanged where both are 0."""
+    weights need no rescaling. A probability of 0 adds no layer; ``classifier`` itself where
+    both are 0."""
     if not (p_input or p_hidden):
         return classifier
     layers = []
     for module in classifier:
-        if isinstance(module, tc.nn.Linear):
-            layers.append(tc.nn.Dropout(p_hidden if layers else p_input, rng=rng))
+        p = p_hidden if layers else p_input
+        if isinstance(module, tc.nn.Linear) and p:
+            layers.append(tc.nn.Dropout(p, rng=rng))
         layers.append(module)
     return tc.nn.Sequential(*layers)
 

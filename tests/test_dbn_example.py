@@ -104,6 +104,8 @@ def test_dropout_fine_tuning_drops_before_each_linear_layer_and_only_in_training
     kinds = [(type(m).__name__, getattr(m, "p", None)) for m in model]
     assert kinds == [("Dropout", 0.2), ("Linear", None), ("Sigmoid", None), ("Dropout", 0.5), ("Linear", None),
                      ("Sigmoid", None), ("Dropout", 0.5), ("Linear", None)]
+    hidden_only = example.with_dropout(classifier, 0.0, 0.5, None)
+    assert [type(m).__name__ for m in hidden_only][:2] == ["Linear", "Sigmoid"]
     x = tc.Tensor(np.ones((4, 784), dtype=np.float32))
     assert not np.allclose(model(x).data, classifier(x).data)  # training mode: units dropped
     model.eval()
