@@ -1,8 +1,8 @@
 """conv2d forward + backward on a table of shapes: NumPy reference kernels and Numba kernels
 (alternating over the repetitions in this process) and PyTorch (CPU, in a child process of its
 own: each framework's waiting threads, OpenBLAS's and PyTorch's OpenMP pool, spin for a while
-after each call and would take the cores from the other framework's next call). The table ends with the distinct
-conv layers of the VGG-style network of examples/cifar10_vgg.py (for 28x28x1 and 32x32x3
+after each call and would take the cores from the other framework's next call). The table ends
+with the distinct conv layers of the VGG-style network of examples/cifar10_vgg.py (for 28x28x1 and 32x32x3
 inputs, at the example's batch size), taken from the example's model (a layer already in the
 table appears once, under its first name); plus the machine's float32 GEMM rate, the ceiling an
 im2col + GEMM design can approach, and the peak memory of a large batch with and without the

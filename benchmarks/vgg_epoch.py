@@ -6,11 +6,11 @@ has the same layers and the same initial weights, copied from tinyconv's, and mu
 logits on one batch (to 1e-4, dropout off) before anything is timed. A step is forward, softmax
 cross-entropy, backward and an Adam step (dropout on) on a fixed random batch of the example's
 batch size. The frameworks alternate over ``--rounds`` rounds of ``--batches`` steps each, after
-two warm-up steps, each round in a fresh process (each framework's waiting threads, OpenBLAS's and
-PyTorch's OpenMP pool, spin for a while after each call and would take the cores from the other
-framework in a shared process); reported: the median time of a step over the rounds, the ratio, and the time
-of one epoch at that speed (60,000 images of 28x28x1, 50,000 of 32x32x3). Threads as in
-benchmarks/lenet_epoch.py: tinyconv with its defaults (one BLAS thread, Numba's on the idle
+two warm-up steps, each round in a fresh process (each framework's waiting threads, OpenBLAS's
+and PyTorch's OpenMP pool, spin for a while after each call and would take the cores from the
+other framework in a shared process); reported: the median time of a step over the rounds, the
+ratio, and the time of one epoch at that speed (60,000 images of 28x28x1, 50,000 of 32x32x3).
+Threads as in benchmarks/lenet_epoch.py: tinyconv with its defaults (one BLAS thread, Numba's on the idle
 cores; set TINYCONV_BLAS_THREADS for more); PyTorch with torch.set_num_threads(usable cores).
 
     python benchmarks/vgg_epoch.py                       # both inputs, about 20 s of steps each

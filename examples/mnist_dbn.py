@@ -86,7 +86,8 @@ def classify(args, data, rng):
         if epochs:
             optimizer = tc.optim.SGD(layers.parameters(), lr=args.finetune_lr, momentum=0.9,
                                      weight_decay=args.finetune_weight_decay)
-            history += finetune(model, loader, F.softmax_cross_entropy, optimizer, epochs, args.lr_decay, evaluate, desc)
+            history += finetune(model, loader, F.softmax_cross_entropy, optimizer, epochs, args.lr_decay, evaluate,
+                                desc)
     top = f"{args.top_epochs} epochs of the output layer alone and " if args.top_epochs else ""
     print(f"(a) test error {100 * history[-1]['test_error']:.2f}% after pre-training and {top}"
           f"{args.finetune_epochs} epochs of fine-tuning the whole network")

@@ -44,7 +44,8 @@ from tinyconv.optim import SGD, Adam, AdamW, RMSprop
 from common import add_common_arguments, check_run, evaluate, load_datasets, positive_int, pyplot, run_script, \
     train_epoch
 from mnist_lenet import lenet5, load_data, parse_args as lenet_options
-from study import example_options, final_errors, generators, refuse_repeats, run_grid, save_figure, summarise, write_summary
+from study import (example_options, final_errors, generators, refuse_repeats, run_grid, save_figure, summarise,
+                   write_summary)
 
 OPTIMIZERS = {
     "SGD": lambda params: SGD(params, lr=0.05),

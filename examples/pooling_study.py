@@ -41,7 +41,8 @@ from cifar10_vgg import DATASETS, load_data, parse_args as vgg_options
 from common import add_common_arguments, check_run, load_datasets, positive_float, positive_int, pyplot, run_script, \
     train_epoch
 from mnist_lenet import lenet5
-from study import example_options, final_errors, generators, refuse_repeats, run_grid, save_figure, spread, summarise, write_summary
+from study import (example_options, final_errors, generators, refuse_repeats, run_grid, save_figure, spread,
+                   summarise, write_summary)
 
 POOLS = ("max", "avg", "stochastic")
 TITLES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
