@@ -426,3 +426,27 @@ def stochastic_pool_weighted_backward(grad, x, kernel, stride, padding, blocks=N
     dx = xp.empty(x.shape, dtype=grad.dtype)
     _launch(_weighted_pool_backward, dx.size, blocks, threads, x, scale, shift, dx, *kernel, *stride, *padding)
     return dx
+
+
+@cuda.jit(cache=CACHE)
+def _lstm_cell_backward(gates, c, tanh_c, dh, dc, dgates, dc_prev, one):
+    """One thread per (n, k) element of the state; the reference's arithmetic."""
+    rows, size = c.shape
+    for t in range(cuda.grid(1), rows * size, cuda.gridsize(1)):
+        b, k = t // size, t % size
+        i, f, g, o = gates[b, k], gates[b, size + k], gates[b, 2 * size + k], gates[b, 3 * size + k]
+        d = dc[b, k] + dh[b, k] * o * (one - tanh_c[b, k] * tanh_c[b, k])
+        dgates[b, k] = d * g * i * (one - i)
+        dgates[b, size + k] = d * c[b, k] * f * (one - f)
+        dgates[b, 2 * size + k] = d * i * (one - g * g)
+        dgates[b, 3 * size + k] = dh[b, k] * tanh_c[b, k] * o * (one - o)
+        dc_prev[b, k] = d * f
+
+
+def lstm_cell_backward(gates, c, tanh_c, dh, dc, blocks=None, threads=None):
+    """The backward of one LSTM cell, as the reference kernel; returns (dgates, dc_prev)."""
+    arrays = [_contiguous(a) for a in (gates, c, tanh_c, dh, dc)]
+    xp = array_module(gates)
+    dgates, dc_prev = xp.empty_like(arrays[0]), xp.empty_like(arrays[1])
+    _launch(_lstm_cell_backward, dc_prev.size, blocks, threads, *arrays, dgates, dc_prev, gates.dtype.type(1))
+    return dgates, dc_prev

@@ -153,3 +153,23 @@ def stochastic_pool_weighted_backward(grad, x, kernel, stride, padding):
     y = ((col / safe) * col).sum(axis=0)
     gcol = (grad.ravel() / safe) * (2 * col - y)
     return col2im(gcol, _planes(x.shape), kernel, stride, padding, (1, 1)).reshape(x.shape)
+
+
+def lstm_cell_backward(gates, c, tanh_c, dh, dc):
+    """Backward of one LSTM step's cell (Hochreiter & Schmidhuber 1997; forget gate: Gers,
+    Schmidhuber & Cummins 2000), from what its forward kept: ``gates`` (N, 4H), the activated
+    gates i, f, g, o; ``c`` (N, H), the previous cell state; ``tanh_c`` (N, H) = tanh(c') of the
+    new one; ``dh`` and ``dc`` (N, H), the gradients of h' = o tanh(c') and of c' = f c + i g.
+    With d = dc + dh o (1 - tanh_c^2), the total gradient of c', returns
+    (dgates (N, 4H), dc_prev (N, H)): the gradients before the activations,
+    d g i (1 - i), d c f (1 - f), d i (1 - g^2), dh tanh_c o (1 - o), and d f. All one dtype."""
+    xp = array_module(gates)
+    size = c.shape[1]
+    i, f, g, o = (gates[:, k * size:(k + 1) * size] for k in range(4))
+    d = dc + dh * o * (1 - tanh_c * tanh_c)
+    dgates = xp.empty_like(gates)
+    dgates[:, :size] = d * g * i * (1 - i)
+    dgates[:, size:2 * size] = d * c * f * (1 - f)
+    dgates[:, 2 * size:3 * size] = d * i * (1 - g * g)
+    dgates[:, 3 * size:] = dh * tanh_c * o * (1 - o)
+    return dgates, d * f

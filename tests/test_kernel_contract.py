@@ -171,6 +171,24 @@ def test_max_pool_2x2_stride_2(kernels, dtype, shape):
 
 @FAST
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_lstm_cell_backward(kernels, dtype):
+    @settings(max_examples=kernels.examples)
+    @given(data=st.data(), rows=st.integers(0, 4), size=st.integers(1, 5), launch=st.sampled_from(kernels.launches))
+    def check(data, rows, size, launch):
+        gates = data.draw(uniform((rows, 4 * size), 0.0, 1.0, dtype))
+        c, tanh_c, dh, dc = (data.draw(uniform((rows, size), dtype=dtype)) for _ in range(4))
+        got = kernels("lstm_cell_backward", gates, c, tanh_c, dh, dc, launch=launch)
+        for g, want in zip(got, ref.lstm_cell_backward(gates, c, tanh_c, dh, dc)):
+            assert g.dtype == dtype and g.shape == want.shape
+            if kernels.name == "cpu":  # the same operations in the same order
+                np.testing.assert_array_equal(g, want)
+            else:  # the GPU may fuse a multiply and an add
+                np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-6)
+    check()
+
+
+@FAST
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_avg_pool(kernels, dtype):
     @kernels.given("pool")
     def check(data, g, launch):

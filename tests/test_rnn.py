@@ -176,6 +176,27 @@ def test_gradcheck_of_two_layers_unrolled_over_three_steps(mode, bias):
 
 
 @pytest.mark.parametrize("mode", sorted(LAYERS))
+@pytest.mark.parametrize("read", ["output", "h_n", "c_n"])
+def test_gradcheck_of_a_loss_reading_one_result_only(mode, read):
+    # the layer's other results get no gradient: the backward through time must start from the
+    # one that has one (an LSTM's c_n alone gives its last step no gradient of h)
+    if read == "c_n" and mode != "lstm":
+        pytest.skip("only an LSTM has a cell state")
+    rng = np.random.default_rng(9)
+    gates = {"lstm": 4, "gru": 3}.get(mode, 1)
+    weights = [rng.uniform(-0.8, 0.8, s) for s in [(gates * 3, 2), (gates * 3, 3), (gates * 3,), (gates * 3,)]]
+    x = rng.uniform(-1, 1, (4, 2, 2))
+    states = random_states(mode, 1, 2, 3, seed=10)
+
+    def fn(x, *rest):
+        out, state = SEQUENCE[mode](x, as_hx(mode, list(rest[:len(states)])), [rest[len(states):]])
+        return {"output": out, "h_n": final_states(mode, state)[0], "c_n": final_states(mode, state)[-1]}[read]
+    if mode == "rnn_relu":
+        x, weights, states = np.abs(x), [np.abs(w) for w in weights], [np.abs(s) for s in states]
+    assert tc.gradcheck(fn, [x, *states, *weights])
+
+
+@pytest.mark.parametrize("mode", sorted(LAYERS))
 def test_a_thousand_step_sequence_backpropagates(mode):
     layer = make(mode, input_size=2, hidden_size=2, num_layers=1)
     x = Tensor(np.random.default_rng(8).uniform(-1, 1, (1000, 1, 2)), requires_grad=True)

@@ -453,14 +453,15 @@ def _on_kernel_threads():
 
 
 class _KernelsOnKernelThreads:
-    """A kernel module whose functions run on :func:`kernel_threads` Numba threads."""
+    """A kernel module whose functions run on :func:`kernel_threads` Numba threads (those in
+    its ``SERIAL`` set run on the calling thread alone, so they are returned as they are)."""
 
     def __init__(self, module):
         self._module = module
 
     def __getattr__(self, name):
         function = getattr(self._module, name)
-        if not callable(function):
+        if not callable(function) or name in self._module.SERIAL:
             return function
 
         @functools.wraps(function)
