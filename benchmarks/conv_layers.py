@@ -23,7 +23,7 @@ import numpy as np
 
 import tinyconv as tc
 from tinyconv import backend, functional as F
-from lenet_epoch import child_json, torch_available
+from lenet_epoch import blas_kernel, child_json, torch_available
 from vgg_epoch import INPUTS, conv_inputs, example_arguments
 
 
@@ -142,7 +142,8 @@ def main():
     rng = np.random.default_rng(0)
     print(f"conv2d forward+backward (input and weight gradients), float32, {os.cpu_count()} cores, "
           f"median of {args.repeats}; GFLOP/s counts 3 GEMMs of 2*N*O*OH*OW*C*KH*KW; tinyconv with its default "
-          f"threads, PyTorch with torch.set_num_threads({len(os.sched_getaffinity(0))}) in a process of its own")
+          f"threads, PyTorch with torch.set_num_threads({len(os.sched_getaffinity(0))}) in a process of its own; "
+          f"NumPy's BLAS: {blas_kernel()}")
     print(f"{'shape':30s} {'reference':>14s} {'numba':>14s} {'pytorch':>14s} {'numba/pytorch':>14s} {'reference/numba':>16s}")
     for name, (n, c, h, w), o, k, pad in SHAPES:
         x = rng.standard_normal((n, c, h, w), dtype=np.float32)

@@ -85,6 +85,15 @@ def child(framework, batches, batch_size, cores):
                           peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 
 
+def blas_kernel():
+    """The BLAS that runs tinyconv's GEMMs and its kernel, e.g. "openblas 0.3.31 SkylakeX": a
+    figure means little without it (OPENBLAS_CORETYPE can force another kernel: an AVX2 one on
+    an AVX-512 CPU ran the GEMMs at half the speed)."""
+    from tinyconv.backend import _blas_libraries
+    return ", ".join(" ".join(str(lib.info().get(key) or "") for key in ("internal_api", "version", "architecture"))
+                     for lib in _blas_libraries()) or "unknown"
+
+
 def torch_available():
     return subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
 
@@ -130,7 +139,8 @@ def main():
         for f in frameworks:
             runs[f].append(run_child(f, args, dict(os.environ, **settings[f])))
     cores = args.cores or len(os.sched_getaffinity(0))
-    print(f"LeNet-5 on MNIST, batch {args.batch_size}, Adam, {cores} cores; median of {args.repeats} runs")
+    print(f"LeNet-5 on MNIST, batch {args.batch_size}, Adam, {cores} cores; median of {args.repeats} runs; "
+          f"NumPy's BLAS: {blas_kernel()}")
     median = {f: statistics.median(r["seconds"] for r in runs[f]) for f in frameworks}
     for f in frameworks:
         r = runs[f][0]

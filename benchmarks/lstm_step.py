@@ -23,6 +23,7 @@ import numpy as np
 
 import tinyconv as tc
 from tinyconv import functional as F, nn
+from lenet_epoch import blas_kernel
 
 CELLS = ("lstm", "gru")
 
@@ -91,7 +92,8 @@ def main():
         for name, step in trainers.items():
             times[name].append(time_steps(step, batches))
     print(f"{args.cell.upper()} 28 -> {args.hidden_size}, 28 steps, batch {args.batch_size}, + Linear head, Adam; "
-          f"forward + backward + update, median of {args.repeats} x {args.steps} steps, {os.cpu_count()} cores")
+          f"forward + backward + update, median of {args.repeats} x {args.steps} steps, {os.cpu_count()} cores; "
+          f"NumPy's BLAS: {blas_kernel()}")
     median = {name: statistics.median(t) for name, t in times.items()}
     for name, seconds in median.items():
         print(f"{name:10s} {1000 * seconds:7.1f} ms per step  {args.batch_size / seconds:8.0f} sequences/s  "

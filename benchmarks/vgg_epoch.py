@@ -29,7 +29,7 @@ import numpy as np
 
 import tinyconv as tc
 from tinyconv import functional as F, nn
-from lenet_epoch import child_json, training_step
+from lenet_epoch import blas_kernel, child_json, training_step
 
 EXAMPLES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
 INPUTS = {28: (1, 60000), 32: (3, 50000)}  # image size: (channels, images in one epoch)
@@ -186,7 +186,8 @@ def main(argv=None):
     print(f"VGG-style network of examples/cifar10_vgg.py, training step (Adam) at batch {args.batch_size} "
           f"on random data; tinyconv: its default threads; PyTorch: {len(os.sched_getaffinity(0))} threads; "
           f"median of {args.rounds} alternating rounds, each in a fresh process; s/epoch: per " +
-          ", ".join(f"{images:,} images of {size}x{size}x{c}" for size, (c, images) in INPUTS.items()))
+          ", ".join(f"{images:,} images of {size}x{size}x{c}" for size, (c, images) in INPUTS.items()) +
+          f"; NumPy's BLAS: {blas_kernel()}")
     print(f"{'input':8s} {'steps':>5s} {'tinyconv ms':>11s} {'PyTorch ms':>10s} {'ratio':>5s} "
           f"{'tinyconv s/epoch':>16s} {'PyTorch s/epoch':>15s}")
     for size in args.input:
