@@ -21,7 +21,7 @@ from .geometry import output_size
 
 CACHE = cache_kernels(caching)
 _at = np.uint64  # a flat index known to be >= 0
-SERIAL = {"lstm_cell_backward"}  # the kernels without prange: they need no thread count set
+SERIAL = {"lstm_cell_forward", "lstm_cell_backward"}  # the kernels without prange: they need no thread count set
 
 
 @njit(cache=CACHE)
@@ -342,6 +342,31 @@ def stochastic_pool_weighted_backward(grad, x, kernel, stride, padding):
     dx = np.zeros(x.shape, dtype=grad.dtype)
     _stochastic_pool_weighted(np.ascontiguousarray(x), np.ascontiguousarray(grad), dx, *kernel, *stride, *padding, True)
     return dx
+
+
+@njit(cache=CACHE)
+def _lstm_cell_forward(t, c, c_next):
+    """The reference's arithmetic in its order, in place in ``t``, one pass over the rows (serial,
+    as the backward)."""
+    size = c.shape[1]
+    half = t.dtype.type(0.5)
+    for b in range(c.shape[0]):
+        i, f, g, o = t[b, :size], t[b, size:2 * size], t[b, 2 * size:3 * size], t[b, 3 * size:]
+        cb, out = c[b], c_next[b]
+        for k in range(size):
+            i[k] = i[k] * half + half
+            f[k] = f[k] * half + half
+            o[k] = o[k] * half + half
+            out[k] = f[k] * cb[k] + i[k] * g[k]
+
+
+def lstm_cell_forward(t, c):
+    """The arithmetic of one LSTM cell around its tanh, as the reference kernel (``t`` becomes
+    the gates), to the same bits; one pass instead of six NumPy operations."""
+    c = np.ascontiguousarray(c)
+    c_next = np.empty_like(c)
+    _lstm_cell_forward(t, c, c_next)
+    return t, c_next
 
 
 @njit(cache=CACHE)

@@ -429,6 +429,27 @@ def stochastic_pool_weighted_backward(grad, x, kernel, stride, padding, blocks=N
 
 
 @cuda.jit(cache=CACHE)
+def _lstm_cell_forward(t, c, c_next, half):
+    """One thread per (n, k) element of the state; the reference's arithmetic, in place in ``t``."""
+    rows, size = c.shape
+    for e in range(cuda.grid(1), rows * size, cuda.gridsize(1)):
+        b, k = e // size, e % size
+        i, f = t[b, k] * half + half, t[b, size + k] * half + half
+        t[b, k], t[b, size + k] = i, f
+        t[b, 3 * size + k] = t[b, 3 * size + k] * half + half
+        c_next[b, k] = f * c[b, k] + i * t[b, 2 * size + k]
+
+
+def lstm_cell_forward(t, c, blocks=None, threads=None):
+    """The arithmetic of one LSTM cell around its tanh, as the reference kernel (``t`` becomes
+    the gates); returns (t, c')."""
+    c = _contiguous(c)
+    c_next = array_module(c).empty_like(c)
+    _launch(_lstm_cell_forward, c.size, blocks, threads, t, c, c_next, t.dtype.type(0.5))
+    return t, c_next
+
+
+@cuda.jit(cache=CACHE)
 def _lstm_cell_backward(gates, c, tanh_c, dh, dc, dgates, dc_prev, one):
     """One thread per (n, k) element of the state; the reference's arithmetic."""
     rows, size = c.shape

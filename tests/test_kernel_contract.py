@@ -169,16 +169,21 @@ def test_max_pool_2x2_stride_2(kernels, dtype, shape):
                                   ref.max_pool_backward(grad, argmax, shape, *geometry))
 
 
+# the LSTM cell kernels: the shapes of their arguments for N rows and H hidden units
+LSTM_ARGS = {"lstm_cell_forward": lambda n, h: [(n, 4 * h), (n, h)],
+             "lstm_cell_backward": lambda n, h: [(n, 4 * h)] + [(n, h)] * 4}
+
+
 @FAST
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_lstm_cell_backward(kernels, dtype):
+@pytest.mark.parametrize("name", sorted(LSTM_ARGS))
+def test_lstm_cell(kernels, dtype, name):
     @settings(max_examples=kernels.examples)
     @given(data=st.data(), rows=st.integers(0, 4), size=st.integers(1, 5), launch=st.sampled_from(kernels.launches))
     def check(data, rows, size, launch):
-        gates = data.draw(uniform((rows, 4 * size), 0.0, 1.0, dtype))
-        c, tanh_c, dh, dc = (data.draw(uniform((rows, size), dtype=dtype)) for _ in range(4))
-        got = kernels("lstm_cell_backward", gates, c, tanh_c, dh, dc, launch=launch)
-        for g, want in zip(got, ref.lstm_cell_backward(gates, c, tanh_c, dh, dc)):
+        args = [data.draw(uniform(shape, dtype=dtype)) for shape in LSTM_ARGS[name](rows, size)]
+        got = kernels(name, *(a.copy() for a in args), launch=launch)  # the forward overwrites its t
+        for g, want in zip(got, getattr(ref, name)(*args)):
             assert g.dtype == dtype and g.shape == want.shape
             if kernels.name == "cpu":  # the same operations in the same order
                 np.testing.assert_array_equal(g, want)

@@ -22,10 +22,10 @@ Speed: a layer computes the input projection of every time step in one GEMM
 (L*N, H_in) @ (H_in, G*H), then runs all its steps inside one Function (one graph node per
 layer and direction): per step one GEMM h @ W_hh^T for all gates at once and the cell's
 arithmetic; its backward runs backpropagation through time in closed form, one GEMM per step for
-the gradient of h, and the gradient of W_hh as one GEMM over all steps. The LSTM evaluates its
-three sigmoids as (1 + tanh(x / 2)) / 2 in one NumPy tanh over all four gates (absolute error
-about one unit in the last place of 1, where ``stable_sigmoid`` keeps the relative precision of
-tiny values) and its backward in one compiled pass (the ``lstm_cell_backward`` kernel).
+the gradient of h. The LSTM evaluates its three sigmoids as (1 + tanh(x / 2)) / 2 in one NumPy
+tanh over all four gates (absolute error about one unit in the last place of 1, where
+``stable_sigmoid`` keeps the relative precision of tiny values); the arithmetic around that tanh
+and the cell's backward are compiled kernels (``lstm_cell_forward``, ``lstm_cell_backward``).
 """
 import functools
 from typing import Callable, NamedTuple
@@ -101,16 +101,13 @@ class LSTMCell(_Step):
         size = c.shape[1]
         scale = xp.full(4 * size, 0.5, dtype=gh.dtype)  # sigmoid(x) = (1 + tanh(x / 2)) / 2 ...
         scale[2 * size:3 * size] = 1  # ... for i, f, o; tanh for g: one tanh over all four gates
-        gates = gh  # this step's own array
-        gates += gx
-        gates *= scale
-        xp.tanh(gates, out=gates)
-        gates *= scale
-        gates += 1 - scale
-        i, f, g, o = (gates[:, k * size:(k + 1) * size] for k in range(4))
-        c_next = f * c + i * g
-        self.gates, self.c, self.tanh_c = gates, c, xp.tanh(c_next)
-        return o * self.tanh_c, c_next
+        t = gh  # this step's own array
+        t += gx
+        t *= scale
+        xp.tanh(t, out=t)
+        self.gates, c_next = backend.kernels(t).lstm_cell_forward(t, c)
+        self.c, self.tanh_c = c, xp.tanh(c_next)
+        return self.gates[:, 3 * size:] * self.tanh_c, c_next
 
     def cell_backward(self, dh, dc):
         xp = get_array_module(self.gates)
