@@ -47,6 +47,9 @@ def example_arguments(name, dtype):
         "grad": np.ones((n, c, oh, ow), dtype), "argmax": np.zeros((n, c, oh, ow), np.int64),
         "u": np.full((n, c, oh, ow), 0.5), "kernel": kernel, "stride": stride, "padding": padding,
         "dilation": dilation,
+        # the LSTM cell kernels: n rows, w hidden units
+        "t": np.ones((n, 4 * w), dtype), "gates": np.ones((n, 4 * w), dtype),
+        **{state: np.ones((n, w), dtype) for state in ("c", "tanh_c", "dh", "dc")},
     }
     parameters = inspect.signature(getattr(ref, name)).parameters.values()
     return [values[p.name] for p in parameters if p.default is inspect.Parameter.empty]
