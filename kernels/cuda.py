@@ -24,12 +24,15 @@ accepts ``blocks`` and ``threads`` (per block) to override the launch configurat
 one thread per work item, ``THREADS`` per block, at most ``MAX_BLOCKS`` blocks. GEMMs are not
 here: CuPy's ``@`` sends them to cuBLAS.
 """
+import functools
+
 import numpy as np
 from numba import config, cuda
 
 from .arrays import array_module
 from .caching import cache_kernels
 from .geometry import output_size
+from .products import one_channel_product, one_channel_weight_product
 
 
 def _numba_caching():
@@ -352,6 +355,16 @@ def col2im(col, shape, kernel, stride, padding, dilation, blocks=None, threads=N
             col.dtype.type(0))
     return x
 
+
+def conv2d_one_channel(x, weight, padding, blocks=None, threads=None):
+    """As the reference kernel: this module's im2col, then CuPy's GEMM (cuBLAS)."""
+    return one_channel_product(functools.partial(im2col, blocks=blocks, threads=threads), x, weight, padding)
+
+
+def conv2d_one_channel_weight_grad(x, grad, kernel, padding, blocks=None, threads=None):
+    """As the reference kernel: this module's im2col, then CuPy's GEMM (cuBLAS)."""
+    return one_channel_weight_product(functools.partial(im2col, blocks=blocks, threads=threads), x, grad, kernel,
+                                      padding)
 
 def _pooled_shape(shape, kernel, stride, padding):
     return tuple(shape[:2]) + _geometry(shape, kernel, stride, padding)

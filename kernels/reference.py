@@ -11,6 +11,7 @@ DH/DW dilation, OH/OW output size.
 """
 from .arrays import array_module
 from .geometry import output_size
+from .products import one_channel_product, one_channel_weight_product
 
 
 def _window(offset, stride, count):
@@ -48,6 +49,22 @@ def col2im(col, shape, kernel, stride, padding, dilation):
         for j in range(kw):
             x[:, :, _window(i * dh, sh, oh), _window(j * dw, sw, ow)] += col[:, i, j]
     return xp.ascontiguousarray(x[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3))
+
+
+def conv2d_one_channel(x, weight, padding):
+    """The convolution (cross-correlation, stride 1, no dilation) of a one-channel batch ``x``
+    (N, 1, H, W) with ``weight`` (O, 1, KH, KW), zero ``padding`` (PH, PW): returns (N, O, OH,
+    OW). A layer that reads the images themselves (LeNet-5's first) has one channel, where
+    im2col + GEMM streams a column buffer KH*KW times the input's size for few operations;
+    fast modules may compute it directly. Here: im2col + GEMM."""
+    return one_channel_product(im2col, x, weight, padding)
+
+
+def conv2d_one_channel_weight_grad(x, grad, kernel, padding):
+    """The gradient of :func:`conv2d_one_channel`'s weight for the output gradient ``grad``
+    (N, O, OH, OW), given the input ``x`` (N, 1, H, W) and the (KH, KW) ``kernel``: returns
+    (O, 1, KH, KW). Here: im2col + GEMM."""
+    return one_channel_weight_product(im2col, x, grad, kernel, padding)
 
 
 def _planes(shape):

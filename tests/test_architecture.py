@@ -30,7 +30,8 @@ UPWARD = {
 }
 
 # What the kernels may import from tinyconv: the helpers of their own folder.
-KERNEL_HELPERS = ("tinyconv.kernels.geometry", "tinyconv.kernels.arrays", "tinyconv.kernels.caching")
+KERNEL_HELPERS = ("tinyconv.kernels.geometry", "tinyconv.kernels.arrays", "tinyconv.kernels.caching",
+                  "tinyconv.kernels.products")
 
 # Who may import cupy and numba.cuda.
 GPU_IMPORTERS = {

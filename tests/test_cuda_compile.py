@@ -39,14 +39,15 @@ def example_arguments(name, dtype):
     Raises:
         KeyError: a parameter name this table does not know (add its example here).
     """
-    n, c, h, w, kernel, stride, padding, dilation = 2, 3, 5, 4, (2, 2), (1, 1), (1, 0), (1, 1)
+    # one channel: conv2d_one_channel's input (the other kernels compile the same for any C)
+    n, c, h, w, kernel, stride, padding, dilation = 2, 1, 5, 4, (2, 2), (1, 1), (1, 0), (1, 1)
     oh, ow = h + 2 * padding[0] - kernel[0] + 1, w + 2 * padding[1] - kernel[1] + 1
     values = {
         "x": np.ones((n, c, h, w), dtype), "shape": (n, c, h, w),
         "col": np.ones((c * kernel[0] * kernel[1], n * oh * ow), dtype),
         "grad": np.ones((n, c, oh, ow), dtype), "argmax": np.zeros((n, c, oh, ow), np.int64),
         "u": np.full((n, c, oh, ow), 0.5), "kernel": kernel, "stride": stride, "padding": padding,
-        "dilation": dilation,
+        "dilation": dilation, "weight": np.ones((3, c) + kernel, dtype),
         # the LSTM cell kernels: n rows, w hidden units
         "t": np.ones((n, 4 * w), dtype), "gates": np.ones((n, 4 * w), dtype),
         **{state: np.ones((n, w), dtype) for state in ("c", "tanh_c", "dh", "dc")},

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 from numba import config
 
 from tinyconv import Tensor, backend, functional as F, gradcheck
@@ -169,6 +169,30 @@ def test_max_pool_2x2_stride_2(kernels, dtype, shape):
                                   ref.max_pool_backward(grad, argmax, shape, *geometry))
 
 
+@FAST
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_conv2d_one_channel(kernels, dtype):
+    tolerance = {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-10}
+
+    @settings(max_examples=kernels.examples)
+    @given(data=st.data(), n=st.integers(0, 3), o=st.integers(1, 4), size=st.tuples(st.integers(1, 9), st.integers(1, 9)),
+           kernel=st.tuples(st.integers(1, 7), st.integers(1, 7)), padding=st.tuples(st.integers(0, 3), st.integers(0, 3)),
+           launch=st.sampled_from(kernels.launches))
+    def check(data, n, o, size, kernel, padding, launch):  # kernels wider than 5: two passes of taps
+        assume(all(s + 2 * p >= k for s, k, p in zip(size, kernel, padding)))
+        x, weight = data.draw(uniform((n, 1) + size, dtype=dtype)), data.draw(uniform((o, 1) + kernel, dtype=dtype))
+        y = kernels("conv2d_one_channel", x, weight, padding, launch=launch)
+        want = ref.conv2d_one_channel(x, weight, padding)
+        assert y.dtype == dtype and y.shape == want.shape
+        np.testing.assert_allclose(y, want, **tolerance)
+        grad = data.draw(uniform(want.shape, dtype=dtype))
+        dw = kernels("conv2d_one_channel_weight_grad", x, grad, kernel, padding, launch=launch)
+        want = ref.conv2d_one_channel_weight_grad(x, grad, kernel, padding)
+        assert dw.dtype == dtype and dw.shape == weight.shape
+        np.testing.assert_allclose(dw, want, **tolerance)
+    check()
+
+
 # the LSTM cell kernels: the shapes of their arguments for N rows and H hidden units
 LSTM_ARGS = {"lstm_cell_forward": lambda n, h: [(n, 4 * h), (n, h)],
              "lstm_cell_backward": lambda n, h: [(n, 4 * h)] + [(n, h)] * 4}
@@ -297,6 +321,24 @@ def functions_on(kernels):
         if kernels.name == "cuda":
             patch.setattr(kernels.module, "THREADS", 16)
         yield
+
+
+@FAST
+def test_conv2d_of_one_channel_input_equals_the_column_buffer_path(kernels):
+    # an input that needs no gradient takes the kernels' conv2d_one_channel; one that does, im2col
+    rng = np.random.default_rng(2)
+    x, w, b = rng.standard_normal((3, 1, 7, 6)), rng.standard_normal((4, 1, 5, 3)), rng.standard_normal(4)
+    grad = rng.standard_normal((3, 4, 7, 6))
+
+    def run(x_needs_grad):
+        wt, bt = Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)
+        y = F.conv2d(Tensor(x, requires_grad=x_needs_grad), wt, bt, padding=(2, 1))
+        y.backward(grad)
+        return y.data, wt.grad, bt.grad
+
+    with functions_on(kernels):
+        for a, e in zip(run(False), run(True)):
+            np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-12)
 
 
 @ALL
