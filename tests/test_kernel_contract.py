@@ -455,12 +455,16 @@ def test_cpu_kernels_give_the_same_bits_on_one_and_two_threads():
     x = np.random.default_rng(0).standard_normal((4, 3, 9, 9)).astype(np.float32)
     conv, pool, pool2 = ((3, 3), (1, 1), (1, 1), (1, 1)), ((3, 3), (2, 2), (1, 1)), ((2, 2), (2, 2), (0, 0))
 
+    grey, weight = x[:, :1], x[:3, :1, :5, :7]  # one-channel input, a 5x7 kernel: two passes of taps
+
     def run():
         col = cpu.im2col(x, *conv)
         y, argmax = cpu.max_pool_forward(x, *pool)
         y2, argmax2 = cpu.max_pool_forward(x, *pool2)
+        y3 = cpu.conv2d_one_channel(grey, weight, (2, 3))
         return [col, cpu.col2im(col, x.shape, *conv), y, cpu.max_pool_backward(y, argmax, x.shape, *pool),
-                y2, cpu.max_pool_backward(y2, argmax2, x.shape, *pool2)]
+                y2, cpu.max_pool_backward(y2, argmax2, x.shape, *pool2),
+                y3, cpu.conv2d_one_channel_weight_grad(grey, y3, (5, 7), (2, 3))]
 
     previous = numba.get_num_threads()
     try:
