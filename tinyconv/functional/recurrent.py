@@ -170,8 +170,7 @@ class _Layer(Function):
     with ``gx`` the input projections of all L steps (L, N, G*H) and the initial states (N, H)
     each; returns (output (L, N, H), *final states). Each step is a step Function of ``mode``
     run on arrays (its ``advance`` and ``cell_backward``); backward is backpropagation through
-    time inside this node, and the gradients of W_hh and b_hh are one GEMM and one sum over all
-    steps instead of one per step."""
+    time inside this node (the weight gradients: :meth:`_hidden_weight_grads`)."""
 
     def __init__(self, mode):
         self.make_step, self.n_states = MODES[mode].step, len(MODES[mode].states)
