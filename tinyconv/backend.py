@@ -254,7 +254,7 @@ def blas_threads():
     cores with both at two threads), so a BLAS count above 1 runs the kernels on one thread
     (:func:`kernel_threads`). On a quiet 2-core machine, ``TINYCONV_BLAS_THREADS=2`` trained the
     VGG-style network of ``examples/cifar10_vgg.py`` in 121 ms per step of 64 32x32x3 images
-    against 149 ms with the defaults, LeNet-5 in 3.95 ms against 3.82 (``benchmarks/RESULTS.md``).
+    against 149 ms with the defaults; LeNet-5 in 2.82 ms against 2.64 (``benchmarks/RESULTS.md``).
     Other code of the process keeps the BLAS library's own setting.
 
     Raises:
