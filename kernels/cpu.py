@@ -9,7 +9,9 @@ whatever the thread count: no atomics and no reductions across threads, so resul
 bit-for-bit the same on 1 or 2 threads. Arrays are indexed flat with unsigned indices (``_at``):
 Numba then skips its negative-index wraparound, which keeps the inner loops vectorisable.
 Numba's thread count (``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``) decides how many
-threads share the ``prange`` loops. Compiled code is cached on disk, in a user cache folder
+threads share the ``prange`` loops; the kernels in ``SERIAL`` (the LSTM cell's) have none. The
+one-channel convolution gives each thread whole output planes, and its weight gradient whole
+filters. Compiled code is cached on disk, in a user cache folder
 (:func:`tinyconv.kernels.caching.cache_kernels`).
 """
 import numpy as np
