@@ -15,6 +15,8 @@ output row, output col):
   *gather*, one thread per input pixel summing the entries of every window that holds it. No two
   threads write the same element: no atomics, and the sums are deterministic.
 - pooling forward passes: one thread per output element.
+- the LSTM cell kernels: one thread per element of the state (N, H).
+- the one-channel convolution and its weight gradient: this module's im2col, then CuPy's GEMM.
 
 Launchers take CuPy arrays (on a real GPU) and hand them to Numba through
 ``__cuda_array_interface__`` without copies, launching on CuPy's current stream
