@@ -199,6 +199,7 @@ def conv2d_one_channel_weight_grad(x, grad, kernel, padding):
     _conv_one_channel_weight_grad(xflat, np.ascontiguousarray(grad), dw5, wp)
     return np.ascontiguousarray(dw5[:, None, :, :kernel[1]])
 
+
 @njit(cache=CACHE, parallel=True)
 def _max_pool_forward(x, y, argmax, kh, kw, sh, sw, ph, pw):
     n, c, h, w = x.shape
