@@ -324,8 +324,10 @@ def functions_on(kernels):
 
 
 @FAST
-def test_conv2d_of_one_channel_input_equals_the_column_buffer_path(kernels):
-    # an input that needs no gradient takes the kernels' conv2d_one_channel; one that does, im2col
+@pytest.mark.parametrize("chunks", [False, True])
+def test_conv2d_of_one_channel_input_equals_the_column_buffer_path(kernels, chunks):
+    # an input that needs no gradient takes the kernels' conv2d_one_channel (over batch chunks
+    # when the column buffer would pass the limit); one that does, im2col
     rng = np.random.default_rng(2)
     x, w, b = rng.standard_normal((3, 1, 7, 6)), rng.standard_normal((4, 1, 5, 3)), rng.standard_normal(4)
     grad = rng.standard_normal((3, 4, 7, 6))
@@ -337,8 +339,25 @@ def test_conv2d_of_one_channel_input_equals_the_column_buffer_path(kernels):
         return y.data, wt.grad, bt.grad
 
     with functions_on(kernels):
-        for a, e in zip(run(False), run(True)):
+        with backend.use_column_buffer_limit(1) if chunks else nullcontext():  # one image per chunk
+            direct = run(False)
+        for a, e in zip(direct, run(True)):
             np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-12)
+
+
+@MAIN_PROCESS
+def test_one_channel_convolution_keeps_within_the_column_buffer_limit():
+    # the reference (and CUDA) kernels compute it with a column buffer: 10 MB for this batch
+    import tracemalloc
+    x, w = Tensor(np.ones((64, 1, 28, 28))), Tensor(np.ones((6, 1, 5, 5)), requires_grad=True)
+    with functions_on(MODULES["reference"]), backend.use_column_buffer_limit(2**18):
+        tracemalloc.start()
+        try:
+            F.conv2d(x, w, padding=2).sum().backward()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 8 * 2**20  # the output (2.4 MB) and its gradient, not a whole-batch buffer besides
 
 
 @ALL

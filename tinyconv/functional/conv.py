@@ -110,26 +110,24 @@ class Conv2d(_Correlation):
     def forward(self, x, weight, bias=None):
         xp = backend.get_array_module(x)
         self.weight, self.x = weight, x
-        # The first layer of a network on grey images (one channel, stride 1, no dilation, an
-        # input that needs no gradient): the kernels' direct convolution, no column buffer.
-        self.one_channel = x.shape[1] == 1 and self.stride == (1, 1) and self.dilation == (1, 1) \
-            and not self.needs_input_grad[0]
-        if self.one_channel:
-            y = backend.kernels(x).conv2d_one_channel(x, weight, self.padding)
-            if bias is not None:
-                y += bias[:, None, None]
-            return y
         oh, ow = self._plan(x.shape, weight)
         o = weight.shape[0]
         y = xp.empty((x.shape[0], o, oh, ow), dtype=x.dtype)
+        # The first layer of a network on grey images (one channel, stride 1, no dilation, an
+        # input that needs no gradient): the kernels' direct convolution, over the same batch
+        # chunks (the reference and CUDA kernels compute it with a column buffer).
+        self.one_channel = x.shape[1] == 1 and self.stride == (1, 1) and self.dilation == (1, 1) \
+            and not self.needs_input_grad[0]
         for chunk in self.chunks:
-            self.col = self._columns(x[chunk])
-            y_chunk = _matrix(weight) @ self.col
-            if bias is not None:
-                y_chunk += bias[:, None]
-            y[chunk] = _unrows(y_chunk, chunk.stop - chunk.start, oh, ow)
+            if self.one_channel:
+                y[chunk] = backend.kernels(x).conv2d_one_channel(x[chunk], weight, self.padding)
+            else:
+                self.col = self._columns(x[chunk])
+                y[chunk] = _unrows(_matrix(weight) @ self.col, chunk.stop - chunk.start, oh, ow)
         if len(self.chunks) > 1:
             self.col = None
+        if bias is not None:
+            y += bias[:, None, None]
         return y
 
     @backend.blas_scope
@@ -137,8 +135,10 @@ class Conv2d(_Correlation):
         xp = backend.get_array_module(g)
         need_x, need_w = self.needs_input_grad[:2]
         if self.one_channel:
-            gw = backend.kernels(g).conv2d_one_channel_weight_grad(self.x, g, self.weight.shape[2:], self.padding)
-            return self._gradients(None, gw if need_w else None, g)
+            gw = sum(backend.kernels(g).conv2d_one_channel_weight_grad(self.x[chunk], g[chunk], self.weight.shape[2:],
+                                                                       self.padding)
+                     for chunk in self.chunks) if need_w else None
+            return self._gradients(None, gw, g)
         gx = xp.empty_like(self.x) if need_x else None
         return self._gradients(gx, self._backward(self.x, g, need_w, image_grad=gx), g)
 
