@@ -323,28 +323,6 @@ def functions_on(kernels):
         yield
 
 
-@FAST
-@pytest.mark.parametrize("chunks", [False, True])
-def test_conv2d_of_one_channel_input_equals_the_column_buffer_path(kernels, chunks):
-    # an input that needs no gradient takes the kernels' conv2d_one_channel (over batch chunks
-    # when the column buffer would pass the limit); one that does, im2col
-    rng = np.random.default_rng(2)
-    x, w, b = rng.standard_normal((3, 1, 7, 6)), rng.standard_normal((4, 1, 5, 3)), rng.standard_normal(4)
-    grad = rng.standard_normal((3, 4, 7, 6))
-
-    def run(x_needs_grad):
-        wt, bt = Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)
-        y = F.conv2d(Tensor(x, requires_grad=x_needs_grad), wt, bt, padding=(2, 1))
-        y.backward(grad)
-        return y.data, wt.grad, bt.grad
-
-    with functions_on(kernels):
-        with backend.use_column_buffer_limit(1) if chunks else nullcontext():  # one image per chunk
-            direct = run(False)
-        for a, e in zip(direct, run(True)):
-            np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-12)
-
-
 @MAIN_PROCESS
 def test_one_channel_convolution_keeps_within_the_column_buffer_limit():
     # the reference (and CUDA) kernels compute it with a column buffer: 10 MB for this batch
@@ -381,24 +359,33 @@ def test_conv2d_in_batch_chunks_equals_whole_batch(kernels, data, g, limit):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
+# input, weight and output gradient shapes and F.conv2d's options
+CONV_CASES = {"strided and dilated": ((3, 2, 6, 5), (4, 2, 3, 2), (3, 4, 3, 5),
+                                      {"stride": (2, 1), "padding": (1, 1), "dilation": (1, 2)}),
+              "one channel": ((3, 1, 7, 6), (4, 1, 5, 3), (3, 4, 7, 6), {"padding": (2, 1)})}
+
+
 @FAST
 @pytest.mark.parametrize("chunks", [False, True])
-def test_conv2d_forward_backward_equals_reference(kernels, chunks):
+@pytest.mark.parametrize("x_needs_grad", [True, False])  # one channel, no gradient: conv2d_one_channel
+@pytest.mark.parametrize("case", sorted(CONV_CASES))
+def test_conv2d_forward_backward_equals_reference(kernels, chunks, x_needs_grad, case):
+    # against the reference kernels through the column buffer (an input that needs a gradient)
+    x_shape, w_shape, grad_shape, options = CONV_CASES[case]
     rng = np.random.default_rng(1)
-    x, w, b = rng.standard_normal((3, 2, 6, 5)), rng.standard_normal((4, 2, 3, 2)), rng.standard_normal(4)
-    grad = rng.standard_normal((3, 4, 3, 5))
+    x, w, b, grad = (rng.standard_normal(shape) for shape in (x_shape, w_shape, w_shape[:1], grad_shape))
 
-    def run():
-        xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
-        y = F.conv2d(xt, wt, bt, stride=(2, 1), padding=(1, 1), dilation=(1, 2))
+    def run(x_needs_grad):
+        xt, wt, bt = Tensor(x, requires_grad=x_needs_grad), Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)
+        y = F.conv2d(xt, wt, bt, **options)
         y.backward(grad)
-        return y.data, xt.grad, wt.grad, bt.grad
+        return [y.data, wt.grad, bt.grad] + ([xt.grad] if x_needs_grad else [])
 
     limit = backend.use_column_buffer_limit(1) if chunks else nullcontext()  # one image per chunk
     with functions_on(kernels), limit:
-        got = run()
+        got = run(x_needs_grad)
     with functions_on(MODULES["reference"]):
-        expected = run()
+        expected = run(True)
     for a, e in zip(got, expected):
         np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-12)
 
