@@ -174,10 +174,12 @@ def test_max_pool_2x2_stride_2(kernels, dtype, shape):
 def test_conv2d_one_channel(kernels, dtype):
     tolerance = {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-10}
 
+    def pairs(low, high):
+        return st.tuples(st.integers(low, high), st.integers(low, high))
+
     @settings(max_examples=kernels.examples)
-    @given(data=st.data(), n=st.integers(0, 3), o=st.integers(1, 4), size=st.tuples(st.integers(1, 9), st.integers(1, 9)),
-           kernel=st.tuples(st.integers(1, 7), st.integers(1, 7)), padding=st.tuples(st.integers(0, 3), st.integers(0, 3)),
-           launch=st.sampled_from(kernels.launches))
+    @given(data=st.data(), n=st.integers(0, 3), o=st.integers(1, 4), size=pairs(1, 9), kernel=pairs(1, 7),
+           padding=pairs(0, 3), launch=st.sampled_from(kernels.launches))
     def check(data, n, o, size, kernel, padding, launch):  # kernels wider than 5: two passes of taps
         assume(all(s + 2 * p >= k for s, k, p in zip(size, kernel, padding)))
         x, weight = data.draw(uniform((n, 1) + size, dtype=dtype)), data.draw(uniform((o, 1) + kernel, dtype=dtype))

@@ -134,11 +134,10 @@ class Conv2d(_Correlation):
     def backward(self, g):
         xp = backend.get_array_module(g)
         need_x, need_w = self.needs_input_grad[:2]
-        if self.one_channel:
-            gw = sum(backend.kernels(g).conv2d_one_channel_weight_grad(self.x[chunk], g[chunk], self.weight.shape[2:],
-                                                                       self.padding)
-                     for chunk in self.chunks) if need_w else None
-            return self._gradients(None, gw, g)
+        if self.one_channel:  # the weight's gradient chunk by chunk; the input needs none
+            kernels, size = backend.kernels(g), self.weight.shape[2:]
+            gw = sum(kernels.conv2d_one_channel_weight_grad(self.x[c], g[c], size, self.padding) for c in self.chunks)
+            return self._gradients(None, gw if need_w else None, g)
         gx = xp.empty_like(self.x) if need_x else None
         return self._gradients(gx, self._backward(self.x, g, need_w, image_grad=gx), g)
 
