@@ -2,7 +2,7 @@
 hypothesis-drawn shapes and options; and gradcheck itself must reject wrong gradients."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinyconv
@@ -212,6 +212,29 @@ def test_recurrent_cells(cell, data, n, i, h, bias, outputs):
     check(fn, *inputs)
 
 
+
+@pytest.mark.parametrize("mode", ["rnn_tanh", "rnn_relu", "lstm", "gru"])
+@settings(max_examples=20)
+@given(data=st.data(), steps=st.integers(1, 4), n=st.integers(1, 3), i=st.integers(1, 3), h=st.integers(1, 3),
+       bias=st.booleans(), read=st.sampled_from(["output", "h_n", "c_n", "all"]))
+def test_recurrent_layers(mode, data, steps, n, i, h, bias, read):
+    # a layer's time steps run inside one Function (backpropagation through time in its backward);
+    # a loss may read any of its results alone (a GRU's or RNN's "c_n" is its h_n)
+    gates = {"lstm": 4, "gru": 3}.get(mode, 1)
+    draw = (lambda s: data.draw(positive(s, 0.1, 1.0))) if mode == "rnn_relu" else (lambda s: data.draw(uniform(s)))
+    inputs = [draw((steps, n, i)), draw((1, n, h)), draw((gates * h, i)), draw((gates * h, h))]
+    inputs += [draw((gates * h,)), draw((gates * h,))] if bias else []
+
+    def fn(x, h0, *weights):
+        if mode == "lstm":
+            output, (h_n, c_n) = F.lstm(x, (h0, h0 * 0.5), [weights])
+        else:
+            output, h_n = F.gru(x, h0, [weights]) if mode == "gru" else F.rnn(x, h0, [weights], nonlinearity=mode[4:])
+            c_n = h_n
+        every = F.concat([output.reshape(-1), h_n.reshape(-1), c_n.reshape(-1)])
+        return {"output": output, "h_n": h_n, "c_n": c_n, "all": every}[read]
+    check(fn, *inputs)
+
 # ---------------------------------------------------------------- activations
 
 @pytest.mark.parametrize("act", [F.sigmoid, F.tanh])
@@ -341,6 +364,19 @@ def test_conv2d(kernels, data, g, bias):
     with backend.use_kernels(kernels):
         check(fn, *inputs)
 
+
+@pytest.mark.parametrize("kernels", backend.KERNELS)
+@settings(max_examples=30)
+@given(data=st.data(), n=st.integers(1, 3), o=st.integers(1, 3), size=st.tuples(st.integers(1, 6), st.integers(1, 6)),
+       kernel=st.tuples(st.integers(1, 6), st.integers(1, 6)), padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+       bias=st.booleans())
+def test_conv2d_of_one_channel_input(kernels, data, n, o, size, kernel, padding, bias):
+    # an input with one channel that needs no gradient takes the kernels' conv2d_one_channel
+    assume(all(s + 2 * p >= k for s, k, p in zip(size, kernel, padding)))
+    x = Tensor(data.draw(uniform((n, 1) + size)))
+    inputs = [data.draw(uniform((o, 1) + kernel))] + ([data.draw(uniform((o,)))] if bias else [])
+    with backend.use_kernels(kernels):
+        check(lambda w, *b: F.conv2d(x, w, *b, padding=padding), *inputs)
 
 @pytest.mark.parametrize("kernels", backend.KERNELS)
 @settings(max_examples=60)  # the geometry space is large; each example is cheap
